@@ -1,0 +1,34 @@
+/*
+ * Field validation for the API's resources. Every validator returns NULL
+ * when the value is acceptable, else a short human message (static storage)
+ * that goes into the "fields" object of a 422. Lengths are counted in
+ * Unicode code points; input is known-valid UTF-8 (jansson checked it) but
+ * may hold NUL bytes, which PostgreSQL text cannot store.
+ */
+#ifndef VALIDATE_H
+#define VALIDATE_H
+
+#include <stddef.h>
+
+#define USERNAME_MAX	64
+#define EMAIL_MAX	254
+#define URL_MAX		2048
+#define TITLE_MAX	200
+#define EVENT_TYPE_MAX	64
+
+const char	*validate_username(const char *s, size_t len);
+const char	*validate_email(const char *s, size_t len);
+const char	*validate_url(const char *s, size_t len);
+const char	*validate_title(const char *s, size_t len);
+const char	*validate_event_type(const char *s, size_t len);
+/* Custom short code: shape [A-Za-z0-9_-]{3,32} and not a reserved word. */
+const char	*validate_custom_code(const char *s, size_t len);
+/* "YYYY-MM-DD HH:MM:SS" or with 'T'; a real calendar date and time. */
+const char	*validate_timestamp(const char *s, size_t len);
+
+/* Number of code points in valid UTF-8. */
+size_t		 utf8_length(const char *s, size_t len);
+/* 1 when s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int		 utf8_valid(const char *s, size_t len);
+
+#endif
