@@ -5,6 +5,11 @@
  * with its line number and never stops the rest. Duplicate ids or emails
  * (case-insensitive) inside one file keep the first row and report the
  * later ones. Pure logic (libcsv, jansson).
+ *
+ * Lines are 1-based, the header being line 1; blank lines are skipped but
+ * counted. A row must have as many fields as the header. A header-only
+ * file is fine (0 rows); a file without even a header is "empty CSV".
+ * Error messages name the field: "email: must contain exactly one '@'".
  */
 #ifndef CSVUSERS_H
 #define CSVUSERS_H

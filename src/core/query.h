@@ -13,6 +13,8 @@
 #define QUERY_MAX_ARGS		32
 #define PER_PAGE_DEFAULT	50
 #define PER_PAGE_MAX		1000
+/* Larger pages are clamped so that (page - 1) * per_page fits in int64. */
+#define PAGE_MAX		(INT64_MAX / PER_PAGE_MAX)
 
 struct query_arg {
 	char	*key;
@@ -26,9 +28,11 @@ struct query {
 };
 
 /*
- * Splits and percent-decodes qs ('+' is a space). qs may be NULL (empty).
- * Returns 0, or -1 on a bad escape, a decoded NUL or too many arguments;
- * q is always safe to query_free() afterwards.
+ * Splits and percent-decodes qs, the part after '?' ('+' is a space; a key
+ * without '=' has the value ""; empty segments are skipped). qs may be
+ * NULL (empty). Returns 0, or -1 on a bad escape, a decoded NUL, a key or
+ * value that is not valid UTF-8 once decoded, or more than QUERY_MAX_ARGS
+ * arguments; q is always safe to query_free() afterwards.
  */
 int		 query_parse(struct query *q, const char *qs);
 void		 query_free(struct query *q);
@@ -50,19 +54,36 @@ struct page_req {
 
 /*
  * Reads page, per_page and after_id from q. Out-of-range numbers are
- * clamped; a non-number returns the offending parameter name (static),
- * NULL on success.
+ * clamped (page to 1..PAGE_MAX, per_page to 1..PER_PAGE_MAX, after_id to
+ * >= 0), including numbers too large for int64; a non-number (also an
+ * empty value) returns the offending parameter name (static), NULL on
+ * success. after_id alone does not make the list paginated; with after_id,
+ * page is ignored (keyset mode).
  */
 const char	*page_parse(const struct query *q, struct page_req *p);
-/* LIMIT/OFFSET for SQL; limit -1 means no limit. */
+/* LIMIT/OFFSET for SQL; limit -1 means no limit; offset is 0 in keyset mode. */
 int64_t		 page_limit(const struct page_req *p);
 int64_t		 page_offset(const struct page_req *p);
 
 /*
  * RFC 8288 Link header value with "next" and "prev" for a paginated list
- * at path; other query arguments of q are kept, re-encoded. last_id is the
- * largest id on this page (keyset lists continue after it). Returns a
- * malloc'd string, or NULL when there is neither a next nor a prev page.
+ * at path; other query arguments of q are kept in order, percent-encoded
+ * (RFC 3986 unreserved characters stay), followed by page (or after_id)
+ * and per_page:
+ *   </users?email=a%40b.c&page=3&per_page=10>; rel="next",
+ *   </users?email=a%40b.c&page=1&per_page=10>; rel="prev"
+ *
+ * Offset mode: total is the number of rows matching the filters. "next"
+ * when page * per_page < total; "prev" when page > 1, pointing at the last
+ * non-empty page if page is beyond the end.
+ *
+ * Keyset mode (p->has_after): total is the number of matching rows with
+ * id > after_id, i.e. the rows of this page and everything after it.
+ * "next" (after_id=last_id, last_id being the largest id on this page)
+ * when total > per_page; never a "prev", which keyset cannot express.
+ *
+ * Returns a malloc'd string, or NULL when the list is not paginated or
+ * there is neither a next nor a prev page.
  */
 char		*page_link_header(const char *path, const struct query *q,
 		    const struct page_req *p, int64_t total, int64_t last_id);

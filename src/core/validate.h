@@ -4,6 +4,12 @@
  * that goes into the "fields" object of a 422. Lengths are counted in
  * Unicode code points; input is known-valid UTF-8 (jansson checked it) but
  * may hold NUL bytes, which PostgreSQL text cannot store.
+ *
+ * Every string validator refuses a NUL ("must not contain NUL characters")
+ * and invalid UTF-8 (the CSV import hands raw bytes). username and
+ * event_type also refuse control characters (C0, DEL, C1) and blank values
+ * (only Unicode whitespace or invisible characters); title accepts any
+ * text, empty included; url refuses whitespace and control characters.
  */
 #ifndef VALIDATE_H
 #define VALIDATE_H
