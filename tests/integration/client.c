@@ -232,6 +232,16 @@ http_request(const char *method, const char *path,
 	c = client_handle();
 	url = build_url(path);
 	is_head = strcasecmp(method, "HEAD") == 0;
+	/*
+	 * A body-less POST/PUT/PATCH still says Content-Length: 0, as real
+	 * clients do; without a length Kore answers 411 before the app sees
+	 * the request (test_errors covers that case on a raw socket).
+	 */
+	if (body == NULL && (strcmp(method, "POST") == 0 ||
+	    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)) {
+		body = "";
+		body_len = 0;
+	}
 
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);

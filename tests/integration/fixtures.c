@@ -236,6 +236,20 @@ is_date(const char *s)
 	return (matches("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", s));
 }
 
+long
+ts_age(const char *ts)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return (-999999);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return ((long)(time(NULL) - timegm(&tm)));
+}
+
 void
 utc_today(char out[11])
 {

@@ -53,6 +53,8 @@ long		 find_id(const json_t *arr, json_int_t id);
 int		 is_timestamp(const char *s);
 /* "YYYY-MM-DD" exactly. */
 int		 is_date(const char *s);
+/* Seconds between a "YYYY-MM-DDTHH:MM:SS" UTC time and now (now - ts). */
+long		 ts_age(const char *ts);
 /* UTC today as "YYYY-MM-DD". */
 void		 utc_today(char out[11]);
 

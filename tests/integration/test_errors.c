@@ -218,6 +218,42 @@ Test(errors, body_over_1_mib_is_413_json)
 	json_decref(url);
 }
 
+Test(errors, any_valid_json_parses)
+{
+	struct http_resp	*r;
+	json_t			*u = make_user();
+	const char		*email = uniq_email();
+
+	/* Escaped key names, escaped solidus, insignificant whitespace. */
+	r = http_sendf("POST", "/users", " \r\n\t{ \"user\\u006eame\" :\n"
+	    "\"esc\\/aped\\u0020\\\"q\\\"\" , \"\\u0065mail\":\"%s\" }\n ",
+	    email);
+	cr_expect_eq(r->status, 201, "escaped keys and whitespace: %ld %s",
+	    r->status, r->body);
+	if (r->status == 201) {
+		cr_expect_str_eq(jstr(r->json, "username"), "esc/aped \"q\"");
+		cr_expect_str_eq(jstr(r->json, "email"), email);
+	}
+	http_free(r);
+
+	r = http_sendf("POST", "/urls", "{\"user_id\":%lld,\"original_url\":"
+	    "\"https:\\/\\/example.com\\/a\\u002fb\"}", (long long)jint(u, "id"));
+	cr_expect_eq(r->status, 201, "escaped URL: %ld %s", r->status, r->body);
+	if (r->status == 201)
+		cr_expect_str_eq(jstr(r->json, "original_url"),
+		    "https://example.com/a/b");
+	http_free(r);
+
+	/* Unknown fields of any JSON type are ignored. */
+	r = http_sendf("POST", "/urls", "{\"user_id\":%lld,\"original_url\":"
+	    "\"https://example.com/n\",\"extra\":[1e300,-0.0,{\"a\":null}]}",
+	    (long long)jint(u, "id"));
+	cr_expect_eq(r->status, 201, "unknown fields of any type: %ld %s",
+	    r->status, r->body);
+	http_free(r);
+	json_decref(u);
+}
+
 Test(errors, body_over_the_server_limit_is_413)
 {
 	struct http_resp	*r;
@@ -266,6 +302,20 @@ Test(errors, uri_over_2000_bytes_is_414)
 	/* The service is still there. */
 	r = http_get("/health");
 	cr_expect_eq(r->status, 200);
+	http_free(r);
+}
+
+Test(errors, body_without_length_is_refused)
+{
+	struct http_resp	*r;
+	static const char	 req[] = "POST /users HTTP/1.1\r\n"
+				    "Host: itest\r\nContent-Type: application/json\r\n"
+				    "Connection: close\r\n\r\n";
+
+	/* Kore answers this one itself: the status, and JSON if any body. */
+	r = http_raw(req, sizeof(req) - 1, HTTP_RELAXED);
+	cr_expect(r->status == 411 || r->status == 400,
+	    "POST without Content-Length: %ld", r->status);
 	http_free(r);
 }
 
@@ -349,6 +399,7 @@ Test(errors, invalid_utf8_is_400)
 Test(errors, lone_surrogates_are_rejected_and_not_stored)
 {
 	struct http_resp	*r;
+	json_t			*list;
 	size_t			 i;
 	static const char	*bad[] = {
 		"\\ud800", "x\\ud800y", "\\udc00", "\\ud83d\\u0041",
@@ -363,9 +414,14 @@ Test(errors, lone_surrogates_are_rejected_and_not_stored)
 		cr_expect(r->status == 400 || r->status == 422,
 		    "lone surrogate %s: %ld %.200s", bad[i], r->status, r->body);
 		http_free(r);
-		cr_expect_eq(db_scalar("SELECT count(*) FROM users WHERE "
-		    "lower(email) = lower($1)", 1, &email), 0,
+		if (db_available())
+			cr_expect_eq(db_scalar("SELECT count(*) FROM users WHERE "
+			    "lower(email) = lower($1)", 1, &email), 0,
+			    "lone surrogate %s was stored", bad[i]);
+		list = get_list("/users?email=%s", qenc(email));
+		cr_expect_eq(json_array_size(list), 0,
 		    "lone surrogate %s was stored", bad[i]);
+		json_decref(list);
 	}
 }
 

@@ -109,6 +109,27 @@ Test(events, details_unicode_round_trips)
 	json_decref(user);
 }
 
+Test(events, unknown_fields_are_ignored)
+{
+	struct http_resp	*r;
+	json_t			*user, *url;
+
+	url = make_user_url(&user);
+	r = http_sendf("POST", "/events", "{\"url_id\":%lld,\"user_id\":%lld,"
+	    "\"event_type\":\"x\",\"id\":1,\"timestamp\":\"nope\","
+	    "\"other\":[1]}", (long long)jint(url, "id"),
+	    (long long)jint(user, "id"));
+	cr_expect_eq(r->status, 201, "%ld %s", r->status, r->body);
+	if (r->status == 201) {
+		cr_expect_neq(jint(r->json, "id"), 1);
+		cr_expect(is_timestamp(jstr(r->json, "timestamp")));
+		cr_expect_null(json_object_get(r->json, "other"));
+	}
+	http_free(r);
+	json_decref(url);
+	json_decref(user);
+}
+
 static void
 expect_rejected(const char *body, const char *field)
 {

@@ -348,7 +348,8 @@ Test(redirect, long_user_agent_is_truncated)
 Test(redirect, stats_of_a_new_url_are_empty)
 {
 	struct http_resp	*r;
-	json_t			*url = make_user_url(NULL), *daily;
+	json_t			*url = make_user_url(NULL), *daily, *day;
+	size_t			 i;
 
 	r = http_get(pathf("/urls/%lld/stats", (long long)jint(url, "id")));
 	cr_assert_eq(r->status, 200, "%ld %s", r->status, r->body);
@@ -357,9 +358,16 @@ Test(redirect, stats_of_a_new_url_are_empty)
 	cr_expect_eq(jint(r->json, "clicks"), 0);
 	cr_expect(json_is_null(json_object_get(r->json, "last_click_at")),
 	    "last_click_at is null before any click");
+	/* Sparse ([]) or a dense 30-day series of zeros: both say "none". */
 	daily = json_object_get(r->json, "daily");
-	cr_expect(json_is_array(daily) && json_array_size(daily) == 0,
-	    "daily is [] before any click: %s", r->body);
+	cr_expect(json_is_array(daily) && json_array_size(daily) <= 31,
+	    "daily is an array of at most the last 30 days: %s", r->body);
+	for (i = 0; i < json_array_size(daily); i++) {
+		day = json_array_get(daily, i);
+		cr_expect(is_date(jstr(day, "date")), "daily date: %s",
+		    jstr(day, "date"));
+		cr_expect_eq(jint(day, "clicks"), 0, "no clicks yet");
+	}
 	cr_expect_eq(json_object_size(r->json), 5, "stats are exactly {url_id, "
 	    "short_code, clicks, last_click_at, daily}: %s", r->body);
 	http_free(r);

@@ -384,6 +384,14 @@ Test(seed, seed_ids_paginate_deterministically)
 	    http_header(r, "X-Total-Count") : "0", NULL, 10), SEED_USERS);
 	http_free(r);
 
+	r = http_get("/users?page=2");
+	cr_assert_eq(r->status, 200);
+	cr_assert_eq(json_array_size(r->json), 50, "per_page defaults to 50");
+	for (i = 0; i < 50; i++)
+		cr_expect_eq(jint(json_array_get(r->json, i), "id"),
+		    (json_int_t)(51 + i));
+	http_free(r);
+
 	r = http_get("/events?per_page=1000&page=4");
 	cr_assert_eq(r->status, 200);
 	cr_assert_geq(json_array_size(r->json), 422);

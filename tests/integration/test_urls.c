@@ -547,6 +547,31 @@ Test(urls, put_unchanged_value_writes_no_event)
 	json_decref(url);
 }
 
+Test(urls, put_title_null_clears_it)
+{
+	struct http_resp	*r;
+	json_t			*u = make_user(), *url, *ev, *d;
+
+	url = make_url(jint(u, "id"), "https://example.com/titled",
+	    json_pack("{s:s}", "title", "to be cleared"));
+	r = http_send("PUT", pathf("/urls/%lld", (long long)jint(url, "id")),
+	    "{\"title\":null}");
+	cr_assert_eq(r->status, 200, "%ld %s", r->status, r->body);
+	cr_expect(json_is_null(json_object_get(r->json, "title")),
+	    "title null clears it: %s", r->body);
+	http_free(r);
+	ev = events_of(jint(url, "id"), "updated");
+	cr_assert_eq(json_array_size(ev), 1);
+	d = json_object_get(json_array_get(ev, 0), "details");
+	cr_expect_str_eq(jstr(d, "field"), "title");
+	cr_expect(json_is_null(json_object_get(d, "new_value")),
+	    "new_value of a cleared title is null: %s",
+	    json_dumps(d, JSON_COMPACT));
+	json_decref(ev);
+	json_decref(url);
+	json_decref(u);
+}
+
 static void
 expect_put_rejected(json_int_t id, const char *body, const char *field)
 {
