@@ -1,0 +1,165 @@
+/*
+ * POST /users/bulk: a CSV of users as multipart field "file".
+ *
+ * The CSV is parsed and every row validated here (core/csvusers.c); the
+ * rows that pass go to import_users() in one statement, which upserts by
+ * id, moves the id sequence past the largest id and reports the rows the
+ * database refused. Bad rows never stop the others, and the same file
+ * imported twice leaves the same state.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/common.h"
+#include "core/csvusers.h"
+#include "http/respond.h"
+
+static const char sql_import[] = "SELECT import_users($1::jsonb)";
+
+static int	bulk_read(struct http_request *, struct api_ctx *);
+static void	bulk_state_free(void *);
+static int	bulk_respond(struct http_request *, struct csvusers *,
+		    json_t *);
+static int	error_line_cmp(const void *, const void *);
+
+int
+users_bulk(struct http_request *req, struct api_ctx *ctx)
+{
+	json_t		*result;
+	json_error_t	 err;
+
+	if (ctx->step == 0) {
+		if (!bulk_read(req, ctx))
+			return (KORE_RESULT_OK);
+		if (ctx->db.query == NULL)
+			return (bulk_respond(req, ctx->state, NULL));
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	result = json_loadb(db_value(&ctx->db, 0, 0),
+	    (size_t)db_length(&ctx->db, 0, 0), 0, &err);
+	if (result == NULL)
+		fatal("import_users returned invalid JSON: %s", err.text);
+
+	return (bulk_respond(req, ctx->state, result));
+}
+
+static int
+bulk_read(struct http_request *req, struct api_ctx *ctx)
+{
+	struct http_file	*file;
+	struct csvusers		*csv;
+	json_t			*json;
+	const char		*why;
+	char			*data, *rows;
+	ssize_t			 n;
+
+	http_populate_multipart_form(req);
+	if ((file = http_file_lookup(req, "file")) == NULL) {
+		respond_error(req, 400, NULL,
+		    "expected multipart/form-data with a CSV in field 'file'");
+		return (0);
+	}
+
+	data = kore_malloc(file->length + 1);
+	n = http_file_read(file, data, file->length);
+	if (n < 0 || (size_t)n != file->length) {
+		kore_free(data);
+		respond_error(req, 400, NULL, "could not read field 'file'");
+		return (0);
+	}
+
+	csv = kore_calloc(1, sizeof(*csv));
+	ctx->state = csv;
+	ctx->state_free = bulk_state_free;
+
+	if (csvusers_parse(data, file->length, csv, &why) == -1) {
+		kore_free(data);
+		respond_error(req, 400, NULL, why);
+		return (0);
+	}
+	kore_free(data);
+
+	if (csv->nrows == 0)
+		return (1);
+
+	json = csvusers_rows_json(csv);
+	rows = json_dumps(json, JSON_COMPACT);
+	json_decref(json);
+	if (rows == NULL)
+		fatal("json_dumps: out of memory");
+	db_prepare(&ctx->db, sql_import);
+	db_param_str(&ctx->db, 0, rows);
+	free(rows);
+	return (1);
+}
+
+static void
+bulk_state_free(void *arg)
+{
+	csvusers_free(arg);
+	kore_free(arg);
+}
+
+/*
+ * The CSV's own errors and the database's are merged by line; the
+ * response carries at most CSVUSERS_MAX_ERRORS of them.
+ */
+static int
+bulk_respond(struct http_request *req, struct csvusers *csv, json_t *result)
+{
+	json_t		*errors, *db_errors, *body;
+	json_int_t	 created, updated, db_skipped;
+	size_t		 i, n;
+	json_t		**sorted;
+
+	created = updated = db_skipped = 0;
+	errors = csvusers_errors_json(csv);
+	if (result != NULL) {
+		created = json_integer_value(json_object_get(result, "created"));
+		updated = json_integer_value(json_object_get(result, "updated"));
+		db_skipped = json_integer_value(json_object_get(result,
+		    "skipped"));
+		db_errors = json_object_get(result, "errors");
+		json_array_extend(errors, db_errors);
+	}
+
+	n = json_array_size(errors);
+	sorted = kore_calloc(n + 1, sizeof(*sorted));
+	for (i = 0; i < n; i++)
+		sorted[i] = json_incref(json_array_get(errors, i));
+	qsort(sorted, n, sizeof(*sorted), error_line_cmp);
+	json_array_clear(errors);
+	for (i = 0; i < n; i++) {
+		if (i < CSVUSERS_MAX_ERRORS)
+			json_array_append(errors, sorted[i]);
+		json_decref(sorted[i]);
+	}
+	kore_free(sorted);
+
+	body = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}",
+	    "count", (json_int_t)(csv->nrows + csv->skipped),
+	    "imported", created + updated,
+	    "created", created,
+	    "updated", updated,
+	    "skipped", (json_int_t)csv->skipped + db_skipped,
+	    "errors", errors);
+
+	if (result != NULL)
+		json_decref(result);
+	respond_object(req, 201, body);
+	return (KORE_RESULT_OK);
+}
+
+static int
+error_line_cmp(const void *a, const void *b)
+{
+	json_int_t	la, lb;
+
+	la = json_integer_value(json_object_get(*(json_t *const *)a, "line"));
+	lb = json_integer_value(json_object_get(*(json_t *const *)b, "line"));
+	return ((la > lb) - (la < lb));
+}

@@ -1,0 +1,209 @@
+/*
+ * Shared endpoint plumbing. Error mapping lives here and nowhere else, so
+ * a constraint violation means the same status on every route.
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/common.h"
+#include "http/respond.h"
+
+static const struct page_req	*list_page(struct api_ctx *);
+static const char		*constraint_message(const char *);
+
+/* What a violated constraint means to the client. */
+static const struct {
+	const char	*constraint;
+	const char	*message;
+} constraint_messages[] = {
+	{ "users_email_lower_key", "a user with this email already exists" },
+	{ "urls_short_code_key", "this short code is already taken" },
+	{ "urls_user_id_fkey", "user not found" },
+};
+
+int
+api_db_error(struct http_request *req, struct api_ctx *ctx)
+{
+	const char	*state = ctx->db.sqlstate;
+
+	if (db_unavailable(&ctx->db)) {
+		respond_unavailable(req, "the database is unavailable");
+	} else if (!strcmp(state, "23505")) {
+		respond_error(req, 409, NULL,
+		    constraint_message(ctx->db.constraint));
+	} else if (!strcmp(state, "23503")) {
+		respond_error(req, 404, NULL,
+		    constraint_message(ctx->db.constraint));
+	} else if (!strncmp(state, "22", 2)) {
+		respond_error(req, 422, NULL, "a value cannot be stored");
+	} else {
+		kore_log(LOG_ERR, "unexpected database error %s on %s",
+		    state, ctx->route->template);
+		respond_error(req, 500, NULL, NULL);
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+int
+api_send_value(struct http_request *req, int status, struct api_ctx *ctx)
+{
+	respond_json(req, status, db_value(&ctx->db, 0, 0),
+	    (size_t)db_length(&ctx->db, 0, 0));
+	return (KORE_RESULT_OK);
+}
+
+int
+api_not_found(struct http_request *req, const char *what)
+{
+	char	msg[64];
+
+	(void)snprintf(msg, sizeof(msg), "%s not found", what);
+	respond_error(req, 404, NULL, msg);
+	return (KORE_RESULT_OK);
+}
+
+int
+api_invalid(struct http_request *req, json_t *errors)
+{
+	respond_invalid(req, errors);
+	return (KORE_RESULT_OK);
+}
+
+int
+api_list_start(struct http_request *req, struct api_ctx *ctx, int nfilters)
+{
+	struct page_req	*page;
+	const char	*bad;
+
+	page = kore_calloc(1, sizeof(*page));
+	ctx->state = page;
+	ctx->state_free = kore_free;
+
+	if ((bad = page_parse(&ctx->query, page)) != NULL) {
+		char	msg[96];
+
+		(void)snprintf(msg, sizeof(msg),
+		    "query parameter '%s' must be an integer", bad);
+		respond_error(req, 400, NULL, msg);
+		return (0);
+	}
+
+	if (page->has_after)
+		db_param_int(&ctx->db, nfilters, page->after_id);
+	else
+		db_param_null(&ctx->db, nfilters);
+
+	if (page_limit(page) < 0)
+		db_param_null(&ctx->db, nfilters + 1);
+	else
+		db_param_int(&ctx->db, nfilters + 1, page_limit(page));
+	db_param_int(&ctx->db, nfilters + 2, page_offset(page));
+	db_param_bool(&ctx->db, nfilters + 3, page->paginated);
+
+	return (1);
+}
+
+int
+api_list_finish(struct http_request *req, struct api_ctx *ctx)
+{
+	const struct page_req	*page = list_page(ctx);
+	char			*link, total_s[24];
+	int64_t			 total, last_id;
+
+	if (page->paginated && !db_isnull(&ctx->db, 0, 0)) {
+		total = db_int(&ctx->db, 0, 0);
+		last_id = db_isnull(&ctx->db, 0, 2) ? 0 : db_int(&ctx->db, 0, 2);
+		(void)snprintf(total_s, sizeof(total_s), "%" PRId64, total);
+		http_response_header(req, "x-total-count", total_s);
+
+		link = page_link_header(req->path, &ctx->query, page, total,
+		    last_id);
+		if (link != NULL) {
+			http_response_header(req, "link", link);
+			free(link);
+		}
+	}
+
+	respond_json(req, 200, db_value(&ctx->db, 0, 1),
+	    (size_t)db_length(&ctx->db, 0, 1));
+	return (KORE_RESULT_OK);
+}
+
+int
+api_filter_int(struct http_request *req, struct api_ctx *ctx,
+    const char *name, int i)
+{
+	const char	*v;
+	int64_t		 n;
+	char		 msg[96];
+
+	if ((v = query_get(&ctx->query, name)) == NULL) {
+		db_param_null(&ctx->db, i);
+		return (1);
+	}
+
+	if (query_int64(v, &n) == -1) {
+		(void)snprintf(msg, sizeof(msg),
+		    "query parameter '%s' must be an integer", name);
+		respond_error(req, 400, NULL, msg);
+		return (0);
+	}
+
+	db_param_int(&ctx->db, i, n);
+	return (1);
+}
+
+int
+api_filter_bool(struct http_request *req, struct api_ctx *ctx,
+    const char *name, int i)
+{
+	const char	*v;
+	int		 b;
+	char		 msg[96];
+
+	if ((v = query_get(&ctx->query, name)) == NULL) {
+		db_param_null(&ctx->db, i);
+		return (1);
+	}
+
+	if (query_bool(v, &b) == -1) {
+		(void)snprintf(msg, sizeof(msg), "query parameter '%s' must be "
+		    "true, false, 1 or 0", name);
+		respond_error(req, 400, NULL, msg);
+		return (0);
+	}
+
+	db_param_bool(&ctx->db, i, b);
+	return (1);
+}
+
+void
+api_filter_text(struct api_ctx *ctx, const char *name, int i)
+{
+	db_param_str(&ctx->db, i, query_get(&ctx->query, name));
+}
+
+static const char *
+constraint_message(const char *constraint)
+{
+	size_t	i;
+
+	for (i = 0; constraint != NULL &&
+	    i < sizeof(constraint_messages) / sizeof(constraint_messages[0]);
+	    i++) {
+		if (!strcmp(constraint, constraint_messages[i].constraint))
+			return (constraint_messages[i].message);
+	}
+
+	return (NULL);
+}
+
+static const struct page_req *
+list_page(struct api_ctx *ctx)
+{
+	return (ctx->state);
+}

@@ -1,0 +1,57 @@
+/*
+ * What every endpoint does alike: wait for its statement, turn database
+ * failures into API errors, send a rendered JSON value, serve a list.
+ */
+#ifndef COMMON_H
+#define COMMON_H
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "http/context.h"
+
+/*
+ * Runs ctx->db; returns from the handler while the statement is pending
+ * or once a failure was answered, falls through when rows are ready.
+ */
+#define API_AWAIT(req, ctx)						\
+	do {								\
+		switch (db_run((req), &(ctx)->db)) {			\
+		case DB_PENDING:					\
+			return (KORE_RESULT_RETRY);			\
+		case DB_FAILED:						\
+			return (api_db_error((req), (ctx)));		\
+		case DB_DONE:						\
+			break;						\
+		}							\
+	} while (0)
+
+/* Maps a failed statement to 503, 409, 404, 422 or 500. */
+int	api_db_error(struct http_request *req, struct api_ctx *ctx);
+/* Sends column 0 of row 0 (a JSON value rendered by PostgreSQL). */
+int	api_send_value(struct http_request *req, int status,
+	    struct api_ctx *ctx);
+int	api_not_found(struct http_request *req, const char *what);
+/* 422 with the collected field errors, when there are any. */
+int	api_invalid(struct http_request *req, json_t *errors);
+
+/*
+ * Lists. The statement takes the resource's filters as $1..$nfilters,
+ * then after_id, limit, offset and "count the total", and returns one row:
+ * (total or NULL, JSON array, largest id on the page or NULL).
+ */
+int	api_list_start(struct http_request *req, struct api_ctx *ctx,
+	    int nfilters);
+int	api_list_finish(struct http_request *req, struct api_ctx *ctx);
+
+/*
+ * Reads an optional filter of the query string into parameter i;
+ * returns 0 after answering 400 when it is malformed.
+ */
+int	api_filter_int(struct http_request *req, struct api_ctx *ctx,
+	    const char *name, int i);
+int	api_filter_bool(struct http_request *req, struct api_ctx *ctx,
+	    const char *name, int i);
+void	api_filter_text(struct api_ctx *ctx, const char *name, int i);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * Liveness and readiness. /health answers whenever the worker serves
+ * requests and touches nothing else, so an orchestrator never restarts
+ * an instance because a dependency is down; /ready asks the database and
+ * turns away traffic (503) when it cannot be reached.
+ */
+
+#include "api/api.h"
+#include "api/common.h"
+#include "http/respond.h"
+
+static const char body_health[] = "{\"status\":\"ok\"}";
+
+static void	ready_respond(struct http_request *, int);
+
+int
+ops_health(struct http_request *req, struct api_ctx *ctx)
+{
+	respond_json(req, 200, body_health, sizeof(body_health) - 1);
+	return (KORE_RESULT_OK);
+}
+
+int
+ops_ready(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->step == 0) {
+		db_prepare(&ctx->db, "SELECT 1");
+		ctx->step = 1;
+	}
+
+	switch (db_run(req, &ctx->db)) {
+	case DB_PENDING:
+		return (KORE_RESULT_RETRY);
+	case DB_FAILED:
+		ready_respond(req, 0);
+		break;
+	case DB_DONE:
+		ready_respond(req, 1);
+		break;
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+static void
+ready_respond(struct http_request *req, int database_ok)
+{
+	json_t	*body;
+
+	body = json_pack("{s:s, s:s, s:s}",
+	    "status", database_ok ? "ready" : "unavailable",
+	    "database", database_ok ? "ok" : "down",
+	    "cache", "degraded");
+
+	if (!database_ok)
+		respond_retry_after(req);
+	respond_object(req, database_ok ? 200 : 503, body);
+}

@@ -1,0 +1,179 @@
+/*
+ * /users: create, list, read, update, delete. Bulk import lives in
+ * bulk.c. Emails are unique whatever their case (the database's unique
+ * index on lower(email) decides, so two concurrent creates cannot both
+ * win); usernames repeat freely.
+ */
+
+#include "api/api.h"
+#include "api/common.h"
+#include "core/fields.h"
+#include "core/validate.h"
+#include "http/respond.h"
+
+#define USERS_FILTER \
+	"($1::text IS NULL OR username = $1) AND " \
+	"($2::text IS NULL OR lower(email) = lower($2))"
+
+static const char sql_list[] =
+	"WITH page AS (SELECT u FROM users u WHERE " USERS_FILTER
+	"    AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4 OFFSET $5)"
+	" SELECT CASE WHEN $6 THEN (SELECT count(*) FROM users WHERE "
+	USERS_FILTER " AND ($3::bigint IS NULL OR id > $3)) END,"
+	" coalesce((SELECT json_agg(user_json(page.u) ORDER BY (page.u).id)"
+	"     FROM page), '[]'),"
+	" (SELECT max((page.u).id) FROM page)";
+
+static const char sql_create[] =
+	"INSERT INTO users (username, email) VALUES ($1, $2)"
+	" RETURNING user_json(users)";
+
+static const char sql_get[] =
+	"SELECT user_json(u) FROM users u WHERE id = $1";
+
+static const char sql_update[] =
+	"UPDATE users SET username = coalesce($2, username),"
+	" email = coalesce($3, email) WHERE id = $1 RETURNING user_json(users)";
+
+/*
+ * The user's URLs go first so that their deletion can be logged as
+ * events; the foreign key's cascade then finds nothing left to do.
+ */
+static const char sql_delete[] =
+	"WITH gone AS (DELETE FROM urls WHERE user_id = $1"
+	"    RETURNING id, user_id, short_code),"
+	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
+	"    SELECT id, user_id, 'deleted', jsonb_build_object("
+	"    'reason', 'user_deleted', 'short_code', short_code) FROM gone),"
+	" u AS (DELETE FROM users WHERE id = $1 RETURNING id)"
+	" SELECT (SELECT count(*) FROM u),"
+	" (SELECT coalesce(json_agg(short_code), '[]') FROM gone)";
+
+static int	read_user(struct http_request *, struct api_ctx *, int);
+
+int
+users_list(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->step == 0) {
+		db_prepare(&ctx->db, sql_list);
+		api_filter_text(ctx, "username", 0);
+		api_filter_text(ctx, "email", 1);
+		if (!api_list_start(req, ctx, 2))
+			return (KORE_RESULT_OK);
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	return (api_list_finish(req, ctx));
+}
+
+int
+users_create(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->step == 0) {
+		if (!read_user(req, ctx, FIELD_REQUIRED))
+			return (KORE_RESULT_OK);
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	return (api_send_value(req, 201, ctx));
+}
+
+int
+user_get(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->step == 0) {
+		if (ctx_param_id(ctx) == 0)
+			return (api_not_found(req, "user"));
+		db_prepare(&ctx->db, sql_get);
+		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 0)
+		return (api_not_found(req, "user"));
+	return (api_send_value(req, 200, ctx));
+}
+
+int
+user_update(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->step == 0) {
+		if (!read_user(req, ctx, 0))
+			return (KORE_RESULT_OK);
+		if (ctx_param_id(ctx) == 0)
+			return (api_not_found(req, "user"));
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 0)
+		return (api_not_found(req, "user"));
+	return (api_send_value(req, 200, ctx));
+}
+
+int
+user_delete(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->step == 0) {
+		if (ctx_param_id(ctx) == 0)
+			return (api_not_found(req, "user"));
+		db_prepare(&ctx->db, sql_delete);
+		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	if (db_int(&ctx->db, 0, 0) == 0)
+		return (api_not_found(req, "user"));
+	respond_no_content(req);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * Validates username and email and binds them. Creation wants both
+ * ($1, $2 of sql_create); an update takes either ($2, $3 of sql_update,
+ * with the id as $1).
+ */
+static int
+read_user(struct http_request *req, struct api_ctx *ctx, int required)
+{
+	json_t		*errors;
+	const char	*username, *email;
+	size_t		 ulen, elen;
+	int		 has_user, has_email, base;
+
+	errors = json_object();
+	has_user = field_string(ctx->body, "username", required,
+	    validate_username, errors, &username, &ulen) == FIELD_SET;
+	has_email = field_string(ctx->body, "email", required,
+	    validate_email, errors, &email, &elen) == FIELD_SET;
+
+	if (json_object_size(errors) > 0) {
+		api_invalid(req, errors);
+		return (0);
+	}
+	json_decref(errors);
+
+	if (required) {
+		db_prepare(&ctx->db, sql_create);
+		base = 0;
+	} else {
+		db_prepare(&ctx->db, sql_update);
+		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+		base = 1;
+	}
+
+	if (has_user)
+		db_param_text(&ctx->db, base, username, ulen);
+	else
+		db_param_null(&ctx->db, base);
+	if (has_email)
+		db_param_text(&ctx->db, base + 1, email, elen);
+	else
+		db_param_null(&ctx->db, base + 1);
+
+	return (1);
+}

@@ -1,0 +1,30 @@
+/*
+ * Settings that differ between deployments, read from the environment
+ * once per worker process.
+ * Kore's own tuning (workers, limits, bind address) lives in
+ * conf/shortener.conf instead. See docs/configuration.md.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+#define DB_NAME		"db"
+
+struct app_config {
+	const char	*database_url;
+	const char	*redis_url;
+	const char	*log_level;
+	size_t		 json_body_max;
+	int		 retry_after;		/* seconds, on 503 */
+};
+
+/*
+ * Written by config_load() when a worker starts, from the environment it
+ * inherited; read-only afterwards.
+ */
+extern struct app_config	config;
+
+void	config_load(void);
+
+#endif

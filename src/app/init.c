@@ -1,0 +1,60 @@
+/*
+ * Process life cycle: what each worker does after the fork, and the
+ * seccomp additions workers need.
+ *
+ * The database is registered, not connected: kore_pgsql opens
+ * connections lazily, so a database that is down at start costs a 503
+ * per request and a log line, never a crash loop, and the service picks
+ * it up again by itself when it returns.
+ */
+
+#include <sys/syscall.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/pgsql.h>
+#include <kore/seccomp.h>
+
+#include "app/config.h"
+#include "http/respond.h"
+
+void	kore_worker_configure(void);
+void	kore_worker_teardown(void);
+
+/*
+ * Debian 12's glibc implements stat(2) and friends with newfstatat, which
+ * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
+ * kill the worker. The rest serve libpq and hiredis over TCP.
+ */
+KORE_SECCOMP_FILTER("shortener",
+	KORE_SYSCALL_ALLOW(newfstatat),
+	KORE_SYSCALL_ALLOW(getdents64),
+	KORE_SYSCALL_ALLOW(uname),
+	KORE_SYSCALL_ALLOW(getsockname),
+	KORE_SYSCALL_ALLOW(getpeername),
+	KORE_SYSCALL_ALLOW(getsockopt),
+	KORE_SYSCALL_ALLOW(socket),
+	KORE_SYSCALL_ALLOW(connect),
+	KORE_SYSCALL_ALLOW(ioctl),
+	KORE_SYSCALL_ALLOW(poll),
+	KORE_SYSCALL_ALLOW(pipe2),
+	KORE_SYSCALL_ALLOW(getrusage),
+	KORE_SYSCALL_ALLOW(sysinfo),
+	KORE_SYSCALL_ALLOW(prlimit64),
+	KORE_SYSCALL_ALLOW(ftruncate),
+	KORE_SYSCALL_ALLOW(rename),
+	KORE_SYSCALL_ALLOW(mkdir)
+);
+
+void
+kore_worker_configure(void)
+{
+	config_load();
+	request_id_init();
+	kore_pgsql_register(DB_NAME, config.database_url);
+}
+
+void
+kore_worker_teardown(void)
+{
+}

@@ -1,0 +1,320 @@
+/*
+ * Asynchronous statements over kore_pgsql.
+ *
+ * kore_pgsql hands out pooled connections and parks the request while a
+ * statement runs; this file hides its state machine behind db_run().
+ *
+ * Failures come in two kinds. A statement the server refused has a
+ * SQLSTATE and is the caller's to map (23505 is a 409, and so on). A
+ * failure without one means the connection or the server is gone; after
+ * a PostgreSQL restart each pooled connection fails once like that before
+ * Kore drops it. Such a statement never ran (its backend was dead), so it
+ * is retried on a fresh connection a few times before the request gets a
+ * 503.
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/config.h"
+#include "db/db.h"
+
+#define DB_MAX_ATTEMPTS	3
+
+static enum db_status	db_start(struct http_request *, struct db_call *);
+static enum db_status	db_poll(struct http_request *, struct db_call *);
+static enum db_status	db_fail(struct http_request *, struct db_call *);
+static void		db_drop_broken(struct db_call *);
+static void		db_release(struct db_call *);
+static void		db_note_reachable(int);
+
+/* Owned by this worker: whether the database answered last time. */
+static int	database_reachable = -1;
+
+void
+db_prepare(struct db_call *db, const char *query)
+{
+	db_cleanup(db);
+	memset(db, 0, sizeof(*db));
+	kore_pgsql_init(&db->sql);
+	db->query = query;
+}
+
+void
+db_param_text(struct db_call *db, int i, const char *s, size_t len)
+{
+	if (i >= DB_MAX_PARAMS)
+		fatal("db_param_text: parameter %d out of range", i);
+
+	kore_free(db->values[i]);
+	db->values[i] = kore_malloc(len + 1);
+	memcpy(db->values[i], s, len);
+	db->values[i][len] = '\0';
+	db->lengths[i] = (int)len;
+	if (i >= db->nparams)
+		db->nparams = i + 1;
+}
+
+void
+db_param_str(struct db_call *db, int i, const char *s)
+{
+	if (s == NULL)
+		db_param_null(db, i);
+	else
+		db_param_text(db, i, s, strlen(s));
+}
+
+void
+db_param_int(struct db_call *db, int i, int64_t v)
+{
+	char	buf[24];
+	int	len;
+
+	len = snprintf(buf, sizeof(buf), "%" PRId64, v);
+	db_param_text(db, i, buf, (size_t)len);
+}
+
+void
+db_param_bool(struct db_call *db, int i, int v)
+{
+	db_param_str(db, i, v ? "true" : "false");
+}
+
+void
+db_param_null(struct db_call *db, int i)
+{
+	if (i >= DB_MAX_PARAMS)
+		fatal("db_param_null: parameter %d out of range", i);
+
+	kore_free(db->values[i]);
+	db->values[i] = NULL;
+	db->lengths[i] = 0;
+	if (i >= db->nparams)
+		db->nparams = i + 1;
+}
+
+enum db_status
+db_run(struct http_request *req, struct db_call *db)
+{
+	if (db->result != NULL)
+		return (DB_DONE);
+	if (!db->sent)
+		return (db_start(req, db));
+	return (db_poll(req, db));
+}
+
+void
+db_rearm(struct db_call *db)
+{
+	db_release(db);
+	if (db->result != NULL)
+		PQclear(db->result);
+	kore_free(db->constraint);
+	db->result = NULL;
+	db->constraint = NULL;
+	db->sqlstate[0] = '\0';
+	db->sent = 0;
+	db->bound = 0;
+	db->attempts = 0;
+	kore_pgsql_init(&db->sql);
+}
+
+void
+db_cleanup(struct db_call *db)
+{
+	int	i;
+
+	if (db->query == NULL)
+		return;
+
+	db_release(db);
+	for (i = 0; i < db->nparams; i++)
+		kore_free(db->values[i]);
+	if (db->result != NULL)
+		PQclear(db->result);
+	kore_free(db->constraint);
+	memset(db, 0, sizeof(*db));
+}
+
+int
+db_rows(const struct db_call *db)
+{
+	return (db->result != NULL ? PQntuples(db->result) : 0);
+}
+
+const char *
+db_value(const struct db_call *db, int row, int col)
+{
+	return (PQgetvalue(db->result, row, col));
+}
+
+int
+db_length(const struct db_call *db, int row, int col)
+{
+	return (PQgetlength(db->result, row, col));
+}
+
+int
+db_isnull(const struct db_call *db, int row, int col)
+{
+	return (PQgetisnull(db->result, row, col));
+}
+
+int64_t
+db_int(const struct db_call *db, int row, int col)
+{
+	return (strtoll(PQgetvalue(db->result, row, col), NULL, 10));
+}
+
+int
+db_unavailable(const struct db_call *db)
+{
+	return (db->sqlstate[0] == '\0' ||
+	    !strncmp(db->sqlstate, "08", 2) ||
+	    !strncmp(db->sqlstate, "57P", 3) ||
+	    !strcmp(db->sqlstate, "53300"));
+}
+
+int
+db_reachable(void)
+{
+	return (database_reachable != 0);
+}
+
+/*
+ * Takes a connection and sends the statement. A full pool queues the
+ * request inside kore_pgsql (state stays INIT) and wakes it later; it
+ * then comes back here with bound already set.
+ */
+static enum db_status
+db_start(struct http_request *req, struct db_call *db)
+{
+	if (!db->bound) {
+		kore_pgsql_bind_request(&db->sql, req);
+		db->bound = 1;
+	}
+
+	if (!kore_pgsql_setup(&db->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
+		if (db->sql.state == KORE_PGSQL_STATE_INIT)
+			return (DB_PENDING);
+		/* No connection could be made: retrying would only wait. */
+		db->attempts = DB_MAX_ATTEMPTS;
+		return (db_fail(req, db));
+	}
+
+	if (!kore_pgsql_query_param_fields(&db->sql, db->query, 0,
+	    db->nparams, (const char **)db->values, db->lengths, NULL))
+		return (db_fail(req, db));
+
+	db->sent = 1;
+	return (DB_PENDING);
+}
+
+static enum db_status
+db_poll(struct http_request *req, struct db_call *db)
+{
+	for (;;) {
+		switch (db->sql.state) {
+		case KORE_PGSQL_STATE_WAIT:
+			return (DB_PENDING);
+		case KORE_PGSQL_STATE_RESULT:
+			if (db->result != NULL)
+				PQclear(db->result);
+			db->result = db->sql.result;
+			db->sql.result = NULL;
+			kore_pgsql_continue(&db->sql);
+			break;
+		case KORE_PGSQL_STATE_ERROR:
+			return (db_fail(req, db));
+		case KORE_PGSQL_STATE_DONE:
+			kore_pgsql_continue(&db->sql);
+			break;
+		case KORE_PGSQL_STATE_COMPLETE:
+			db_release(db);
+			db_note_reachable(1);
+			if (db->result == NULL)
+				db->result = PQmakeEmptyPGresult(NULL,
+				    PGRES_COMMAND_OK);
+			return (DB_DONE);
+		default:
+			return (db_fail(req, db));
+		}
+	}
+}
+
+/*
+ * Records why the statement failed; a connection-level failure goes
+ * round again on a fresh connection while attempts remain.
+ */
+static enum db_status
+db_fail(struct http_request *req, struct db_call *db)
+{
+	const char	*state, *constraint;
+
+	db->sqlstate[0] = '\0';
+	if (db->sql.result != NULL) {
+		state = PQresultErrorField(db->sql.result, PG_DIAG_SQLSTATE);
+		constraint = PQresultErrorField(db->sql.result,
+		    PG_DIAG_CONSTRAINT_NAME);
+		if (state != NULL)
+			(void)snprintf(db->sqlstate, sizeof(db->sqlstate),
+			    "%s", state);
+		if (constraint != NULL) {
+			kore_free(db->constraint);
+			db->constraint = kore_strdup(constraint);
+		}
+	}
+
+	if (db->sqlstate[0] != '\0' && !db_unavailable(db)) {
+		db_note_reachable(1);
+		db_release(db);
+		return (DB_FAILED);
+	}
+
+	if (db->sql.error != NULL)
+		kore_log(LOG_NOTICE, "database: %s", db->sql.error);
+	db_drop_broken(db);
+	db_release(db);
+
+	if (++db->attempts < DB_MAX_ATTEMPTS && db->sqlstate[0] == '\0') {
+		db->sent = 0;
+		db->bound = 0;
+		kore_pgsql_init(&db->sql);
+		return (db_start(req, db));
+	}
+
+	db_note_reachable(0);
+	return (DB_FAILED);
+}
+
+/*
+ * kore_pgsql would put a dead connection back in its pool, where every
+ * later statement would fail on it again; its error path drops it for
+ * good instead.
+ */
+static void
+db_drop_broken(struct db_call *db)
+{
+	if (db->sql.conn == NULL || PQstatus(db->sql.conn->db) != CONNECTION_BAD)
+		return;
+	kore_pgsql_handle(db->sql.conn, 1);
+}
+
+static void
+db_release(struct db_call *db)
+{
+	kore_pgsql_cleanup(&db->sql);
+}
+
+static void
+db_note_reachable(int up)
+{
+	if (up == database_reachable)
+		return;
+	if (up)
+		kore_log(LOG_NOTICE, "database: reachable");
+	else
+		kore_log(LOG_ERR, "database: unreachable");
+	database_reachable = up;
+}
