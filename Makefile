@@ -35,6 +35,10 @@ logs:
 test:
 	@scripts/test.sh
 
+# The integration half of `make test` alone (PostgreSQL + app + coverage).
+integration:
+	@scripts/test.sh integration
+
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+#
+# deps.sh: install the Debian 12 packages the project needs, when missing.
+#
+# The one list of system packages lives here. Silent when everything is
+# installed, so `make up`/`make test` can call it every time. Installs run
+# with a policy-rc.d that forbids starting services: redis, nginx and
+# postgresql would otherwise start system daemons on the ports the
+# project uses (and fail noisily where there is no init system).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PACKAGES=(
+	# build and unit tests
+	kore build-essential pkg-config
+	libjansson-dev libcsv-dev libhiredis-dev libpq-dev
+	libcurl4-openssl-dev libcriterion-dev gcovr
+	# services of the stack
+	postgresql postgresql-client redis-server nginx prometheus
+	# load tests and tooling
+	wrk python3 python3-locust curl jq docker-compose
+)
+
+POLICY=/usr/sbin/policy-rc.d
+
+missing_packages() {
+	local p status
+	for p in "${PACKAGES[@]}"; do
+		status="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
+		[ "$status" = installed ] || echo "$p"
+	done
+}
+
+# Install a policy-rc.d forbidding service starts, unless one exists
+# (Debian container images ship one already): never overwrite it, and
+# remove only the one we created.
+forbid_service_starts() {
+	[ -e "$POLICY" ] && return 0
+	printf '#!/bin/sh\n# scripts/deps.sh: no service starts during install\nexit 101\n' >"$POLICY"
+	chmod 755 "$POLICY"
+	trap 'rm -f "$POLICY"' EXIT
+}
+
+apt_install() {
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 ||
+			die "not root and no sudo: install these packages: $*"
+		sudo=(sudo)
+	fi
+	# Through env so that sudo keeps them; needrestart (when present)
+	# would otherwise scan and prompt.
+	local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive
+	    NEEDRESTART_SUSPEND=1 apt-get)
+	local opts=(-q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
+	    -o Dpkg::Options::=--force-confold)
+	[ ${#sudo[@]} -eq 0 ] && forbid_service_starts
+	"${apt[@]}" "${opts[@]}" update
+	"${apt[@]}" "${opts[@]}" install -y --no-install-recommends "$@"
+}
+
+main() {
+	command -v dpkg-query >/dev/null 2>&1 || die "not a Debian system (no dpkg-query)"
+	local missing
+	mapfile -t missing < <(missing_packages)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing: ${missing[*]}"
+	apt_install "${missing[@]}" </dev/null
+	mapfile -t missing < <(missing_packages)
+	[ ${#missing[@]} -eq 0 ] || die "still missing after install: ${missing[*]}"
+	log "done"
+}
+
+main "$@"

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+#
+# test.sh [all|unit|integration]: the project's test command (`make test`).
+#
+#   unit         `make unit` (Criterion, tests/unit/*.c)
+#   integration  build the app with coverage (flavor cov), start a private
+#                PostgreSQL on a free loopback port in a temp dir, migrate,
+#                load ../shared/seed when present, start the app on a free
+#                port, run tests/bin/integration against it, stop the app
+#                with SIGTERM (workers then write their .gcda files) and
+#                print gcovr's line coverage of src/
+#   all          both (default)
+#
+# The integration binary gets: SHORTENER_URL, DATABASE_URL,
+# SHORTENER_PG_STOP / SHORTENER_PG_START (shell commands that stop/start
+# that PostgreSQL), SEED_DIR (when a seed was loaded), and CRITERION_JOBS=1
+# unless set (tests that stop the database must not race other tests).
+#
+# Everything it starts is stopped, and the temp dir removed, on any exit.
+# Logs of the last run stay in .build/test-logs/. Exits non-zero when any
+# step or test fails; the last line is "N passed, M failed".
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LOG_TAG="test"
+
+LOGS="$REPO_ROOT/.build/test-logs"
+OBJS="$REPO_ROOT/.build/shortener/.objs"
+INTEG_TIMEOUT="${INTEG_TIMEOUT:-1800}"
+TMP=""
+PG_DIR=""
+PG_PORT=""
+APP_DIR=""
+PASSED=0
+FAILED=0
+
+# The EXIT trap: stop what runs, keep the logs, print the totals. A step
+# that failed before any test could report still fails the run.
+cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT
+	[ -n "$APP_DIR" ] && "$SCRIPTS/app.sh" stop "$APP_DIR"
+	[ -n "$PG_DIR" ] && "$SCRIPTS/pg.sh" stop "$PG_DIR" "$PG_PORT" 2>/dev/null
+	if [ -n "$TMP" ]; then
+		mkdir -p "$LOGS"
+		[ -f "$APP_DIR/app.log" ] && cp "$APP_DIR/app.log" "$LOGS/app.log"
+		[ -f "$PG_DIR/server.log" ] && cp "$PG_DIR/server.log" "$LOGS/postgresql.log"
+		rm -rf "$TMP"
+	fi
+	if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
+		log "a step failed (see above): counted as one failure"
+		FAILED=1
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
+	exit "$rc"
+}
+
+has_sources() {
+	compgen -G "$REPO_ROOT/$1/*.c" >/dev/null
+}
+
+# count LOG: add the Criterion synthesis lines of LOG to the totals.
+count() {
+	local tested passing
+	while read -r tested passing; do
+		PASSED=$((PASSED + passing))
+		FAILED=$((FAILED + tested - passing))
+	done < <(sed 's/\x1b\[[0-9;]*m//g' "$1" |
+	    sed -n 's/.*Synthesis: Tested: \([0-9]*\) | Passing: \([0-9]*\).*/\1 \2/p')
+}
+
+# count_run LOG RC: a runner that failed without reporting a failed
+# test (build error, crash before the summary) counts as one failure.
+count_run() {
+	local before="$FAILED"
+	count "$1"
+	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
+}
+
+run_unit() {
+	if ! has_sources tests/unit; then
+		log "unit: no tests/unit/*.c yet, skipped"
+		return 0
+	fi
+	log "unit: make unit"
+	mkdir -p "$LOGS"
+	local rc=0
+	make -C "$REPO_ROOT" --no-print-directory unit 2>&1 | tee "$LOGS/unit.log" || rc=$?
+	count_run "$LOGS/unit.log" "$rc"
+}
+
+start_postgres() {
+	PG_PORT="$(free_port)"
+	PG_DIR="$TMP/pg"
+	PG_FAST=1 "$SCRIPTS/pg.sh" init "$PG_DIR" "$PG_PORT" >/dev/null
+	"$SCRIPTS/pg.sh" start "$PG_DIR" "$PG_PORT"
+	DATABASE_URL="$(pg_url "$PG_PORT")"
+	export DATABASE_URL
+	log "postgresql on 127.0.0.1:$PG_PORT ($PG_DIR)"
+	"$SCRIPTS/migrate.sh"
+	if [ -d "$SHARED_SEED" ]; then
+		"$SCRIPTS/seed-load.sh" "$SHARED_SEED"
+		export SEED_DIR="$SHARED_SEED"
+	else
+		log "no seed at $SHARED_SEED: database left empty"
+		unset SEED_DIR
+	fi
+}
+
+start_app() {
+	local port
+	port="$(free_port)"
+	APP_DIR="$TMP/app"
+	# Stale counters from an earlier run would inflate the coverage.
+	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
+	"$SCRIPTS/app.sh" start "$port" "$APP_DIR"
+	export SHORTENER_URL="http://127.0.0.1:$port"
+}
+
+run_integration_binary() {
+	local rc=0
+	SHORTENER_PG_STOP="$(printf '%q stop %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
+	SHORTENER_PG_START="$(printf '%q start %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
+	CRITERION_JOBS="${CRITERION_JOBS:-1}"
+	export SHORTENER_PG_STOP SHORTENER_PG_START CRITERION_JOBS
+	log "integration: tests/bin/integration against $SHORTENER_URL"
+	(cd "$REPO_ROOT" && timeout -k 10 "$INTEG_TIMEOUT" tests/bin/integration) \
+	    2>&1 | tee "$LOGS/integration.log" || rc=$?
+	count_run "$LOGS/integration.log" "$rc"
+}
+
+coverage() {
+	if ! compgen -G "$OBJS/*.gcda" >/dev/null; then
+		log "coverage: no .gcda files: the workers did not exit cleanly"
+		return 1
+	fi
+	need_cmd gcovr
+	# Sources were compiled as src/... inside the link farm; gcovr
+	# follows the links back to the repo, where --filter applies.
+	(cd "$REPO_ROOT" && gcovr --root . --object-directory "$OBJS" \
+	    --filter 'src/' --print-summary --output "$LOGS/coverage.txt") |
+	    grep -E '^(lines|functions|branches):' | sed 's/^/coverage: /'
+	log "coverage report: $LOGS/coverage.txt"
+}
+
+run_integration() {
+	if ! has_sources tests/integration; then
+		log "integration: no tests/integration/*.c yet, skipped"
+		return 0
+	fi
+	mkdir -p "$LOGS"
+	make -C "$REPO_ROOT" --no-print-directory tests/bin/integration
+	"$SCRIPTS/build.sh" cov
+	TMP="$(mktemp -d "${TMPDIR:-/tmp}/shortener-test.XXXXXX")"
+	# The postgres user must reach the cluster inside it.
+	chmod 711 "$TMP"
+	start_postgres
+	start_app
+	run_integration_binary
+	# SIGTERM now, not in the trap: coverage needs the .gcda files.
+	"$SCRIPTS/app.sh" stop "$APP_DIR"
+	coverage
+}
+
+# Stages run as plain commands, never inside `||` or `if`: bash ignores
+# `set -e` within a function called from such a context, and every step
+# here must stop the run when it fails. Failed tests do not stop it: the
+# integration stage still runs after failed unit tests (FAILED counts
+# them, and cleanup turns that into the exit status).
+main() {
+	local what="${1:-all}"
+	case "$what" in
+	all | unit | integration) ;;
+	*) echo "usage: $0 [all|unit|integration]" >&2; exit 2 ;;
+	esac
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	# Logs of an earlier run must not pass for this one's.
+	rm -rf "$LOGS"
+	"$SCRIPTS/deps.sh"
+	case "$what" in
+	all) run_unit; run_integration ;;
+	unit) run_unit ;;
+	integration) run_integration ;;
+	esac
+}
+
+main "$@"
