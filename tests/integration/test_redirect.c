@@ -94,6 +94,9 @@ Test(redirect, get_is_302_and_writes_one_click)
 	cr_expect_str_eq(jstr(d, "short_code"), code);
 	cr_expect_str_eq(jstr(d, "user_agent"), "itest-agent/1.0");
 	cr_expect_str_eq(jstr(d, "referer"), "https://ref.example/page");
+	cr_expect(labs(ts_age(jstr(json_array_get(ev, 0), "timestamp"))) < 300,
+	    "a click's timestamp is now (UTC): %s",
+	    jstr(json_array_get(ev, 0), "timestamp"));
 	json_decref(ev);
 
 	sleep_ms(300);
@@ -205,6 +208,33 @@ Test(redirect, trailing_slash_redirects)
 	expect_redirect(r, jstr(url, "original_url"));
 	http_free(r);
 	json_decref(url);
+}
+
+Test(redirect, custom_codes_redirect_and_codes_are_case_sensitive)
+{
+	struct http_resp	*r;
+	json_t			*u = make_user(), *url;
+	char			 code[40], swapped[40];
+	size_t			 i;
+
+	snprintf(code, sizeof(code), "Ab_%.28s", uniq("x"));
+	url = make_url(jint(u, "id"), "https://example.com/custom-redirect",
+	    json_pack("{s:s}", "short_code", code));
+	r = http_get(pathf("/%s", code));
+	expect_redirect(r, "https://example.com/custom-redirect");
+	http_free(r);
+
+	/* Codes come from [A-Za-z0-9]: "Ab_x" and "aB_X" are two codes. */
+	for (i = 0; code[i] != '\0'; i++)
+		swapped[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ?
+		    code[i] - 32 : code[i] >= 'A' && code[i] <= 'Z' ?
+		    code[i] + 32 : code[i]);
+	swapped[i] = '\0';
+	r = http_get(pathf("/%s", swapped));
+	expect_error(r, 404, NULL);
+	http_free(r);
+	json_decref(url);
+	json_decref(u);
 }
 
 Test(redirect, unknown_code_is_404_json)
@@ -378,6 +408,7 @@ Test(redirect, stats_count_redirects_but_not_heads)
 {
 	struct http_resp	*r;
 	json_t			*url = make_user_url(NULL), *st, *daily, *day;
+	json_t			*ev;
 	json_int_t		 id = jint(url, "id");
 	char			 today[11];
 	size_t			 i;
@@ -410,6 +441,11 @@ Test(redirect, stats_count_redirects_but_not_heads)
 		}
 	}
 	cr_expect(found, "daily has today's (UTC) row");
+	ev = get_list("/events?url_id=%lld&event_type=click", (long long)id);
+	cr_expect_str_eq(jstr(st, "last_click_at"), jstr(json_array_get(ev,
+	    json_array_size(ev) - 1), "timestamp"),
+	    "last_click_at is the last click's timestamp");
+	json_decref(ev);
 	json_decref(st);
 
 	sleep_ms(300);
