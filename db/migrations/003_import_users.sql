@@ -7,6 +7,9 @@
 -- Returns {"created": a, "updated": b, "skipped": c,
 --          "errors": [{"line": L, "error": s}, ...]}.
 --
+-- A row with an id is upserted by id; a row without one by email, which
+-- is what makes importing the same file twice leave the same state.
+--
 -- Rows that carry an id are written first and the id sequence is moved
 -- past the largest id before rows without one draw from it, so a drawn id
 -- never lands on an id the same file names. Each row runs in its own
@@ -39,10 +42,13 @@ BEGIN
 		LOOP
 			BEGIN
 				IF r.id IS NULL THEN
-					INSERT INTO users (username, email, created_at)
+					INSERT INTO users AS u (username, email, created_at)
 					VALUES (r.username, r.email, coalesce(r.created_at,
-					    now() AT TIME ZONE 'UTC'));
-					inserted := true;
+					    now() AT TIME ZONE 'UTC'))
+					ON CONFLICT ((lower(email))) DO UPDATE
+					SET username = EXCLUDED.username,
+					    created_at = coalesce(r.created_at, u.created_at)
+					RETURNING (xmax = 0) INTO inserted;
 				ELSE
 					INSERT INTO users AS u (id, username, email, created_at)
 					VALUES (r.id, r.username, r.email, coalesce(r.created_at,
