@@ -3,6 +3,8 @@
  * absent, null and required once, so the typed readers only check types.
  */
 
+#include <string.h>
+
 #include "core/fields.h"
 
 static enum field_result	field_lookup(json_t *, const char *, int,
@@ -102,4 +104,60 @@ field_error(json_t *errors, const char *key, const char *problem)
 {
 	json_object_set_new(errors, key, json_string(problem));
 	return (FIELD_INVALID);
+}
+
+/*
+ * A scan of the valid prefix text[0..pos): strings are skipped whole,
+ * brackets counted, and the last string at depth 1 that is followed by
+ * a ':' is the key being read.
+ */
+const char *
+field_at_offset(const char *text, size_t len, size_t pos, char *buf,
+    size_t buflen)
+{
+	size_t		 i, start, key_start, key_len;
+	int		 depth, have_key;
+
+	if (pos > len)
+		pos = len;
+
+	depth = have_key = 0;
+	key_start = key_len = 0;
+	for (i = 0; i < pos; i++) {
+		switch (text[i]) {
+		case '"':
+			start = ++i;
+			while (i < pos && text[i] != '"')
+				i += text[i] == '\\' ? 2 : 1;
+			if (depth == 1) {
+				key_start = start;
+				key_len = i - start;
+			}
+			break;
+		case ':':
+			if (depth == 1)
+				have_key = 1;
+			break;
+		case ',':
+			if (depth == 1)
+				have_key = 0;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		}
+	}
+
+	if (!have_key || buflen == 0)
+		return (NULL);
+	if (key_len >= buflen)
+		key_len = buflen - 1;
+	memcpy(buf, text + key_start, key_len);
+	buf[key_len] = '\0';
+	return (buf);
 }

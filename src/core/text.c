@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "core/text.h"
-
-static size_t	utf8_sequence(const unsigned char *, size_t);
+#include "core/validate.h"
 
 static const char replacement[] = "\xef\xbf\xbd";
 
@@ -34,8 +33,9 @@ text_clean(const char *s, size_t max_bytes)
 	for (i = 0; i < len; i += n) {
 		const void	*src;
 		size_t		 src_len;
+		uint32_t	 cp;
 
-		n = utf8_sequence(in + i, len - i);
+		n = utf8_decode(in + i, len - i, &cp);
 		if (n == 0 || (n == 1 && (in[i] < 0x20 || in[i] == 0x7f))) {
 			src = replacement;
 			src_len = sizeof(replacement) - 1;
@@ -53,39 +53,4 @@ text_clean(const char *s, size_t max_bytes)
 
 	out[out_len] = '\0';
 	return (out);
-}
-
-/* Length of the valid UTF-8 sequence at p, or 0 when it is invalid. */
-static size_t
-utf8_sequence(const unsigned char *p, size_t avail)
-{
-	uint32_t	cp;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return (0);
-
-	if (avail < n)
-		return (0);
-
-	cp = p[0] & (0xff >> (n + 1));
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-
-	return (n);
 }

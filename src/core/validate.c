@@ -50,8 +50,6 @@ struct text_rule {
 	const char	*too_long;
 };
 
-static size_t		utf8_decode(const unsigned char *s, size_t len,
-			    uint32_t *cp);
 static void		text_scan(const char *s, size_t len,
 			    struct text_info *ti);
 static const char	*text_check(const char *s, size_t len,
@@ -260,7 +258,7 @@ utf8_valid(const char *s, size_t len)
  * sequence is truncated, overlong, a surrogate or above U+10FFFF. The
  * table of RFC 3629 section 4 is encoded in the bounds on the 2nd byte.
  */
-static size_t
+size_t
 utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	unsigned char	lo, hi;

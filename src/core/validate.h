@@ -15,6 +15,7 @@
 #define VALIDATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define USERNAME_MAX	64
 #define EMAIL_MAX	254
@@ -34,6 +35,11 @@ const char	*validate_timestamp(const char *s, size_t len);
 
 /* Number of code points in valid UTF-8. */
 size_t		 utf8_length(const char *s, size_t len);
+/*
+ * Decodes the code point at s into *cp; returns its length in bytes, or 0
+ * when the sequence is truncated, overlong, a surrogate or > U+10FFFF.
+ */
+size_t		 utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* 1 when s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int		 utf8_valid(const char *s, size_t len);
 

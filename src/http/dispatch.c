@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "app/config.h"
+#include "core/fields.h"
 #include "http/context.h"
 #include "http/respond.h"
 
@@ -29,6 +30,8 @@ static void		 ctx_free(struct http_request *);
 static int		 method_bit(const struct http_request *);
 static const struct endpoint *endpoint_find(enum route_id, int);
 static int		 body_parse(struct http_request *, struct api_ctx *);
+static void		 number_out_of_range(struct http_request *,
+			    const char *, size_t, int);
 
 static const struct endpoint endpoints[] = {
 	{ ROUTE_USERS,		ROUTE_GET,	users_list,	0 },
@@ -209,8 +212,7 @@ body_parse(struct http_request *req, struct api_ctx *ctx)
 	ctx->body = json_loadb(data, len, JSON_ALLOW_NUL, &err);
 	if (ctx->body == NULL) {
 		if (json_error_code(&err) == json_error_numeric_overflow) {
-			respond_error(req, 422, NULL,
-			    "a number in the body is out of range");
+			number_out_of_range(req, data, len, err.position);
 		} else {
 			respond_error(req, 400, NULL,
 			    "request body is not valid JSON");
@@ -225,4 +227,18 @@ body_parse(struct http_request *req, struct api_ctx *ctx)
 	}
 
 	return (1);
+}
+
+/* A number too large for any field is a 422 naming that field. */
+static void
+number_out_of_range(struct http_request *req, const char *data, size_t len,
+    int position)
+{
+	char		 key[128];
+	const char	*field;
+
+	field = field_at_offset(data, len, position > 0 ? (size_t)position : 0,
+	    key, sizeof(key));
+	respond_invalid_field(req, field != NULL ? field : "body",
+	    "number is out of range");
 }
