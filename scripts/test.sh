@@ -13,8 +13,8 @@
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL,
 # SHORTENER_PG_STOP / SHORTENER_PG_START (shell commands that stop/start
-# that PostgreSQL), SEED_DIR (when a seed was loaded), and CRITERION_JOBS=1
-# unless set (tests that stop the database must not race other tests).
+# that PostgreSQL), SEED_DIR (when a seed was loaded); the resilience suite
+# runs alone after the rest (it stops the database under everyone).
 #
 # Everything it starts is stopped, and the temp dir removed, on any exit.
 # Logs of the last run stay in .build/test-logs/. Exits non-zero when any
@@ -119,16 +119,23 @@ start_app() {
 	export SHORTENER_URL="http://127.0.0.1:$port"
 }
 
+# Two runs: everything but the resilience suite in parallel, then the
+# resilience suite alone, since it stops the database under everyone.
 run_integration_binary() {
-	local rc=0
 	SHORTENER_PG_STOP="$(printf '%q stop %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
 	SHORTENER_PG_START="$(printf '%q start %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
-	CRITERION_JOBS="${CRITERION_JOBS:-1}"
-	export SHORTENER_PG_STOP SHORTENER_PG_START CRITERION_JOBS
+	export SHORTENER_PG_STOP SHORTENER_PG_START
 	log "integration: tests/bin/integration against $SHORTENER_URL"
-	(cd "$REPO_ROOT" && timeout -k 10 "$INTEG_TIMEOUT" tests/bin/integration) \
-	    2>&1 | tee "$LOGS/integration.log" || rc=$?
-	count_run "$LOGS/integration.log" "$rc"
+	integration_run parallel "${CRITERION_JOBS:-2}" '!(resilience/*)'
+	integration_run resilience 1 'resilience/*'
+}
+
+integration_run() {
+	local name="$1" jobs="$2" filter="$3" rc=0
+	(cd "$REPO_ROOT" && CRITERION_JOBS="$jobs" timeout -k 10 \
+	    "$INTEG_TIMEOUT" tests/bin/integration --filter "$filter") \
+	    2>&1 | tee "$LOGS/integration-$name.log" || rc=$?
+	count_run "$LOGS/integration-$name.log" "$rc"
 }
 
 coverage() {
