@@ -14,7 +14,8 @@
 #
 # The environment reaches the app as given: DATABASE_URL (libpq URI; must
 # carry connect_timeout and gssencmode=disable, see docs), REDIS_URL,
-# LOG_LEVEL. The module is .build/shortener/shortener.so (scripts/build.sh).
+# LOG_LEVEL. The module is .build/$FLAVOR/shortener/shortener.so (FLAVOR
+# defaults to dev; scripts/build.sh makes it).
 #
 # Workers exit through exit(0) on SIGTERM, which is what makes the cov
 # flavor write its .gcda files: never stop an instance with SIGKILL first.
@@ -22,7 +23,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-MODULE="$REPO_ROOT/.build/shortener/shortener.so"
+MODULE="$REPO_ROOT/.build/${FLAVOR:-dev}/shortener/shortener.so"
 START_TIMEOUT="${APP_START_TIMEOUT:-30}"
 
 usage() {

@@ -6,7 +6,10 @@
 # so a checkout named anything else (CI clones into a directory of unknown
 # name) cannot be built in place. The build therefore runs in a link farm,
 # .build/shortener/, whose conf/, src/ and assets/ point back at the repo.
-# Objects land in .build/shortener/.objs (and, in the cov flavor, so do
+# Each flavor has its own farm, .build/FLAVOR/shortener/, so that building
+# one (make test builds cov) never replaces the module a running stack
+# (prod) has loaded. Objects land in .build/FLAVOR/shortener/.objs (and, in
+# the cov flavor, so do
 # the .gcno/.gcda files).
 #
 # kodev rebuilds by source mtime only: a flavor switch, a header change or
@@ -16,7 +19,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FLAVOR="${1:-${FLAVOR:-dev}}"
-BUILD_DIR="$REPO_ROOT/.build"
+BUILD_DIR="$REPO_ROOT/.build/$FLAVOR"
 FARM="$BUILD_DIR/shortener"
 
 # Relative links keep the farm valid when the checkout moves.
@@ -25,7 +28,7 @@ make_farm() {
 	mkdir -p "$FARM"
 	for d in conf src assets; do
 		[ -e "$REPO_ROOT/$d" ] || mkdir -p "$REPO_ROOT/$d"
-		ln -sfn "../../$d" "$FARM/$d"
+		ln -sfn "../../../$d" "$FARM/$d"
 	done
 }
 

@@ -109,7 +109,7 @@ seed_if_empty() {
 # ---- app ------------------------------------------------------------
 
 app_up() {
-	local dir="$RUN/app" module="$REPO_ROOT/.build/shortener/shortener.so"
+	local dir="$RUN/app" module="$REPO_ROOT/.build/prod/shortener/shortener.so"
 	export DATABASE_URL
 	DATABASE_URL="$(pg_url "$PG_PORT")"
 	if "$SCRIPTS/app.sh" status "$dir"; then
@@ -121,7 +121,7 @@ app_up() {
 		log "module rebuilt: restarting the app"
 		"$SCRIPTS/app.sh" stop "$dir"
 	fi
-	"$SCRIPTS/app.sh" start "$APP_PORT" "$dir"
+	FLAVOR=prod "$SCRIPTS/app.sh" start "$APP_PORT" "$dir"
 }
 
 app_down() {

@@ -49,6 +49,19 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 }
 
 int
+api_invalidate(struct http_request *req, struct api_ctx *ctx,
+    const char **codes, size_t count)
+{
+	if (!ctx->inval_started) {
+		ctx->inval_started = 1;
+		if (urlcache_invalidate(&ctx->inval, req, codes, count) > 0)
+			return (KORE_RESULT_RETRY);
+	}
+
+	return (ctx->inval.pending > 0 ? KORE_RESULT_RETRY : KORE_RESULT_OK);
+}
+
+int
 api_send_value(struct http_request *req, int status, struct api_ctx *ctx)
 {
 	respond_json(req, status, db_value(&ctx->db, 0, 0),

@@ -26,6 +26,15 @@
 		}							\
 	} while (0)
 
+/*
+ * After a write that changes what codes redirect to: invalidates their
+ * cache entries. Returns KORE_RESULT_RETRY while Redis has not answered
+ * (call again when woken), KORE_RESULT_OK once the write may be
+ * acknowledged.
+ */
+int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
+	    const char **codes, size_t count);
+
 /* Maps a failed statement to 503, 409, 404, 422 or 500. */
 int	api_db_error(struct http_request *req, struct api_ctx *ctx);
 /* Sends column 0 of row 0 (a JSON value rendered by PostgreSQL). */

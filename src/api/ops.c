@@ -2,11 +2,14 @@
  * Liveness and readiness. /health answers whenever the worker serves
  * requests and touches nothing else, so an orchestrator never restarts
  * an instance because a dependency is down; /ready asks the database and
- * turns away traffic (503) when it cannot be reached.
+ * turns away traffic (503) when it cannot be reached. A cache that is down
+ * only degrades the service (redirects bypass it), so it never fails
+ * readiness.
  */
 
 #include "api/api.h"
 #include "api/common.h"
+#include "cache/urlcache.h"
 #include "http/respond.h"
 
 static const char body_health[] = "{\"status\":\"ok\"}";
@@ -50,7 +53,7 @@ ready_respond(struct http_request *req, int database_ok)
 	body = json_pack("{s:s, s:s, s:s}",
 	    "status", database_ok ? "ready" : "unavailable",
 	    "database", database_ok ? "ok" : "down",
-	    "cache", "degraded");
+	    "cache", urlcache_up() ? "ok" : "degraded");
 
 	if (!database_ok)
 		respond_retry_after(req);

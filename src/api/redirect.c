@@ -1,77 +1,225 @@
 /*
  * GET /<code> and its alias GET /urls/<code>/redirect.
  *
- * The lookup and the click it causes are one statement: an inactive,
- * deleted or unknown code finds no row, so it is a 404 and records
- * nothing. HEAD answers the same without a click, for monitors and link
- * previews.
+ * Redis first (cache/urlcache.c), then, on a miss, a database lookup
+ * shared by every request of the worker asking for the same code
+ * (db/codelookup.c), whose answer fills the cache. When Redis is down or
+ * over its time budget the request goes straight to the database and
+ * says so (X-Cache: BYPASS). The click is handed to the click writer; the
+ * redirect never waits for it to be stored. Unknown and inactive codes are
+ * a 404 and record nothing; HEAD answers the same without a click, for
+ * monitors and link previews.
  */
 
+#include <sys/time.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/common.h"
+#include "cache/urlcache.h"
+#include "clicks/clickwriter.h"
 #include "core/shortcode.h"
 #include "core/text.h"
+#include "db/codelookup.h"
 #include "http/respond.h"
 
 /* Longest User-Agent or Referer kept in a click event, in bytes. */
 #define CLICK_HEADER_MAX	512
 
-static const char sql_redirect[] =
-	"WITH u AS (SELECT id, user_id, original_url FROM urls"
-	"    WHERE short_code = $1 AND is_active),"
-	" clicked AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT id, user_id, 'click', jsonb_build_object("
-	"    'short_code', $1::text, 'user_agent', $2::text,"
-	"    'referer', $3::text) FROM u WHERE $4)"
-	" SELECT original_url FROM u";
+enum redirect_step {
+	STEP_START = 0,
+	STEP_WAIT_CACHE,
+	STEP_WAIT_DATABASE
+};
 
-static void	bind_header(struct http_request *, struct api_ctx *,
-		    const char *, int);
+struct redirect_state {
+	struct urlcache_get	cached;
+	struct lookup_waiter	lookup;
+	const char		*cache;		/* X-Cache */
+	int			 fill;		/* cache what the database says */
+};
+
+static int	st_start(struct http_request *, struct api_ctx *);
+static int	st_wait_cache(struct http_request *, struct api_ctx *);
+static int	st_wait_database(struct http_request *, struct api_ctx *);
+static int	lookup_database(struct http_request *, struct api_ctx *);
+static void	redirect_state_free(void *);
+static int	redirect_respond(struct http_request *, struct api_ctx *,
+		    int64_t, int64_t, const char *);
+static void	click_record(struct http_request *, const char *, int64_t,
+		    int64_t);
+static char	*header_copy(struct http_request *, const char *);
 
 int
 redirect(struct http_request *req, struct api_ctx *ctx)
 {
-	const char	*url;
-
-	if (ctx->step == 0) {
-		if (!shortcode_is_wellformed(ctx->param, strlen(ctx->param)))
-			return (api_not_found(req, "short link"));
-		db_prepare(&ctx->db, sql_redirect);
-		db_param_str(&ctx->db, 0, ctx->param);
-		bind_header(req, ctx, "user-agent", 1);
-		bind_header(req, ctx, "referer", 2);
-		db_param_bool(&ctx->db, 3, req->method == HTTP_METHOD_GET);
-		ctx->step = 1;
+	switch (ctx->step) {
+	case STEP_START:
+		return (st_start(req, ctx));
+	case STEP_WAIT_CACHE:
+		return (st_wait_cache(req, ctx));
+	default:
+		return (st_wait_database(req, ctx));
 	}
+}
 
-	API_AWAIT(req, ctx);
-	if (db_rows(&ctx->db) == 0)
+static int
+st_start(struct http_request *req, struct api_ctx *ctx)
+{
+	struct redirect_state	*st;
+
+	if (!shortcode_is_wellformed(ctx->param, strlen(ctx->param)))
 		return (api_not_found(req, "short link"));
 
-	url = db_value(&ctx->db, 0, 0);
+	st = kore_calloc(1, sizeof(*st));
+	ctx->state = st;
+	ctx->state_free = redirect_state_free;
+
+	if (urlcache_get(&st->cached, req, ctx->param) == -1) {
+		st->cache = "BYPASS";
+		return (lookup_database(req, ctx));
+	}
+
+	ctx->step = STEP_WAIT_CACHE;
+	return (KORE_RESULT_RETRY);
+}
+
+static int
+st_wait_cache(struct http_request *req, struct api_ctx *ctx)
+{
+	struct redirect_state	*st = ctx->state;
+	struct cache_entry	*e = &st->cached.entry;
+
+	switch (st->cached.result) {
+	case URLCACHE_PENDING:
+		return (KORE_RESULT_RETRY);
+	case URLCACHE_HIT:
+		st->cache = "HIT";
+		return (redirect_respond(req, ctx, e->url_id, e->user_id,
+		    e->url));
+	case URLCACHE_NEGATIVE:
+		http_response_header(req, "x-cache", "HIT");
+		return (api_not_found(req, "short link"));
+	case URLCACHE_MISS:
+		st->cache = "MISS";
+		st->fill = 1;
+		break;
+	case URLCACHE_MISS_NOFILL:
+		st->cache = "MISS";
+		break;
+	case URLCACHE_BYPASS:
+		st->cache = "BYPASS";
+		break;
+	}
+
+	return (lookup_database(req, ctx));
+}
+
+static int
+lookup_database(struct http_request *req, struct api_ctx *ctx)
+{
+	struct redirect_state	*st = ctx->state;
+
+	ctx->step = STEP_WAIT_DATABASE;
+	code_lookup(&st->lookup, req, ctx->param);
+	return (KORE_RESULT_RETRY);
+}
+
+static int
+st_wait_database(struct http_request *req, struct api_ctx *ctx)
+{
+	struct redirect_state	*st = ctx->state;
+	struct cache_entry	 e;
+
+	switch (st->lookup.status) {
+	case LOOKUP_PENDING:
+		return (KORE_RESULT_RETRY);
+	case LOOKUP_FAILED:
+		respond_unavailable(req, "the database is unavailable");
+		return (KORE_RESULT_OK);
+	case LOOKUP_ABSENT:
+		if (st->fill)
+			urlcache_fill_absent(ctx->param);
+		http_response_header(req, "x-cache", st->cache);
+		return (api_not_found(req, "short link"));
+	case LOOKUP_FOUND:
+		break;
+	}
+
+	if (st->fill) {
+		e.url_id = st->lookup.url_id;
+		e.user_id = st->lookup.user_id;
+		e.url = st->lookup.url;
+		e.url_len = strlen(st->lookup.url);
+		urlcache_fill(ctx->param, &e);
+	}
+
+	return (redirect_respond(req, ctx, st->lookup.url_id,
+	    st->lookup.user_id, st->lookup.url));
+}
+
+static void
+redirect_state_free(void *arg)
+{
+	struct redirect_state	*st = arg;
+
+	urlcache_get_release(&st->cached);
+	code_lookup_release(&st->lookup);
+	kore_free(st);
+}
+
+static int
+redirect_respond(struct http_request *req, struct api_ctx *ctx,
+    int64_t url_id, int64_t user_id, const char *url)
+{
+	struct redirect_state	*st = ctx->state;
+
+	if (req->method == HTTP_METHOD_GET)
+		click_record(req, ctx->param, url_id, user_id);
+
 	http_response_header(req, "location", url);
 	http_response_header(req, "cache-control", "private, max-age=0");
-	http_response_header(req, "x-cache", "BYPASS");
+	http_response_header(req, "x-cache", st->cache);
 	http_response(req, 302, NULL, 0);
 	return (KORE_RESULT_OK);
 }
 
 static void
-bind_header(struct http_request *req, struct api_ctx *ctx, const char *name,
-    int i)
+click_record(struct http_request *req, const char *code, int64_t url_id,
+    int64_t user_id)
+{
+	struct click	c;
+	struct timespec	ts;
+	struct tm	tm;
+	char		secs[20];
+
+	memset(&c, 0, sizeof(c));
+	c.url_id = url_id;
+	c.user_id = user_id;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	(void)strftime(secs, sizeof(secs), "%Y-%m-%d %H:%M:%S", &tm);
+	(void)snprintf(c.at, sizeof(c.at), "%.19s.%06d", secs,
+	    (int)(ts.tv_nsec / 1000) % 1000000);
+
+	if ((c.short_code = strdup(code)) == NULL)
+		fatal("strdup: out of memory");
+	c.user_agent = header_copy(req, "user-agent");
+	c.referer = header_copy(req, "referer");
+	clickwriter_push(&c);
+}
+
+static char *
+header_copy(struct http_request *req, const char *name)
 {
 	const char	*value;
-	char		*clean;
 
-	if (!http_request_header(req, name, &value)) {
-		db_param_null(&ctx->db, i);
-		return;
-	}
-
-	clean = text_clean(value, CLICK_HEADER_MAX);
-	db_param_str(&ctx->db, i, clean);
-	free(clean);
+	if (!http_request_header(req, name, &value))
+		return (NULL);
+	return (text_clean(value, CLICK_HEADER_MAX));
 }

@@ -41,7 +41,7 @@ static const char sql_create[] =
 	"    \"timestamp\", details) SELECT id, user_id, 'created', created_at,"
 	"    jsonb_build_object('short_code', short_code,"
 	"    'original_url', original_url) FROM u)"
-	" SELECT url_json(u.r) FROM u";
+	" SELECT url_json(u.r), u.short_code FROM u";
 
 static const char sql_get[] =
 	"SELECT url_json(u) FROM urls u WHERE id = $1";
@@ -127,6 +127,7 @@ int
 urls_create(struct http_request *req, struct api_ctx *ctx)
 {
 	struct url_create	*st;
+	const char		*code;
 
 	if (ctx->step == 0) {
 		if (!create_bind(req, ctx))
@@ -149,6 +150,10 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 		break;
 	}
 
+	/* A negative cache entry for this code must not outlive it. */
+	code = db_value(&ctx->db, 0, 1);
+	if (api_invalidate(req, ctx, &code, 1) == KORE_RESULT_RETRY)
+		return (KORE_RESULT_RETRY);
 	return (api_send_value(req, 201, ctx));
 }
 
@@ -172,6 +177,8 @@ url_get(struct http_request *req, struct api_ctx *ctx)
 int
 url_update(struct http_request *req, struct api_ctx *ctx)
 {
+	const char	*code;
+
 	if (ctx->step == 0) {
 		if (!update_bind(req, ctx))
 			return (KORE_RESULT_OK);
@@ -181,12 +188,17 @@ url_update(struct http_request *req, struct api_ctx *ctx)
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
+	code = db_value(&ctx->db, 0, 1);
+	if (api_invalidate(req, ctx, &code, 1) == KORE_RESULT_RETRY)
+		return (KORE_RESULT_RETRY);
 	return (api_send_value(req, 200, ctx));
 }
 
 int
 url_delete(struct http_request *req, struct api_ctx *ctx)
 {
+	const char	*code;
+
 	if (ctx->step == 0) {
 		if (ctx_param_id(ctx) == 0)
 			return (api_not_found(req, "url"));
@@ -198,6 +210,9 @@ url_delete(struct http_request *req, struct api_ctx *ctx)
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
+	code = db_value(&ctx->db, 0, 0);
+	if (api_invalidate(req, ctx, &code, 1) == KORE_RESULT_RETRY)
+		return (KORE_RESULT_RETRY);
 	respond_no_content(req);
 	return (KORE_RESULT_OK);
 }

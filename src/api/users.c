@@ -50,6 +50,7 @@ static const char sql_delete[] =
 	" (SELECT coalesce(json_agg(short_code), '[]') FROM gone)";
 
 static int	read_user(struct http_request *, struct api_ctx *, int);
+static int	invalidate_codes(struct http_request *, struct api_ctx *);
 
 int
 users_list(struct http_request *req, struct api_ctx *ctx)
@@ -128,8 +129,37 @@ user_delete(struct http_request *req, struct api_ctx *ctx)
 	API_AWAIT(req, ctx);
 	if (db_int(&ctx->db, 0, 0) == 0)
 		return (api_not_found(req, "user"));
+	if (invalidate_codes(req, ctx) == KORE_RESULT_RETRY)
+		return (KORE_RESULT_RETRY);
 	respond_no_content(req);
 	return (KORE_RESULT_OK);
+}
+
+/* The deleted user's short links stop redirecting at once. */
+static int
+invalidate_codes(struct http_request *req, struct api_ctx *ctx)
+{
+	json_t		*codes;
+	const char	**list;
+	size_t		 i, n;
+	int		 r;
+
+	if (ctx->inval_started)
+		return (api_invalidate(req, ctx, NULL, 0));
+
+	codes = json_loadb(db_value(&ctx->db, 0, 1),
+	    (size_t)db_length(&ctx->db, 0, 1), 0, NULL);
+	if (codes == NULL)
+		fatal("user delete: short codes are not JSON");
+
+	n = json_array_size(codes);
+	list = kore_calloc(n + 1, sizeof(*list));
+	for (i = 0; i < n; i++)
+		list[i] = json_string_value(json_array_get(codes, i));
+	r = api_invalidate(req, ctx, list, n);
+	kore_free(list);
+	json_decref(codes);
+	return (r);
 }
 
 /*

@@ -22,6 +22,12 @@ config_load(void)
 {
 	config.database_url = env_or("DATABASE_URL", DEFAULT_DATABASE_URL);
 	config.redis_url = env_or("REDIS_URL", "redis://127.0.0.1:6380/0");
+	config.cache_budget_ms = (int)env_long("REDIS_TIMEOUT_MS", 5, 1, 60000);
+	config.cache_ttl = (int)env_long("CACHE_TTL_SECONDS", 300, 1, 86400);
+	config.cache_negative_ttl = (int)env_long("CACHE_NEGATIVE_TTL_SECONDS",
+	    10, 1, 3600);
+	config.cache_tombstone_ms = (int)env_long("CACHE_TOMBSTONE_MS", 2000,
+	    100, 60000);
 	config.log_level = env_or("LOG_LEVEL", "info");
 	config.json_body_max = (size_t)env_long("JSON_BODY_MAX",
 	    1024 * 1024, 1024, 16 * 1024 * 1024);

@@ -14,6 +14,10 @@
 struct app_config {
 	const char	*database_url;
 	const char	*redis_url;
+	int		 cache_budget_ms;	/* per Redis command */
+	int		 cache_ttl;		/* seconds, positive entries */
+	int		 cache_negative_ttl;	/* seconds, unknown codes */
+	int		 cache_tombstone_ms;	/* after an invalidation */
 	const char	*log_level;
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */

@@ -16,6 +16,8 @@
 #include <kore/seccomp.h>
 
 #include "app/config.h"
+#include "cache/redis.h"
+#include "clicks/clickwriter.h"
 #include "http/respond.h"
 
 void	kore_worker_configure(void);
@@ -24,7 +26,9 @@ void	kore_worker_teardown(void);
 /*
  * Debian 12's glibc implements stat(2) and friends with newfstatat, which
  * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
- * kill the worker. The rest serve libpq and hiredis over TCP.
+ * kill the worker. The rest serve libpq and hiredis over TCP; mremap is
+ * glibc's realloc() of a large block, e.g. hiredis' read buffer growing
+ * for a reply of a few hundred KB.
  */
 KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -43,7 +47,8 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(prlimit64),
 	KORE_SYSCALL_ALLOW(ftruncate),
 	KORE_SYSCALL_ALLOW(rename),
-	KORE_SYSCALL_ALLOW(mkdir)
+	KORE_SYSCALL_ALLOW(mkdir),
+	KORE_SYSCALL_ALLOW(mremap)
 );
 
 void
@@ -52,9 +57,13 @@ kore_worker_configure(void)
 	config_load();
 	request_id_init();
 	kore_pgsql_register(DB_NAME, config.database_url);
+	redis_init(config.redis_url, config.cache_budget_ms);
+	clickwriter_init();
 }
 
+/* Runs on a graceful stop: clicks still queued are written first. */
 void
 kore_worker_teardown(void)
 {
+	clickwriter_flush();
 }

@@ -25,7 +25,6 @@
 static enum db_status	db_start(struct http_request *, struct db_call *);
 static enum db_status	db_poll(struct http_request *, struct db_call *);
 static enum db_status	db_fail(struct http_request *, struct db_call *);
-static void		db_drop_broken(struct db_call *);
 static void		db_release(struct db_call *);
 static void		db_note_reachable(int);
 
@@ -274,7 +273,7 @@ db_fail(struct http_request *req, struct db_call *db)
 
 	if (db->sql.error != NULL)
 		kore_log(LOG_NOTICE, "database: %s", db->sql.error);
-	db_drop_broken(db);
+	db_drop_if_broken(&db->sql);
 	db_release(db);
 
 	if (++db->attempts < DB_MAX_ATTEMPTS && db->sqlstate[0] == '\0') {
@@ -288,17 +287,12 @@ db_fail(struct http_request *req, struct db_call *db)
 	return (DB_FAILED);
 }
 
-/*
- * kore_pgsql would put a dead connection back in its pool, where every
- * later statement would fail on it again; its error path drops it for
- * good instead.
- */
-static void
-db_drop_broken(struct db_call *db)
+void
+db_drop_if_broken(struct kore_pgsql *sql)
 {
-	if (db->sql.conn == NULL || PQstatus(db->sql.conn->db) != CONNECTION_BAD)
+	if (sql->conn == NULL || PQstatus(sql->conn->db) != CONNECTION_BAD)
 		return;
-	kore_pgsql_handle(db->sql.conn, 1);
+	kore_pgsql_handle(sql->conn, 1);
 }
 
 static void

@@ -58,6 +58,12 @@ int		db_length(const struct db_call *db, int row, int col);
 int		db_isnull(const struct db_call *db, int row, int col);
 int64_t		db_int(const struct db_call *db, int row, int col);
 
+/*
+ * Drops sql's connection when libpq says it is dead: kore_pgsql would
+ * otherwise put it back in the pool for the next statement to fail on.
+ */
+void		db_drop_if_broken(struct kore_pgsql *sql);
+
 /* 1 when the last failure was the database being unreachable. */
 int		db_unavailable(const struct db_call *db);
 /* Per worker: did the last statement reach the database? */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "cache/urlcache.h"
 #include "core/query.h"
 #include "core/route.h"
 #include "db/db.h"
@@ -25,6 +26,8 @@ struct api_ctx {
 	struct query		 query;
 	json_t			*body;		/* owned; JSON routes only */
 	struct db_call		 db;
+	struct urlcache_inval	 inval;
+	int			 inval_started;
 	int			 step;		/* the handler's own progress */
 	int			 tries;
 	void			*state;		/* handler-owned */

@@ -137,6 +137,7 @@ ctx_free(struct http_request *req)
 		return;
 
 	db_cleanup(&ctx->db);
+	urlcache_inval_release(&ctx->inval);
 	query_free(&ctx->query);
 	if (ctx->body != NULL)
 		json_decref(ctx->body);

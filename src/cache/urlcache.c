@@ -1,0 +1,280 @@
+/*
+ * Redirect cache.
+ *
+ * Keys are "sc:<code>" (core/cacheentry.h). Positive entries live for
+ * CACHE_TTL_SECONDS, negative ones ("this code does not redirect") for
+ * CACHE_NEGATIVE_TTL_SECONDS, so a scan of random codes reaches
+ * PostgreSQL once per code and window rather than once per request.
+ *
+ * Never stale. A write that changes what a code redirects to (update,
+ * delete, user deletion, and creation, which must end a negative entry)
+ * replaces the key with a tombstone for CACHE_TOMBSTONE_MS, and waits for
+ * Redis to confirm before the client hears that the write succeeded, so
+ * the next request on any replica misses and reads the new row. Fills
+ * are SET ... NX: they never overwrite a tombstone, which closes the race
+ * in which a redirect read the old row just before the write committed
+ * and would otherwise cache it just after the invalidation.
+ *
+ * When Redis cannot be reached the write is still acknowledged (the
+ * database is the truth) and the invalidation is retried in the
+ * background, every RETRY_MS, until Redis takes it; entries written
+ * before the outage also expire by their TTL. See docs/decisions.md.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "app/config.h"
+#include "cache/redis.h"
+#include "cache/urlcache.h"
+
+#define RETRY_MS		500
+#define RETRY_MAX_CODES		100000
+
+struct retry_code {
+	char			*code;
+	TAILQ_ENTRY(retry_code)	 list;
+};
+
+static void	get_done(void *, enum redis_status, redisReply *);
+static void	inval_done(void *, enum redis_status, redisReply *);
+static struct redis_op	*tombstone(const char *, redis_cb, void *);
+static void	retry_add(const char *);
+static void	retry_run(void *, u_int64_t);
+static void	retry_done(void *, enum redis_status, redisReply *);
+
+/* Owned by this worker: invalidations Redis has not confirmed yet. */
+static TAILQ_HEAD(, retry_code)	retries = TAILQ_HEAD_INITIALIZER(retries);
+static size_t			retry_count;
+static int			retry_armed;
+
+int
+urlcache_up(void)
+{
+	return (redis_up());
+}
+
+int
+urlcache_get(struct urlcache_get *g, struct http_request *req,
+    const char *code)
+{
+	char	key[CACHE_KEY_MAX];
+
+	memset(g, 0, sizeof(*g));
+	g->req = req;
+	g->result = URLCACHE_BYPASS;
+
+	if (cache_key(key, sizeof(key), code) == -1)
+		return (-1);
+	if ((g->op = redis_command(get_done, g, "GET %s", key)) == NULL)
+		return (-1);
+
+	g->result = URLCACHE_PENDING;
+	http_request_sleep(req);
+	return (0);
+}
+
+void
+urlcache_get_release(struct urlcache_get *g)
+{
+	if (g->op != NULL)
+		redis_cancel(g->op);
+	g->op = NULL;
+	free(g->value);
+	g->value = NULL;
+}
+
+static void
+get_done(void *arg, enum redis_status st, redisReply *reply)
+{
+	struct urlcache_get	*g = arg;
+
+	g->op = NULL;
+	g->result = URLCACHE_BYPASS;
+
+	if (st == REDIS_ST_OK && reply->type == REDIS_REPLY_NIL) {
+		g->result = URLCACHE_MISS;
+	} else if (st == REDIS_ST_OK && reply->type == REDIS_REPLY_STRING) {
+		if ((g->value = malloc(reply->len + 1)) == NULL)
+			fatal("malloc: out of memory");
+		memcpy(g->value, reply->str, reply->len);
+		g->value[reply->len] = '\0';
+
+		switch (cache_entry_decode(g->value, reply->len, &g->entry)) {
+		case CACHE_ENTRY_URL:
+			g->result = URLCACHE_HIT;
+			break;
+		case CACHE_ENTRY_ABSENT:
+			g->result = URLCACHE_NEGATIVE;
+			break;
+		case CACHE_ENTRY_TOMBSTONE:
+			g->result = URLCACHE_MISS_NOFILL;
+			break;
+		case CACHE_ENTRY_INVALID:
+			g->result = URLCACHE_MISS;
+			break;
+		}
+	}
+
+	http_request_wakeup(g->req);
+}
+
+void
+urlcache_fill(const char *code, const struct cache_entry *e)
+{
+	char		 key[CACHE_KEY_MAX], ttl[16];
+	const char	*argv[6];
+	size_t		 argvlen[6], len;
+	char		*value;
+
+	if (cache_key(key, sizeof(key), code) == -1)
+		return;
+
+	value = cache_entry_encode(e, &len);
+	(void)snprintf(ttl, sizeof(ttl), "%d", config.cache_ttl);
+	argv[0] = "SET"; argv[1] = key; argv[2] = value;
+	argv[3] = "EX"; argv[4] = ttl; argv[5] = "NX";
+	argvlen[0] = 3; argvlen[1] = strlen(key); argvlen[2] = len;
+	argvlen[3] = 2; argvlen[4] = strlen(ttl); argvlen[5] = 2;
+	(void)redis_command_argv(NULL, NULL, 6, argv, argvlen);
+	free(value);
+}
+
+void
+urlcache_fill_absent(const char *code)
+{
+	char	key[CACHE_KEY_MAX];
+
+	if (cache_key(key, sizeof(key), code) == -1)
+		return;
+	(void)redis_command(NULL, NULL, "SET %s %s EX %d NX", key,
+	    cache_value_absent, config.cache_negative_ttl);
+}
+
+size_t
+urlcache_invalidate(struct urlcache_inval *inv, struct http_request *req,
+    const char **codes, size_t count)
+{
+	struct urlcache_slot	*slot;
+	size_t			 i;
+
+	memset(inv, 0, sizeof(*inv));
+	if (count == 0)
+		return (0);
+
+	inv->req = req;
+	inv->count = count;
+	inv->slots = kore_calloc(count, sizeof(*inv->slots));
+
+	for (i = 0; i < count; i++) {
+		slot = &inv->slots[i];
+		slot->inv = inv;
+		slot->code = kore_strdup(codes[i]);
+		if ((slot->op = tombstone(codes[i], inval_done, slot)) == NULL)
+			retry_add(codes[i]);
+		else
+			inv->pending++;
+	}
+
+	if (inv->pending > 0)
+		http_request_sleep(req);
+	return (inv->pending);
+}
+
+void
+urlcache_inval_release(struct urlcache_inval *inv)
+{
+	size_t	i;
+
+	for (i = 0; i < inv->count; i++) {
+		if (inv->slots[i].op != NULL) {
+			redis_cancel(inv->slots[i].op);
+			retry_add(inv->slots[i].code);
+		}
+		kore_free(inv->slots[i].code);
+	}
+	kore_free(inv->slots);
+	memset(inv, 0, sizeof(*inv));
+}
+
+static void
+inval_done(void *arg, enum redis_status st, redisReply *reply)
+{
+	struct urlcache_slot	*slot = arg;
+	struct urlcache_inval	*inv = slot->inv;
+
+	slot->op = NULL;
+	if (st != REDIS_ST_OK)
+		retry_add(slot->code);
+
+	if (--inv->pending == 0)
+		http_request_wakeup(inv->req);
+}
+
+static struct redis_op *
+tombstone(const char *code, redis_cb cb, void *arg)
+{
+	char	key[CACHE_KEY_MAX];
+
+	if (cache_key(key, sizeof(key), code) == -1)
+		return (NULL);
+	return (redis_command(cb, arg, "SET %s %s PX %d", key,
+	    cache_value_tombstone, config.cache_tombstone_ms));
+}
+
+static void
+retry_add(const char *code)
+{
+	struct retry_code	*r;
+
+	if (retry_count >= RETRY_MAX_CODES) {
+		kore_log(LOG_ERR, "urlcache: invalidation backlog full, "
+		    "'%s' will expire by its TTL", code);
+		return;
+	}
+
+	r = kore_calloc(1, sizeof(*r));
+	r->code = kore_strdup(code);
+	TAILQ_INSERT_TAIL(&retries, r, list);
+	retry_count++;
+
+	if (!retry_armed) {
+		retry_armed = 1;
+		kore_timer_add(retry_run, RETRY_MS, NULL, KORE_TIMER_ONESHOT);
+	}
+}
+
+/* Sends every pending invalidation Redis will take now. */
+static void
+retry_run(void *arg, u_int64_t now)
+{
+	struct retry_code	*r;
+
+	retry_armed = 0;
+	while ((r = TAILQ_FIRST(&retries)) != NULL) {
+		if (tombstone(r->code, retry_done, r->code) == NULL)
+			break;
+		TAILQ_REMOVE(&retries, r, list);
+		retry_count--;
+		kore_free(r);
+	}
+
+	if (!TAILQ_EMPTY(&retries)) {
+		retry_armed = 1;
+		kore_timer_add(retry_run, RETRY_MS, NULL, KORE_TIMER_ONESHOT);
+	}
+}
+
+static void
+retry_done(void *arg, enum redis_status st, redisReply *reply)
+{
+	char	*code = arg;
+
+	if (st != REDIS_ST_OK)
+		retry_add(code);
+	kore_free(code);
+}

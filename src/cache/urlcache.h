@@ -1,0 +1,74 @@
+/*
+ * The redirect cache on top of the Redis client: lookups of short codes,
+ * fills after a database lookup, and invalidations that a write waits for
+ * before it is acknowledged.
+ */
+#ifndef URLCACHE_H
+#define URLCACHE_H
+
+#include <sys/queue.h>
+#include <stddef.h>
+
+#include "core/cacheentry.h"
+
+struct http_request;
+struct redis_op;
+
+enum urlcache_result {
+	URLCACHE_PENDING,
+	URLCACHE_HIT,		/* entry holds the URL */
+	URLCACHE_NEGATIVE,	/* known absent or inactive */
+	URLCACHE_MISS,		/* not cached: look up and fill */
+	URLCACHE_MISS_NOFILL,	/* just invalidated: look up, do not fill */
+	URLCACHE_BYPASS		/* Redis down, slow or erroring */
+};
+
+struct urlcache_get {
+	struct http_request	*req;
+	struct redis_op		*op;
+	enum urlcache_result	 result;
+	struct cache_entry	 entry;		/* points into value */
+	char			*value;		/* owned */
+};
+
+/*
+ * Starts a lookup and puts req to sleep until g->result is settled.
+ * Returns 0, or -1 with g->result = URLCACHE_BYPASS (req not asleep)
+ * when the cache cannot be used right now.
+ */
+int	urlcache_get(struct urlcache_get *g, struct http_request *req,
+	    const char *code);
+void	urlcache_get_release(struct urlcache_get *g);
+
+/* Fire and forget; never overwrite what is there (see urlcache.c). */
+void	urlcache_fill(const char *code, const struct cache_entry *e);
+void	urlcache_fill_absent(const char *code);
+
+struct urlcache_inval;
+
+struct urlcache_slot {
+	struct urlcache_inval	*inv;
+	struct redis_op		*op;
+	char			*code;
+};
+
+struct urlcache_inval {
+	struct http_request	*req;
+	struct urlcache_slot	*slots;
+	size_t			 count;
+	size_t			 pending;
+};
+
+/*
+ * Invalidates codes; returns the number of commands in flight, with req
+ * asleep until inv->pending is 0. Codes that cannot be invalidated now
+ * are retried in the background until Redis takes them.
+ */
+size_t	urlcache_invalidate(struct urlcache_inval *inv,
+	    struct http_request *req, const char **codes, size_t count);
+void	urlcache_inval_release(struct urlcache_inval *inv);
+
+/* 1 when lookups currently go to Redis. */
+int	urlcache_up(void);
+
+#endif

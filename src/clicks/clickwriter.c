@@ -1,0 +1,235 @@
+/*
+ * Click writer.
+ *
+ * Redirects append clicks to a bounded in-memory queue and return at
+ * once. The writer keeps at most one insert in flight: when it is idle a
+ * new click is sent immediately (so a click shows up in GET /events within
+ * milliseconds at low load), and while an insert runs the queue fills up
+ * and the next insert takes everything waiting, up to CLICK_BATCH_MAX
+ * rows, as one multi-row statement. Under load batches grow by themselves;
+ * idle, they stay small and fast.
+ *
+ * A failed insert keeps its batch and tries again after a backoff; while
+ * the database is down clicks wait in the queue, and when the queue is
+ * full new clicks are dropped and counted. On SIGTERM the worker flushes
+ * what is left over a synchronous connection before it exits. A SIGKILLed
+ * worker loses the clicks it held (at most one batch plus the queue).
+ */
+
+#include <sys/param.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/kore.h>
+#include <kore/pgsql.h>
+
+#include "app/config.h"
+#include "clicks/clickwriter.h"
+#include "db/dbasync.h"
+
+#define CLICK_QUEUE_MAX		100000
+#define CLICK_BATCH_MAX		1000
+#define RETRY_MIN_MS		100
+#define RETRY_MAX_MS		2000
+
+/*
+ * The statement-level trigger on events turns one batch into one upsert
+ * per (url, day) in url_click_daily.
+ */
+static const char sql_insert[] =
+	"INSERT INTO events (url_id, user_id, event_type, \"timestamp\", details)"
+	" SELECT url_id, user_id, 'click', at, details"
+	" FROM jsonb_to_recordset($1::jsonb)"
+	" AS c(url_id bigint, user_id bigint, at timestamp, details jsonb)";
+
+struct writer {
+	struct clickq		queue;
+	struct click		batch[CLICK_BATCH_MAX];
+	size_t			batch_len;
+	char			*batch_json;
+	struct db_async		insert;
+	int			in_flight;
+	int			retry_pending;
+	uint64_t		retry_ms;
+	struct clickwriter_stats stats;
+};
+
+static void	writer_start(void);
+static void	writer_done(struct db_async *, PGresult *, const char *);
+static void	writer_retry(void *, u_int64_t);
+static void	batch_release(void);
+static int	flush_sync(PGconn *, const char *);
+
+/* Owned by this worker; lives for the whole process. */
+static struct writer	*writer;
+
+void
+clickwriter_init(void)
+{
+	writer = kore_calloc(1, sizeof(*writer));
+	clickq_init(&writer->queue, CLICK_QUEUE_MAX);
+	writer->retry_ms = RETRY_MIN_MS;
+}
+
+void
+clickwriter_push(struct click *c)
+{
+	if (writer->queue.len + writer->batch_len >= CLICK_QUEUE_MAX) {
+		writer->queue.dropped++;
+		click_release(c);
+		return;
+	}
+
+	(void)clickq_push(&writer->queue, c);
+	if (!writer->in_flight && !writer->retry_pending)
+		writer_start();
+}
+
+void
+clickwriter_stats(struct clickwriter_stats *out)
+{
+	*out = writer->stats;
+	out->queued = writer->queue.len + writer->batch_len;
+	out->dropped = writer->queue.dropped;
+}
+
+/* Takes the next batch, unless one is still waiting to be retried. */
+static void
+writer_start(void)
+{
+	if (writer->batch_len == 0) {
+		writer->batch_len = clickq_take(&writer->queue, writer->batch,
+		    CLICK_BATCH_MAX);
+		if (writer->batch_len == 0)
+			return;
+		writer->batch_json = clicks_json(writer->batch,
+		    writer->batch_len);
+	}
+
+	writer->in_flight = 1;
+	writer->insert.query = sql_insert;
+	writer->insert.nparams = 1;
+	writer->insert.values[0] = writer->batch_json;
+	writer->insert.done = writer_done;
+	db_async_run(&writer->insert);
+}
+
+/*
+ * A success frees the batch and goes on with what queued up meanwhile;
+ * a failure keeps it for a retry after a backoff.
+ */
+static void
+writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
+{
+	writer->in_flight = 0;
+
+	/* Refused by the server, not lost on the way: retrying cannot help. */
+	if (res == NULL && sqlstate[0] != '\0' && strncmp(sqlstate, "08", 2) &&
+	    strncmp(sqlstate, "57", 2)) {
+		kore_log(LOG_ERR, "clicks: batch of %zu refused (%s), dropped",
+		    writer->batch_len, sqlstate);
+		writer->queue.dropped += writer->batch_len;
+		batch_release();
+		writer_start();
+		return;
+	}
+
+	if (res == NULL) {
+		kore_log(LOG_NOTICE, "clicks: insert of %zu failed (%s), retry "
+		    "in %" PRIu64 " ms", writer->batch_len,
+		    sqlstate[0] ? sqlstate : "database unreachable",
+		    writer->retry_ms);
+		writer->retry_pending = 1;
+		kore_timer_add(writer_retry, writer->retry_ms, NULL,
+		    KORE_TIMER_ONESHOT);
+		writer->retry_ms = MIN(writer->retry_ms * 2, RETRY_MAX_MS);
+		return;
+	}
+
+	writer->stats.written += writer->batch_len;
+	writer->stats.batches++;
+	writer->stats.last_batch = writer->batch_len;
+	writer->retry_ms = RETRY_MIN_MS;
+	batch_release();
+	writer_start();
+}
+
+static void
+writer_retry(void *arg, u_int64_t now)
+{
+	writer->retry_pending = 0;
+	if (!writer->in_flight)
+		writer_start();
+}
+
+static void
+batch_release(void)
+{
+	size_t	i;
+
+	for (i = 0; i < writer->batch_len; i++)
+		click_release(&writer->batch[i]);
+	writer->batch_len = 0;
+	free(writer->batch_json);
+	writer->batch_json = NULL;
+}
+
+/*
+ * At exit the event loop is gone: the in-flight statement (if any) is
+ * abandoned and everything is written again over a connection of its
+ * own. A batch whose insert had in fact committed is then written twice;
+ * losing clicks would be worse, and it needs a SIGTERM in the very
+ * moment of a commit.
+ */
+void
+clickwriter_flush(void)
+{
+	PGconn		*conn;
+	uint64_t	 lost;
+
+	if (writer == NULL)
+		return;
+	if (writer->batch_len == 0 && writer->queue.len == 0)
+		return;
+
+	if (writer->in_flight)
+		db_async_cancel(&writer->insert);
+	conn = PQconnectdb(config.database_url);
+	for (;;) {
+		if (writer->batch_len == 0) {
+			writer->batch_len = clickq_take(&writer->queue,
+			    writer->batch, CLICK_BATCH_MAX);
+			if (writer->batch_len == 0)
+				break;
+			writer->batch_json = clicks_json(writer->batch,
+			    writer->batch_len);
+		}
+		if (PQstatus(conn) != CONNECTION_OK ||
+		    !flush_sync(conn, writer->batch_json))
+			break;
+		writer->stats.written += writer->batch_len;
+		batch_release();
+	}
+
+	lost = writer->batch_len + writer->queue.len;
+	if (lost > 0) {
+		kore_log(LOG_ERR, "clicks: %" PRIu64 " clicks lost at exit: %s",
+		    lost, PQerrorMessage(conn));
+	}
+	PQfinish(conn);
+}
+
+static int
+flush_sync(PGconn *conn, const char *json)
+{
+	PGresult	*res;
+	const char	*values[1] = { json };
+	int		 ok;
+
+	res = PQexecParams(conn, sql_insert, 1, NULL, values, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return (ok);
+}

@@ -1,0 +1,28 @@
+/*
+ * The per-worker click writer: redirects hand it clicks and never wait;
+ * it writes them to the events table in batches.
+ */
+#ifndef CLICKWRITER_H
+#define CLICKWRITER_H
+
+#include <stdint.h>
+
+#include "core/clickqueue.h"
+
+struct clickwriter_stats {
+	uint64_t	queued;		/* now waiting, in flight included */
+	uint64_t	written;
+	uint64_t	dropped;
+	uint64_t	batches;
+	uint64_t	last_batch;	/* size of the last batch written */
+};
+
+/* Once per worker, after the database is registered. */
+void	clickwriter_init(void);
+/* Queues c (taking ownership); never blocks. */
+void	clickwriter_push(struct click *c);
+/* At worker exit: writes what is left synchronously. */
+void	clickwriter_flush(void);
+void	clickwriter_stats(struct clickwriter_stats *out);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * Cache entry encoding. Decoding is strict: anything that is not exactly
+ * an entry this code wrote is CACHE_ENTRY_INVALID, which the caller
+ * treats as a miss, so a corrupted or foreign value can cost a database
+ * query but never a wrong redirect.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cacheentry.h"
+#include "core/xalloc.h"
+
+static const char	*parse_id(const char *, const char *, int64_t *);
+static int		 url_printable(const char *, const char *);
+
+const char	cache_value_absent[] = "!";
+const char	cache_value_tombstone[] = "~";
+
+int
+cache_key(char *buf, size_t len, const char *code)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s%s", CACHE_KEY_PREFIX, code);
+	if (n < 0 || (size_t)n >= len)
+		return (-1);
+	return (0);
+}
+
+char *
+cache_entry_encode(const struct cache_entry *e, size_t *len)
+{
+	char	*out;
+	int	 n;
+
+	n = (int)e->url_len;
+	out = xasprintf("1:%lld:%lld:%.*s", (long long)e->url_id,
+	    (long long)e->user_id, n, e->url);
+	*len = strlen(out);
+	return (out);
+}
+
+enum cache_entry_kind
+cache_entry_decode(const char *value, size_t len, struct cache_entry *e)
+{
+	const char	*p, *end;
+
+	if (len == 1 && value[0] == cache_value_absent[0])
+		return (CACHE_ENTRY_ABSENT);
+	if (len == 1 && value[0] == cache_value_tombstone[0])
+		return (CACHE_ENTRY_TOMBSTONE);
+
+	end = value + len;
+	if (len < 2 || value[0] != '1' || value[1] != ':')
+		return (CACHE_ENTRY_INVALID);
+
+	p = value + 2;
+	if ((p = parse_id(p, end, &e->url_id)) == NULL)
+		return (CACHE_ENTRY_INVALID);
+	if ((p = parse_id(p, end, &e->user_id)) == NULL)
+		return (CACHE_ENTRY_INVALID);
+	if (p == end || !url_printable(p, end))
+		return (CACHE_ENTRY_INVALID);
+
+	e->url = p;
+	e->url_len = end - p;
+	return (CACHE_ENTRY_URL);
+}
+
+/* A positive decimal id followed by ':'; returns what follows. */
+static const char *
+parse_id(const char *p, const char *end, int64_t *out)
+{
+	int64_t		v;
+
+	if (p == end || *p < '1' || *p > '9')
+		return (NULL);
+
+	v = 0;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return (NULL);
+		v = v * 10 + (*p - '0');
+		p++;
+	}
+
+	if (p == end || *p != ':')
+		return (NULL);
+
+	*out = v;
+	return (p + 1);
+}
+
+/* The URL becomes a Location header: no control bytes may reach it. */
+static int
+url_printable(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return (0);
+	}
+	return (1);
+}

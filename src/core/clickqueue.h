@@ -1,0 +1,51 @@
+/*
+ * The per-worker queue of clicks waiting to be written, and the batches
+ * taken from it. A redirect only appends here; the click writer takes up
+ * to a batch at a time and turns it into one multi-row insert.
+ *
+ * The queue is bounded. Full means the database has been unreachable for
+ * a while (or cannot keep up): a new click is then dropped and counted,
+ * rather than slowing redirects down or growing without limit. Pure logic.
+ */
+#ifndef CLICKQUEUE_H
+#define CLICKQUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define CLICK_TIME_LEN	31	/* "YYYY-MM-DD HH:MM:SS.ffffff", with room */
+
+struct click {
+	int64_t	 url_id;
+	int64_t	 user_id;
+	char	 at[CLICK_TIME_LEN + 1];
+	char	*short_code;	/* owned */
+	char	*user_agent;	/* owned, may be NULL */
+	char	*referer;	/* owned, may be NULL */
+};
+
+struct clickq {
+	struct click	*ring;
+	size_t		 cap;
+	size_t		 head;
+	size_t		 len;
+	uint64_t	 dropped;
+};
+
+void	clickq_init(struct clickq *q, size_t cap);
+void	clickq_free(struct clickq *q);
+/* Takes ownership of c's strings; 0, or -1 (dropped, counted) when full. */
+int	clickq_push(struct clickq *q, struct click *c);
+/* Moves up to max of the oldest clicks into out; returns how many. */
+size_t	clickq_take(struct clickq *q, struct click *out, size_t max);
+void	click_release(struct click *c);
+
+/*
+ * The batch as the JSON array the insert statement reads:
+ * [{"url_id","user_id","at","details":{"short_code","user_agent",
+ * "referer"}}, ...]. Returns a malloc'd string.
+ */
+char	*clicks_json(const struct click *clicks, size_t n);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * JSON log lines without allocation: logging sits on every request's
+ * path, so a line is formatted straight into a stack buffer. Each field
+ * is written to the side first and committed only if it fits whole;
+ * logline_end() always leaves room for the closing "}\n".
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/logline.h"
+
+#define CLOSING		2	/* "}\n" */
+
+static int	put(struct logline *, const char *, size_t);
+static int	put_escaped(struct logline *, const char *);
+static int	put_key(struct logline *, const char *);
+static void	commit(struct logline *, size_t, int);
+
+void
+logline_begin(struct logline *l, char *buf, size_t cap)
+{
+	l->buf = buf;
+	l->cap = cap;
+	l->len = 0;
+	l->truncated = 0;
+	(void)put(l, "{", 1);
+}
+
+void
+logline_str(struct logline *l, const char *key, const char *value)
+{
+	size_t	mark = l->len;
+	int	ok;
+
+	ok = put_key(l, key);
+	if (value == NULL)
+		ok = ok && put(l, "null", 4);
+	else
+		ok = ok && put(l, "\"", 1) && put_escaped(l, value) &&
+		    put(l, "\"", 1);
+	commit(l, mark, ok);
+}
+
+void
+logline_int(struct logline *l, const char *key, int64_t value)
+{
+	char	num[24];
+	size_t	mark = l->len;
+	int	n, ok;
+
+	n = snprintf(num, sizeof(num), "%lld", (long long)value);
+	ok = put_key(l, key) && put(l, num, (size_t)n);
+	commit(l, mark, ok);
+}
+
+void
+logline_ms(struct logline *l, const char *key, double value)
+{
+	char	num[32];
+	size_t	mark = l->len;
+	int	n, ok;
+
+	n = snprintf(num, sizeof(num), "%.3f", value);
+	ok = n > 0 && (size_t)n < sizeof(num) && put_key(l, key) &&
+	    put(l, num, (size_t)n);
+	commit(l, mark, ok);
+}
+
+size_t
+logline_end(struct logline *l)
+{
+	/* put() kept CLOSING bytes free for exactly this. */
+	memcpy(l->buf + l->len, "}\n", CLOSING);
+	l->len += CLOSING;
+	return (l->len);
+}
+
+static int
+put(struct logline *l, const char *s, size_t n)
+{
+	if (l->len + n + CLOSING > l->cap)
+		return (0);
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	return (1);
+}
+
+static int
+put_key(struct logline *l, const char *key)
+{
+	if (l->len > 1 && !put(l, ",", 1))
+		return (0);
+	return (put(l, "\"", 1) && put_escaped(l, key) && put(l, "\":", 2));
+}
+
+/*
+ * Quotes, backslashes and control bytes are escaped; other bytes pass
+ * as they are. Callers hand in valid UTF-8 or ASCII (paths, ids); a
+ * stray high byte stays a stray byte rather than being guessed at.
+ */
+static int
+put_escaped(struct logline *l, const char *s)
+{
+	char		esc[8];
+	unsigned char	c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			if (!put(l, esc, 2))
+				return (0);
+		} else if (c < 0x20 || c == 0x7f) {
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", c);
+			if (!put(l, esc, 6))
+				return (0);
+		} else if (!put(l, s, 1)) {
+			return (0);
+		}
+	}
+
+	return (1);
+}
+
+/* A field that did not fit is taken back whole. */
+static void
+commit(struct logline *l, size_t mark, int ok)
+{
+	if (ok)
+		return;
+	l->len = mark;
+	l->truncated = 1;
+}

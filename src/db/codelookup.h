@@ -1,0 +1,38 @@
+/*
+ * Short code -> URL lookups in PostgreSQL, shared by every request of a
+ * worker that asks for the same code at the same time: a burst of cache
+ * misses for one code costs one query, not one per request.
+ */
+#ifndef CODELOOKUP_H
+#define CODELOOKUP_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+
+struct http_request;
+struct lookup_flight;
+
+enum lookup_status {
+	LOOKUP_PENDING,
+	LOOKUP_FOUND,
+	LOOKUP_ABSENT,		/* unknown or inactive */
+	LOOKUP_FAILED		/* database unreachable or erroring */
+};
+
+struct lookup_waiter {
+	struct http_request		*req;
+	struct lookup_flight		*flight;
+	enum lookup_status		 status;
+	int64_t				 url_id;
+	int64_t				 user_id;
+	char				*url;		/* owned once FOUND */
+	TAILQ_ENTRY(lookup_waiter)	 list;
+};
+
+/* Puts req to sleep until w->status is no longer LOOKUP_PENDING. */
+void	code_lookup(struct lookup_waiter *w, struct http_request *req,
+	    const char *code);
+/* Leaves the flight (the request is going away) and frees w's result. */
+void	code_lookup_release(struct lookup_waiter *w);
+
+#endif

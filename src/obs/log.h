@@ -1,0 +1,37 @@
+/*
+ * JSON logs on stdout: one line per request, and one per event worth an
+ * operator's attention (start, stop, a dependency going down or coming
+ * back). Each line is a single write(2), so lines of different workers
+ * never interleave.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+struct http_request;
+
+enum log_level {
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_ERROR
+};
+
+/* Reads LOG_LEVEL and TRUST_PROXY_HEADERS; once per process. */
+void	log_init(void);
+int	log_enabled(enum log_level level);
+
+/* {"time","level","event","msg",...}; msg is printf-formatted. */
+void	log_event(enum log_level level, const char *event, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+
+struct log_request {
+	const char	*request_id;
+	const char	*route;		/* template, "/urls/:id" */
+	const char	*cache;		/* X-Cache, or NULL */
+	int		 status;
+	double		 duration_ms;
+};
+
+void	log_request(struct http_request *req, const struct log_request *r);
+
+#endif
