@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+#
+# The shortener as a container: built with kodev in a full Debian, run
+# from a slim one that only has the runtime libraries. The same image runs
+# the app instances and the one-shot migrate-and-seed job.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      kore build-essential libjansson-dev libcsv-dev libhiredis-dev libpq-dev \
+ && rm -rf /var/lib/apt/lists/*
+# kodev names the application after its directory.
+WORKDIR /build/shortener
+COPY conf conf
+COPY src src
+COPY assets assets
+COPY tools tools
+RUN KORE_BUILD_FLAVOR=prod kodev build \
+ && cc -std=c11 -O2 -o seedgen tools/seedgen.c \
+ && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 /\10.0.0.0 /' conf/shortener.conf
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      kore libjansson4 libcsv3 libhiredis0.14 libpq5 postgresql-client curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener
+WORKDIR /app
+COPY --from=build /build/shortener/shortener.so ./shortener.so
+COPY --from=build /build/shortener/conf/shortener.conf conf/shortener.conf
+COPY --from=build /build/shortener/seedgen /usr/local/bin/seedgen
+COPY db/migrations db/migrations
+COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh scripts/
+USER shortener
+EXPOSE 8080
+# Kore drains in-flight requests and the workers flush their click queues
+# on SIGTERM; compose gives them stop_grace_period to do so.
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+# -f foreground, -n no chroot, -r keep the unprivileged user.
+CMD ["kore", "-f", "-n", "-r", "-c", "conf/shortener.conf"]
