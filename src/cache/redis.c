@@ -84,8 +84,8 @@
  * So before expiring anything the timer reads once more: a reply that is
  * there is used, however late.
  *
- * Not supported: pub/sub and MONITOR (their replies are not one per
- * command), TLS, Unix sockets.
+ * Not supported: anything whose replies are not one per command (pub/sub,
+ * MONITOR, CLIENT REPLY), TLS, Unix sockets.
  */
 
 #include <sys/epoll.h>
@@ -330,8 +330,9 @@ conn_event(void *arg, int error)
 		redisAsyncHandleWrite(c->ctx);
 }
 
+/* hiredis passes a const context here; commands need conn.ctx, the same. */
 static void
-conn_connected(const redisAsyncContext *cac, int status)
+conn_connected(const redisAsyncContext *unused, int status)
 {
 	redisAsyncContext	*ac = conn.ctx;
 

@@ -4,13 +4,16 @@
  * not at all. Design and limits are described at the top of redis.c.
  *
  * Contract for a command:
- *  - redis_command*() never calls cb itself. It returns NULL when the
- *    cache is not usable (down, connecting, too many commands in flight)
- *    or the command could not be formatted; cb is then never called.
- *  - Otherwise cb is called exactly once, from Kore's event loop, unless
- *    redis_cancel() came first: with REDIS_ST_OK or REDIS_ST_ERROR and
- *    the reply, REDIS_ST_TIMEOUT when the budget ran out first (a later
- *    reply is dropped), or REDIS_ST_DOWN when the connection was lost.
+ *  - redis_command*() returns NULL when the cache is not usable (down,
+ *    connecting, too many commands in flight) or the command could not
+ *    be formatted; cb is then never called.
+ *  - Otherwise cb is called exactly once, unless redis_cancel() came
+ *    first: with REDIS_ST_OK or REDIS_ST_ERROR and the reply,
+ *    REDIS_ST_TIMEOUT when the budget ran out first (a later reply is
+ *    dropped), or REDIS_ST_DOWN when the connection was lost first. It
+ *    runs from Kore's event loop (socket events or timers), never from
+ *    inside redis_command*() or redis_cancel().
+ *  - One reply per command: no SUBSCRIBE, MONITOR or CLIENT REPLY.
  *  - The returned op is valid until cb has been called or redis_cancel()
  *    has been; after either, forget it. Typical use: keep it in the
  *    request's context, clear it in cb, cancel it in the request's
