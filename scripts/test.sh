@@ -117,6 +117,7 @@ start_app() {
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
 	"$SCRIPTS/app.sh" start "$port" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$port"
+	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
 }
 
 # Two runs: everything but the resilience suite in parallel, then the

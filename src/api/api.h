@@ -32,4 +32,6 @@ int	redirect(struct http_request *, struct api_ctx *);
 int	ops_health(struct http_request *, struct api_ctx *);
 int	ops_ready(struct http_request *, struct api_ctx *);
 
+int	metrics_page(struct http_request *, struct api_ctx *);
+
 #endif

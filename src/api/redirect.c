@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "db/codelookup.h"
 #include "http/respond.h"
+#include "obs/metrics.h"
 
 /* Longest User-Agent or Referer kept in a click event, in bytes. */
 #define CLICK_HEADER_MAX	512
@@ -72,14 +73,17 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st;
 
-	if (!shortcode_is_wellformed(ctx->param, strlen(ctx->param)))
+	if (!shortcode_is_wellformed(ctx->param, strlen(ctx->param))) {
+		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		return (api_not_found(req, "short link"));
+	}
 
 	st = kore_calloc(1, sizeof(*st));
 	ctx->state = st;
 	ctx->state_free = redirect_state_free;
 
 	if (urlcache_get(&st->cached, req, ctx->param) == -1) {
+		metrics_cache_lookup(METRICS_CACHE_BYPASS);
 		st->cache = "BYPASS";
 		return (lookup_database(req, ctx));
 	}
@@ -98,20 +102,27 @@ st_wait_cache(struct http_request *req, struct api_ctx *ctx)
 	case URLCACHE_PENDING:
 		return (KORE_RESULT_RETRY);
 	case URLCACHE_HIT:
+		metrics_cache_lookup(METRICS_CACHE_HIT);
 		st->cache = "HIT";
 		return (redirect_respond(req, ctx, e->url_id, e->user_id,
 		    e->url));
 	case URLCACHE_NEGATIVE:
+		metrics_cache_lookup(METRICS_CACHE_NEGATIVE);
+		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		http_response_header(req, "x-cache", "HIT");
 		return (api_not_found(req, "short link"));
 	case URLCACHE_MISS:
+		metrics_cache_lookup(METRICS_CACHE_MISS);
 		st->cache = "MISS";
 		st->fill = 1;
 		break;
 	case URLCACHE_MISS_NOFILL:
+		metrics_cache_lookup(METRICS_CACHE_MISS);
 		st->cache = "MISS";
 		break;
 	case URLCACHE_BYPASS:
+		/* Redis was asked (urlcache_get returned 0): no good answer. */
+		metrics_cache_lookup(METRICS_CACHE_ERROR);
 		st->cache = "BYPASS";
 		break;
 	}
@@ -139,9 +150,11 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 	case LOOKUP_PENDING:
 		return (KORE_RESULT_RETRY);
 	case LOOKUP_FAILED:
+		metrics_redirect(METRICS_REDIRECT_UNAVAILABLE);
 		respond_unavailable(req, "the database is unavailable");
 		return (KORE_RESULT_OK);
 	case LOOKUP_ABSENT:
+		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		if (st->fill)
 			urlcache_fill_absent(ctx->param);
 		http_response_header(req, "x-cache", st->cache);
@@ -178,6 +191,7 @@ redirect_respond(struct http_request *req, struct api_ctx *ctx,
 {
 	struct redirect_state	*st = ctx->state;
 
+	metrics_redirect(METRICS_REDIRECT_FOUND);
 	if (req->method == HTTP_METHOD_GET)
 		click_record(req, ctx->param, url_id, user_id);
 

@@ -1,6 +1,7 @@
 /*
- * Process life cycle: what each worker does after the fork, and the
- * seccomp additions workers need.
+ * Process life cycle: what the parent prepares before it forks the
+ * workers, what each worker does after the fork, and the seccomp
+ * additions workers need.
  *
  * The database is registered, not connected: kore_pgsql opens
  * connections lazily, so a database that is down at start costs a 503
@@ -19,7 +20,9 @@
 #include "cache/redis.h"
 #include "clicks/clickwriter.h"
 #include "http/respond.h"
+#include "obs/metrics.h"
 
+void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 
@@ -51,6 +54,13 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(mremap)
 );
 
+/* Before the workers fork: what they must share is mapped here. */
+void
+kore_parent_configure(int argc, char **argv)
+{
+	metrics_init();
+}
+
 void
 kore_worker_configure(void)
 {
@@ -59,6 +69,7 @@ kore_worker_configure(void)
 	kore_pgsql_register(DB_NAME, config.database_url);
 	redis_init(config.redis_url, config.cache_budget_ms);
 	clickwriter_init();
+	metrics_worker_start();
 }
 
 /* Runs on a graceful stop: clicks still queued are written first. */

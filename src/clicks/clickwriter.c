@@ -28,6 +28,7 @@
 #include "app/config.h"
 #include "clicks/clickwriter.h"
 #include "db/dbasync.h"
+#include "obs/metrics.h"
 
 #define CLICK_QUEUE_MAX		100000
 #define CLICK_BATCH_MAX		1000
@@ -148,6 +149,7 @@ writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
 		return;
 	}
 
+	metrics_click_batch(writer->batch_len);
 	writer->stats.written += writer->batch_len;
 	writer->stats.batches++;
 	writer->stats.last_batch = writer->batch_len;
@@ -209,6 +211,7 @@ clickwriter_flush(void)
 		if (PQstatus(conn) != CONNECTION_OK ||
 		    !flush_sync(conn, writer->batch_json))
 			break;
+		metrics_click_batch(writer->batch_len);
 		writer->stats.written += writer->batch_len;
 		batch_release();
 	}

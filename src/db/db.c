@@ -19,6 +19,7 @@
 
 #include "app/config.h"
 #include "db/db.h"
+#include "obs/metrics.h"
 
 #define DB_MAX_ATTEMPTS	3
 
@@ -169,10 +170,16 @@ db_int(const struct db_call *db, int row, int col)
 int
 db_unavailable(const struct db_call *db)
 {
-	return (db->sqlstate[0] == '\0' ||
-	    !strncmp(db->sqlstate, "08", 2) ||
-	    !strncmp(db->sqlstate, "57P", 3) ||
-	    !strcmp(db->sqlstate, "53300"));
+	return (db_sqlstate_unavailable(db->sqlstate));
+}
+
+int
+db_sqlstate_unavailable(const char *sqlstate)
+{
+	return (sqlstate[0] == '\0' ||
+	    !strncmp(sqlstate, "08", 2) ||
+	    !strncmp(sqlstate, "57P", 3) ||
+	    !strcmp(sqlstate, "53300"));
 }
 
 int
@@ -194,6 +201,8 @@ db_start(struct http_request *req, struct db_call *db)
 		db->bound = 1;
 	}
 
+	/* A queued request comes back here: its wait is not timed. */
+	metrics_clock(&db->started);
 	if (!kore_pgsql_setup(&db->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
 		if (db->sql.state == KORE_PGSQL_STATE_INIT)
 			return (DB_PENDING);
@@ -230,6 +239,8 @@ db_poll(struct http_request *req, struct db_call *db)
 			kore_pgsql_continue(&db->sql);
 			break;
 		case KORE_PGSQL_STATE_COMPLETE:
+			metrics_db_query(metrics_since(&db->started),
+			    METRICS_DB_OK);
 			db_release(db);
 			db_note_reachable(1);
 			if (db->result == NULL)
@@ -265,6 +276,8 @@ db_fail(struct http_request *req, struct db_call *db)
 		}
 	}
 
+	metrics_db_query(metrics_since(&db->started), db_unavailable(db) ?
+	    METRICS_DB_UNREACHABLE : METRICS_DB_REFUSED);
 	if (db->sqlstate[0] != '\0' && !db_unavailable(db)) {
 		db_note_reachable(1);
 		db_release(db);

@@ -11,6 +11,7 @@
 #define DB_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <kore/kore.h>
 #include <kore/pgsql.h>
@@ -32,6 +33,7 @@ struct db_call {
 	int			 bound;
 	int			 sent;
 	int			 attempts;
+	struct timespec		 started;	/* this attempt's, for metrics */
 	PGresult		*result;	/* owned once DB_DONE */
 	char			 sqlstate[6];
 	char			*constraint;	/* owned; on errors, or NULL */
@@ -66,6 +68,8 @@ void		db_drop_if_broken(struct kore_pgsql *sql);
 
 /* 1 when the last failure was the database being unreachable. */
 int		db_unavailable(const struct db_call *db);
+/* The same for a SQLSTATE ("" when there was none). */
+int		db_sqlstate_unavailable(const char *sqlstate);
 /* Per worker: did the last statement reach the database? */
 int		db_reachable(void);
 

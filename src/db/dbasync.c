@@ -14,6 +14,7 @@
 #include "app/config.h"
 #include "db/db.h"
 #include "db/dbasync.h"
+#include "obs/metrics.h"
 
 #define DB_ASYNC_ATTEMPTS	3
 
@@ -43,6 +44,8 @@ db_async_cancel(struct db_async *a)
 static void
 async_send(struct db_async *a)
 {
+	/* A queued statement comes back here: its wait is not timed. */
+	metrics_clock(&a->started);
 	if (!kore_pgsql_setup(&a->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
 		/* Queued behind busy connections: async_cb runs on wakeup. */
 		if (a->sql.state == KORE_PGSQL_STATE_INIT)
@@ -109,6 +112,9 @@ async_finish(struct db_async *a, int ok)
 		if (state != NULL)
 			kore_strlcpy(sqlstate, state, sizeof(sqlstate));
 	}
+	metrics_db_query(metrics_since(&a->started), ok ? METRICS_DB_OK :
+	    db_sqlstate_unavailable(sqlstate) ? METRICS_DB_UNREACHABLE :
+	    METRICS_DB_REFUSED);
 
 	if (!ok) {
 		if (a->sql.error != NULL && sqlstate[0] == '\0')

@@ -6,6 +6,8 @@
 #ifndef DBASYNC_H
 #define DBASYNC_H
 
+#include <time.h>
+
 #include <kore/kore.h>
 #include <kore/pgsql.h>
 
@@ -31,6 +33,7 @@ struct db_async {
 	PGresult		*result;
 	int			 attempts;
 	int			 in_continue;
+	struct timespec		 started;	/* this attempt's, for metrics */
 };
 
 /* query, values (kept alive by the caller), done and arg must be set. */

@@ -7,6 +7,7 @@
 #define CONTEXT_H
 
 #include <stdint.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "cache/urlcache.h"
@@ -20,6 +21,7 @@ struct api_ctx;
 typedef int	(*api_handler)(struct http_request *, struct api_ctx *);
 
 struct api_ctx {
+	struct timespec		 started;	/* monotonic; metrics_clock() */
 	const struct route	*route;
 	api_handler		 handler;
 	char			 param[64];	/* :id or :code, NUL-terminated */

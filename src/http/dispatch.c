@@ -15,6 +15,7 @@
 #include "core/fields.h"
 #include "http/context.h"
 #include "http/respond.h"
+#include "obs/metrics.h"
 
 int	dispatch(struct http_request *);
 
@@ -53,6 +54,7 @@ static const struct endpoint endpoints[] = {
 	{ ROUTE_EVENT,		ROUTE_DELETE,	event_delete,	0 },
 	{ ROUTE_HEALTH,		ROUTE_GET,	ops_health,	0 },
 	{ ROUTE_READY,		ROUTE_GET,	ops_ready,	0 },
+	{ ROUTE_METRICS,	ROUTE_GET,	metrics_page,	0 },
 	{ ROUTE_REDIRECT,	ROUTE_GET,	redirect,	0 },
 };
 
@@ -81,7 +83,8 @@ ctx_param_id(const struct api_ctx *ctx)
 
 /*
  * Everything that can be refused before an endpoint runs is refused
- * here; NULL means a response has been sent.
+ * here; NULL means a response has been sent. The context exists before
+ * any refusal, so that ctx_free() records every request, 404s included.
  */
 static struct api_ctx *
 ctx_create(struct http_request *req)
@@ -89,29 +92,30 @@ ctx_create(struct http_request *req)
 	struct route_match	 m;
 	const struct endpoint	*ep;
 	struct api_ctx		*ctx;
-	int			 method;
 
 	request_id_assign(req);
 	route_match(req->path, &m);
+
+	ctx = kore_calloc(1, sizeof(*ctx));
+	metrics_clock(&ctx->started);
+	metrics_inflight(1);
+	ctx->route = m.route;
+	req->hdlr_extra = ctx;
+	req->onfree = ctx_free;
 
 	if (m.route->id == ROUTE_NOT_FOUND) {
 		respond_error(req, 404, NULL, "no such route");
 		return (NULL);
 	}
 
-	method = method_bit(req);
-	if ((ep = endpoint_find(m.route->id, method)) == NULL) {
+	if ((ep = endpoint_find(m.route->id, method_bit(req))) == NULL) {
 		respond_bad_method(req, m.route->methods);
 		return (NULL);
 	}
 
-	ctx = kore_calloc(1, sizeof(*ctx));
-	ctx->route = m.route;
 	ctx->handler = ep->handler;
 	if (m.param_len < sizeof(ctx->param))
 		memcpy(ctx->param, m.param, m.param_len);
-	req->hdlr_extra = ctx;
-	req->onfree = ctx_free;
 
 	if (query_parse(&ctx->query, req->query_string) == -1) {
 		respond_error(req, 400, NULL, "malformed query string");
@@ -126,15 +130,22 @@ ctx_create(struct http_request *req)
 
 /*
  * Kore frees the request's statements after this runs, so the one that
- * lives inside ctx must be let go here, before ctx itself.
+ * lives inside ctx must be let go here, before ctx itself. The response
+ * has been sent (req->status); one reading of the clock serves every
+ * record of the request.
  */
 static void
 ctx_free(struct http_request *req)
 {
 	struct api_ctx	*ctx = req->hdlr_extra;
+	double		 seconds;
 
 	if (ctx == NULL)
 		return;
+
+	seconds = metrics_since(&ctx->started);
+	metrics_request(ctx->route->id, method_bit(req), req->status, seconds);
+	metrics_inflight(-1);
 
 	db_cleanup(&ctx->db);
 	urlcache_inval_release(&ctx->inval);

@@ -153,6 +153,14 @@ respond_no_content(struct http_request *req)
 	http_response(req, 204, NULL, 0);
 }
 
+void
+respond_text(struct http_request *req, int status, const char *content_type,
+    const void *body, size_t len)
+{
+	http_response_header(req, "content-type", content_type);
+	http_response(req, status, body, len);
+}
+
 /*
  * A client-chosen id ends up in logs and response headers: only short,
  * printable, header-safe values are echoed.

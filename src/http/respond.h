@@ -33,5 +33,8 @@ void	respond_unavailable(struct http_request *req, const char *what);
 /* 405 with Allow. */
 void	respond_bad_method(struct http_request *req, int allowed);
 void	respond_no_content(struct http_request *req);
+/* A body that is not JSON (GET /metrics). */
+void	respond_text(struct http_request *req, int status,
+	    const char *content_type, const void *body, size_t len);
 
 #endif

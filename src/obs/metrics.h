@@ -9,9 +9,9 @@
 #ifndef METRICS_H
 #define METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-struct http_request;
+#include <time.h>
 
 enum metrics_cache_result {
 	METRICS_CACHE_HIT,
@@ -29,19 +29,30 @@ enum metrics_redirect_outcome {
 	METRICS_REDIRECT_OUTCOMES
 };
 
+enum metrics_db_outcome {
+	METRICS_DB_OK,
+	METRICS_DB_REFUSED,	/* the server answered with an error */
+	METRICS_DB_UNREACHABLE	/* no connection, or it broke */
+};
+
 /* Parent, once, before the workers fork (kore_parent_configure). */
 void	metrics_init(void);
-/* Each worker as it starts (kore_worker_configure). */
+/* Each worker as it starts, after clickwriter_init(). */
 void	metrics_worker_start(void);
+
+/* Durations: a monotonic reading, then the seconds since it. */
+void	metrics_clock(struct timespec *ts);
+double	metrics_since(const struct timespec *ts);
 
 /* route: enum route_id; method: ROUTE_* bit (core/route.h). */
 void	metrics_request(int route, int method, int status, double seconds);
 void	metrics_inflight(int delta);
 void	metrics_cache_lookup(enum metrics_cache_result r);
 void	metrics_redirect(enum metrics_redirect_outcome o);
-/* One statement's duration; failed: 0 ok, 1 refused by the server, 2 unreachable. */
-void	metrics_db_query(double seconds, int failed);
-void	metrics_dependency_up(int postgres_up, int redis_up);
+/* One statement, from send to its end; also PostgreSQL's reachability. */
+void	metrics_db_query(double seconds, enum metrics_db_outcome o);
+/* The click writer stored a batch of n clicks. */
+void	metrics_click_batch(size_t n);
 
 /* The GET /metrics handler's work: the exposition text, malloc'd. */
 char	*metrics_render(size_t *len);

@@ -20,6 +20,7 @@
 /* flags of http_request() */
 #define HTTP_RELAXED	0x01	/* 414-style: status only, JSON if a body */
 #define HTTP_NO_ERRSHAPE 0x02	/* an error body need not be the error shape */
+#define HTTP_TEXT	0x04	/* a body that is not JSON (GET /metrics) */
 
 struct http_header {
 	char	*name;
