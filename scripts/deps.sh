@@ -18,6 +18,8 @@ PACKAGES=(
 	libcurl4-openssl-dev libcriterion-dev gcovr
 	# services of the stack
 	postgresql postgresql-client redis-server nginx prometheus
+	# amtool, to check the Alertmanager configuration
+	prometheus-alertmanager
 	# load tests and tooling
 	wrk python3 python3-locust curl jq docker-compose
 )

@@ -139,6 +139,15 @@ integration_run() {
 	count_run "$LOGS/integration-$name.log" "$rc"
 }
 
+# Monitoring configuration: rule tests, Alertmanager and Grafana checks,
+# and every dashboard and alert query against a Prometheus scraping this
+# app (scripts/test-observability.sh; its synthesis line feeds count).
+run_observability() {
+	local rc=0
+	"$SCRIPTS/test-observability.sh" 2>&1 | tee "$LOGS/observability.log" || rc=$?
+	count_run "$LOGS/observability.log" "$rc"
+}
+
 coverage() {
 	if ! compgen -G "$OBJS/*.gcda" >/dev/null; then
 		log "coverage: no .gcda files: the workers did not exit cleanly"
@@ -167,6 +176,7 @@ run_integration() {
 	start_postgres
 	start_app
 	run_integration_binary
+	run_observability
 	# SIGTERM now, not in the trap: coverage needs the .gcda files.
 	"$SCRIPTS/app.sh" stop "$APP_DIR"
 	coverage
