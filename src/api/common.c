@@ -10,6 +10,7 @@
 
 #include "api/common.h"
 #include "http/respond.h"
+#include "obs/log.h"
 
 static const struct page_req	*list_page(struct api_ctx *);
 static const char		*constraint_message(const char *);
@@ -40,7 +41,8 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 	} else if (!strncmp(state, "22", 2)) {
 		respond_error(req, 422, NULL, "a value cannot be stored");
 	} else {
-		kore_log(LOG_ERR, "unexpected database error %s on %s",
+		log_event(LOG_LEVEL_ERROR, "database_error",
+		    "unexpected database error %s on %s",
 		    state, ctx->route->template);
 		respond_error(req, 500, NULL, NULL);
 	}

@@ -109,6 +109,7 @@ st_wait_cache(struct http_request *req, struct api_ctx *ctx)
 	case URLCACHE_NEGATIVE:
 		metrics_cache_lookup(METRICS_CACHE_NEGATIVE);
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
+		ctx->cache = "HIT";
 		http_response_header(req, "x-cache", "HIT");
 		return (api_not_found(req, "short link"));
 	case URLCACHE_MISS:
@@ -157,6 +158,7 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		if (st->fill)
 			urlcache_fill_absent(ctx->param);
+		ctx->cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
 		return (api_not_found(req, "short link"));
 	case LOOKUP_FOUND:
@@ -197,6 +199,7 @@ redirect_respond(struct http_request *req, struct api_ctx *ctx,
 
 	http_response_header(req, "location", url);
 	http_response_header(req, "cache-control", "private, max-age=0");
+	ctx->cache = st->cache;
 	http_response_header(req, "x-cache", st->cache);
 	http_response(req, 302, NULL, 0);
 	return (KORE_RESULT_OK);

@@ -18,13 +18,16 @@
 
 #include "app/config.h"
 #include "cache/redis.h"
+#include "cache/urlcache.h"
 #include "clicks/clickwriter.h"
 #include "http/respond.h"
 #include "obs/metrics.h"
+#include "obs/log.h"
 
 void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
+void	kore_parent_teardown(void);
 
 /*
  * Debian 12's glibc implements stat(2) and friends with newfstatat, which
@@ -58,7 +61,15 @@ KORE_SECCOMP_FILTER("shortener",
 void
 kore_parent_configure(int argc, char **argv)
 {
+	log_init();
 	metrics_init();
+	log_event(LOG_LEVEL_INFO, "instance_start", "shortener starting");
+}
+
+void
+kore_parent_teardown(void)
+{
+	log_event(LOG_LEVEL_INFO, "instance_stop", "shortener stopped");
 }
 
 void
@@ -68,8 +79,11 @@ kore_worker_configure(void)
 	request_id_init();
 	kore_pgsql_register(DB_NAME, config.database_url);
 	redis_init(config.redis_url, config.cache_budget_ms);
+	urlcache_init();
 	clickwriter_init();
 	metrics_worker_start();
+	log_event(LOG_LEVEL_INFO, "worker_start", "worker %u started",
+	    worker->id);
 }
 
 /* Runs on a graceful stop: clicks still queued are written first. */
@@ -77,4 +91,6 @@ void
 kore_worker_teardown(void)
 {
 	clickwriter_flush();
+	log_event(LOG_LEVEL_INFO, "worker_stop", "worker %u stopped",
+	    worker->id);
 }

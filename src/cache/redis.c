@@ -103,6 +103,7 @@
 
 #include "cache/redis.h"
 #include "core/redisurl.h"
+#include "obs/log.h"
 
 /* Not one of Kore's KORE_TYPE_*; only a debugger ever reads it. */
 #define REDIS_EVENT_TYPE	0x52
@@ -151,6 +152,10 @@ static void	conn_retry_later(void);
 static void	conn_retry(void *, u_int64_t);
 static void	conn_announce(int, const char *);
 
+/* Set once per worker by redis_on_up(); called from the handshake. */
+static void	(*on_up)(int);
+static int	been_up;
+
 static void	ev_add_read(void *);
 static void	ev_del_read(void *);
 static void	ev_add_write(void *);
@@ -189,7 +194,8 @@ redis_init(const char *url, int budget)
 	conn.fd = -1;
 	conn.state = CONN_IDLE;
 	if (redisurl_parse(url, &target, &err) == -1) {
-		kore_log(LOG_ERR, "redis: REDIS_URL: %s; cache off", err);
+		log_event(LOG_LEVEL_ERROR, "cache_config",
+		    "REDIS_URL: %s; cache off", err);
 		return;
 	}
 
@@ -232,6 +238,12 @@ redis_command_argv(redis_cb cb, void *arg, int argc, const char **argv,
 		return (NULL);
 	r = redisAsyncCommandArgv(conn.ctx, op_reply, op, argc, argv, argvlen);
 	return (op_submitted(op, r));
+}
+
+void
+redis_on_up(void (*cb)(int))
+{
+	on_up = cb;
 }
 
 void
@@ -381,6 +393,9 @@ conn_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
 	timeouts_in_row = 0;
 	last_answer_ms = kore_time_ms();
 	conn_announce(1, NULL);
+	if (on_up != NULL)
+		on_up(been_up);
+	been_up = 1;
 }
 
 static void
@@ -424,10 +439,12 @@ conn_announce(int up, const char *reason)
 		return;
 	announced = up;
 	if (up) {
-		kore_log(LOG_NOTICE, "redis: up (%s:%d db %d)", target.host,
+		log_event(LOG_LEVEL_INFO, "cache_up", "redis up (%s:%d db %d)",
+		    target.host,
 		    target.port, target.db);
 	} else {
-		kore_log(LOG_ERR, "redis: down (%s:%d: %s); cache bypassed, "
+		log_event(LOG_LEVEL_WARN, "cache_down", "redis down (%s:%d: %s); "
+		    "cache bypassed, "
 		    "reconnecting in the background", target.host, target.port,
 		    reason);
 	}

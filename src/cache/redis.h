@@ -59,6 +59,12 @@ struct redis_op	*redis_command(redis_cb cb, void *arg, const char *fmt, ...);
 struct redis_op	*redis_command_argv(redis_cb cb, void *arg, int argc,
 		    const char **argv, const size_t *argvlen);
 
+/*
+ * cb runs each time the connection becomes usable, before any other
+ * command of this worker is sent on it; reconnect is 0 the first time.
+ */
+void		 redis_on_up(void (*cb)(int reconnect));
+
 /* cb will not be called for op; op must not be used again. */
 void		 redis_cancel(struct redis_op *op);
 

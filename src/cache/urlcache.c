@@ -17,8 +17,10 @@
  *
  * When Redis cannot be reached the write is still acknowledged (the
  * database is the truth) and the invalidation is retried in the
- * background, every RETRY_MS, until Redis takes it; entries written
- * before the outage also expire by their TTL. See docs/decisions.md.
+ * background, every RETRY_MS, until Redis takes it; and every worker
+ * that loses its connection empties the cache when it gets it back, before
+ * its next lookup (cache_reconnected). The Redis database named by
+ * REDIS_URL therefore belongs to this cache alone. See docs/decisions.md.
  */
 
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include "app/config.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
+#include "obs/log.h"
 
 #define RETRY_MS		500
 #define RETRY_MAX_CODES		100000
@@ -46,11 +49,35 @@ static struct redis_op	*tombstone(const char *, redis_cb, void *);
 static void	retry_add(const char *);
 static void	retry_run(void *, u_int64_t);
 static void	retry_done(void *, enum redis_status, redisReply *);
+static void	cache_reconnected(int);
 
 /* Owned by this worker: invalidations Redis has not confirmed yet. */
 static TAILQ_HEAD(, retry_code)	retries = TAILQ_HEAD_INITIALIZER(retries);
 static size_t			retry_count;
 static int			retry_armed;
+
+void
+urlcache_init(void)
+{
+	redis_on_up(cache_reconnected);
+}
+
+/*
+ * A worker that lost Redis cannot know which invalidations it, or any
+ * other worker or replica, failed to deliver meanwhile: the first thing
+ * it does on the new connection, before any lookup, is empty the cache
+ * (FLUSHDB ASYNC, instant for Redis) and resend its own pending
+ * invalidations. An outage thus costs a cold cache, never a stale one.
+ */
+static void
+cache_reconnected(int reconnect)
+{
+	if (!reconnect)
+		return;
+	(void)redis_command(NULL, NULL, "FLUSHDB ASYNC");
+	if (!TAILQ_EMPTY(&retries))
+		retry_run(NULL, 0);
+}
 
 int
 urlcache_up(void)
@@ -232,7 +259,8 @@ retry_add(const char *code)
 	struct retry_code	*r;
 
 	if (retry_count >= RETRY_MAX_CODES) {
-		kore_log(LOG_ERR, "urlcache: invalidation backlog full, "
+		log_event(LOG_LEVEL_ERROR, "cache_invalidation_dropped",
+		    "invalidation backlog full, "
 		    "'%s' will expire by its TTL", code);
 		return;
 	}

@@ -68,6 +68,9 @@ size_t	urlcache_invalidate(struct urlcache_inval *inv,
 	    struct http_request *req, const char **codes, size_t count);
 void	urlcache_inval_release(struct urlcache_inval *inv);
 
+/* Once per worker, after redis_init(). */
+void	urlcache_init(void);
+
 /* 1 when lookups currently go to Redis. */
 int	urlcache_up(void);
 

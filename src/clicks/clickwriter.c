@@ -29,6 +29,7 @@
 #include "clicks/clickwriter.h"
 #include "db/dbasync.h"
 #include "obs/metrics.h"
+#include "obs/log.h"
 
 #define CLICK_QUEUE_MAX		100000
 #define CLICK_BATCH_MAX		1000
@@ -129,7 +130,8 @@ writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
 	/* Refused by the server, not lost on the way: retrying cannot help. */
 	if (res == NULL && sqlstate[0] != '\0' && strncmp(sqlstate, "08", 2) &&
 	    strncmp(sqlstate, "57", 2)) {
-		kore_log(LOG_ERR, "clicks: batch of %zu refused (%s), dropped",
+		log_event(LOG_LEVEL_ERROR, "clicks_dropped",
+		    "batch of %zu refused (%s), dropped",
 		    writer->batch_len, sqlstate);
 		writer->queue.dropped += writer->batch_len;
 		batch_release();
@@ -138,7 +140,8 @@ writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
 	}
 
 	if (res == NULL) {
-		kore_log(LOG_NOTICE, "clicks: insert of %zu failed (%s), retry "
+		log_event(LOG_LEVEL_WARN, "clicks_retry",
+		    "insert of %zu failed (%s), retry "
 		    "in %" PRIu64 " ms", writer->batch_len,
 		    sqlstate[0] ? sqlstate : "database unreachable",
 		    writer->retry_ms);
@@ -218,7 +221,8 @@ clickwriter_flush(void)
 
 	lost = writer->batch_len + writer->queue.len;
 	if (lost > 0) {
-		kore_log(LOG_ERR, "clicks: %" PRIu64 " clicks lost at exit: %s",
+		log_event(LOG_LEVEL_ERROR, "clicks_lost",
+		    "%" PRIu64 " clicks lost at exit: %s",
 		    lost, PQerrorMessage(conn));
 	}
 	PQfinish(conn);

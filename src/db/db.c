@@ -20,6 +20,7 @@
 #include "app/config.h"
 #include "db/db.h"
 #include "obs/metrics.h"
+#include "obs/log.h"
 
 #define DB_MAX_ATTEMPTS	3
 
@@ -285,7 +286,8 @@ db_fail(struct http_request *req, struct db_call *db)
 	}
 
 	if (db->sql.error != NULL)
-		kore_log(LOG_NOTICE, "database: %s", db->sql.error);
+		log_event(LOG_LEVEL_DEBUG, "database_failure", "%s",
+		    db->sql.error);
 	db_drop_if_broken(&db->sql);
 	db_release(db);
 
@@ -320,8 +322,9 @@ db_note_reachable(int up)
 	if (up == database_reachable)
 		return;
 	if (up)
-		kore_log(LOG_NOTICE, "database: reachable");
+		log_event(LOG_LEVEL_INFO, "database_up", "database reachable");
 	else
-		kore_log(LOG_ERR, "database: unreachable");
+		log_event(LOG_LEVEL_WARN, "database_down",
+		    "database unreachable");
 	database_reachable = up;
 }

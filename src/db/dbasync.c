@@ -7,6 +7,13 @@
  * in_continue flag keeps the nested calls from finishing the statement
  * twice. Failures without a SQLSTATE on a connection that was already
  * open are retried, as in db.c, after the dead connection is dropped.
+ *
+ * One failure kore_pgsql never reports to a callback: when the server
+ * closes a connection while a statement waits on it (a PostgreSQL
+ * restart), Kore's epoll error path tears the connection down and only
+ * wakes a bound *request*. A watchdog timer therefore looks at every
+ * statement in flight a few times a second and finishes the ones Kore
+ * has silently failed (state ERROR, no connection left).
  */
 
 #include <string.h>
@@ -15,18 +22,27 @@
 #include "db/db.h"
 #include "db/dbasync.h"
 #include "obs/metrics.h"
+#include "obs/log.h"
 
 #define DB_ASYNC_ATTEMPTS	3
+#define WATCHDOG_MS		250
 
 static void	async_send(struct db_async *);
 static void	async_cb(struct kore_pgsql *, void *);
 static void	async_finish(struct db_async *, int);
+static void	async_track(struct db_async *, int);
+static void	watchdog(void *, u_int64_t);
+
+/* Owned by this worker: statements in flight, for the watchdog. */
+static TAILQ_HEAD(, db_async)	in_flight = TAILQ_HEAD_INITIALIZER(in_flight);
+static int			watchdog_armed;
 
 void
 db_async_run(struct db_async *a)
 {
 	a->result = NULL;
 	a->attempts = 0;
+	async_track(a, 1);
 	kore_pgsql_init(&a->sql);
 	kore_pgsql_bind_callback(&a->sql, async_cb, a);
 	async_send(a);
@@ -35,6 +51,7 @@ db_async_run(struct db_async *a)
 void
 db_async_cancel(struct db_async *a)
 {
+	async_track(a, 0);
 	kore_pgsql_cleanup(&a->sql);
 	if (a->result != NULL)
 		PQclear(a->result);
@@ -118,7 +135,8 @@ async_finish(struct db_async *a, int ok)
 
 	if (!ok) {
 		if (a->sql.error != NULL && sqlstate[0] == '\0')
-			kore_log(LOG_NOTICE, "database: %s", a->sql.error);
+			log_event(LOG_LEVEL_DEBUG, "database_failure", "%s",
+			    a->sql.error);
 		db_drop_if_broken(&a->sql);
 	}
 	kore_pgsql_cleanup(&a->sql);
@@ -130,6 +148,7 @@ async_finish(struct db_async *a, int ok)
 		return;
 	}
 
+	async_track(a, 0);
 	if (ok) {
 		PGresult	*res = a->result;
 
@@ -142,5 +161,35 @@ async_finish(struct db_async *a, int ok)
 			PQclear(res);
 	} else {
 		a->done(a, NULL, sqlstate);
+	}
+}
+
+static void
+async_track(struct db_async *a, int on)
+{
+	if (on && !a->in_flight) {
+		TAILQ_INSERT_TAIL(&in_flight, a, list);
+		a->in_flight = 1;
+	} else if (!on && a->in_flight) {
+		TAILQ_REMOVE(&in_flight, a, list);
+		a->in_flight = 0;
+	}
+
+	if (on && !watchdog_armed) {
+		watchdog_armed = 1;
+		kore_timer_add(watchdog, WATCHDOG_MS, NULL, 0);
+	}
+}
+
+static void
+watchdog(void *arg, u_int64_t now)
+{
+	struct db_async	*a, *next;
+
+	for (a = TAILQ_FIRST(&in_flight); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, list);
+		if (a->sql.state == KORE_PGSQL_STATE_ERROR &&
+		    a->sql.conn == NULL)
+			async_finish(a, 0);
 	}
 }

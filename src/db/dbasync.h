@@ -8,6 +8,8 @@
 
 #include <time.h>
 
+#include <sys/queue.h>
+
 #include <kore/kore.h>
 #include <kore/pgsql.h>
 
@@ -34,6 +36,8 @@ struct db_async {
 	int			 attempts;
 	int			 in_continue;
 	struct timespec		 started;	/* this attempt's, for metrics */
+	int			 in_flight;
+	TAILQ_ENTRY(db_async)	 list;		/* the watchdog's */
 };
 
 /* query, values (kept alive by the caller), done and arg must be set. */

@@ -12,6 +12,7 @@
 
 #include "cache/urlcache.h"
 #include "core/query.h"
+#include "http/respond.h"
 #include "core/route.h"
 #include "db/db.h"
 
@@ -22,6 +23,8 @@ typedef int	(*api_handler)(struct http_request *, struct api_ctx *);
 
 struct api_ctx {
 	struct timespec		 started;	/* monotonic; metrics_clock() */
+	char			 request_id[REQUEST_ID_SIZE];
+	const char		*cache;		/* X-Cache sent, for the log */
 	const struct route	*route;
 	api_handler		 handler;
 	char			 param[64];	/* :id or :code, NUL-terminated */

@@ -15,6 +15,7 @@
 #include "core/fields.h"
 #include "http/context.h"
 #include "http/respond.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 
 int	dispatch(struct http_request *);
@@ -29,6 +30,8 @@ struct endpoint {
 static struct api_ctx	*ctx_create(struct http_request *);
 static void		 ctx_free(struct http_request *);
 static int		 method_bit(const struct http_request *);
+static void		 request_log(struct http_request *, struct api_ctx *,
+			    double);
 static const struct endpoint *endpoint_find(enum route_id, int);
 static int		 body_parse(struct http_request *, struct api_ctx *);
 static void		 number_out_of_range(struct http_request *,
@@ -93,10 +96,10 @@ ctx_create(struct http_request *req)
 	const struct endpoint	*ep;
 	struct api_ctx		*ctx;
 
-	request_id_assign(req);
 	route_match(req->path, &m);
 
 	ctx = kore_calloc(1, sizeof(*ctx));
+	request_id_assign(req, ctx->request_id);
 	metrics_clock(&ctx->started);
 	metrics_inflight(1);
 	ctx->route = m.route;
@@ -146,6 +149,7 @@ ctx_free(struct http_request *req)
 	seconds = metrics_since(&ctx->started);
 	metrics_request(ctx->route->id, method_bit(req), req->status, seconds);
 	metrics_inflight(-1);
+	request_log(req, ctx, seconds);
 
 	db_cleanup(&ctx->db);
 	urlcache_inval_release(&ctx->inval);
@@ -253,4 +257,17 @@ number_out_of_range(struct http_request *req, const char *data, size_t len,
 	    key, sizeof(key));
 	respond_invalid_field(req, field != NULL ? field : "body",
 	    "number is out of range");
+}
+
+static void
+request_log(struct http_request *req, struct api_ctx *ctx, double seconds)
+{
+	struct log_request	r;
+
+	r.request_id = ctx->request_id;
+	r.route = ctx->route->template;
+	r.cache = ctx->cache;
+	r.status = req->status;
+	r.duration_ms = seconds * 1000.0;
+	log_request(req, &r);
 }

@@ -23,7 +23,7 @@
 #include "core/route.h"
 #include "http/respond.h"
 
-#define REQUEST_ID_MAX	128
+#define REQUEST_ID_MAX	(REQUEST_ID_SIZE - 1)
 
 static int	request_id_acceptable(const char *);
 static void	content_type_json(struct http_request *);
@@ -44,19 +44,18 @@ request_id_init(void)
 }
 
 void
-request_id_assign(struct http_request *req)
+request_id_assign(struct http_request *req, char id[REQUEST_ID_SIZE])
 {
 	const char	*given;
-	char		 id[33];
 
 	if (http_request_header(req, "x-request-id", &given) &&
 	    request_id_acceptable(given)) {
-		http_response_header(req, "x-request-id", given);
-		return;
+		(void)snprintf(id, REQUEST_ID_SIZE, "%s", given);
+	} else {
+		(void)snprintf(id, REQUEST_ID_SIZE, "%016" PRIx64 "%016" PRIx64,
+		    request_id_prefix, request_id_counter++);
 	}
 
-	(void)snprintf(id, sizeof(id), "%016" PRIx64 "%016" PRIx64,
-	    request_id_prefix, request_id_counter++);
 	http_response_header(req, "x-request-id", id);
 }
 

@@ -12,8 +12,14 @@ struct http_request;
 
 /* Seeds this worker's request id generator; once per worker. */
 void	request_id_init(void);
-/* Takes X-Request-Id from the request (when sane) or makes one. */
-void	request_id_assign(struct http_request *req);
+/* Room for a request id and its NUL. */
+#define REQUEST_ID_SIZE		129
+
+/*
+ * Takes X-Request-Id from the request (when sane) or makes one, sets it
+ * on the response and copies it into id.
+ */
+void	request_id_assign(struct http_request *req, char id[REQUEST_ID_SIZE]);
 
 void	respond_json(struct http_request *req, int status, const void *body,
 	    size_t len);
