@@ -10,7 +10,7 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed clean
+.PHONY: all deps build up down status logs test unit integration seed bench clean
 
 all: build
 
@@ -55,6 +55,11 @@ tools/seedgen: tools/seedgen.c
 	$(CC) $(CFLAGS) -O2 -o $@ $<
 
 seed: tools/seedgen
+
+# The redirect benchmark (wrk): figures and how to read them in
+# docs/performance.md.
+bench:
+	@scripts/bench-redirect.sh
 
 clean:
 	rm -rf .build tests/bin tools/seedgen
