@@ -4,17 +4,21 @@
 #
 #   unit         `make unit` (Criterion, tests/unit/*.c)
 #   integration  build the app with coverage (flavor cov), start a private
-#                PostgreSQL on a free loopback port in a temp dir, migrate,
-#                load ../shared/seed when present, start the app on a free
-#                port, run tests/bin/integration against it, stop the app
-#                with SIGTERM (workers then write their .gcda files) and
-#                print gcovr's line coverage of src/
+#                PostgreSQL and a private Redis on free loopback ports in a
+#                temp dir, migrate, load ../shared/seed when present, start
+#                the app on a free port, run tests/bin/integration against
+#                it, stop the app with SIGTERM (workers then write their
+#                .gcda files) and print gcovr's line coverage of src/
 #   all          both (default)
 #
-# The integration binary gets: SHORTENER_URL, DATABASE_URL,
-# SHORTENER_PG_STOP / SHORTENER_PG_START (shell commands that stop/start
-# that PostgreSQL), SEED_DIR (when a seed was loaded); the resilience suite
-# runs alone after the rest (it stops the database under everyone).
+# The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
+# SEED_DIR (when a seed was loaded) and shell commands to break things:
+# SHORTENER_PG_STOP / SHORTENER_PG_START (that PostgreSQL),
+# SHORTENER_REDIS_STOP / SHORTENER_REDIS_START (that Redis),
+# SHORTENER_REDIS_CLI (a redis-cli bound to it, for CLIENT PAUSE) and
+# SHORTENER_APP_STOP / SHORTENER_APP_START (SIGTERM the app, start it again
+# on the same port). The resilience suite runs alone after the rest (it
+# stops the database, the cache and the app under everyone).
 #
 # Everything it starts is stopped, and the temp dir removed, on any exit.
 # Logs of the last run stay in .build/test-logs/. Exits non-zero when any
@@ -25,12 +29,15 @@ set -euo pipefail
 LOG_TAG="test"
 
 LOGS="$REPO_ROOT/.build/test-logs"
-OBJS="$REPO_ROOT/.build/shortener/.objs"
+OBJS="$REPO_ROOT/.build/cov/shortener/.objs"
 INTEG_TIMEOUT="${INTEG_TIMEOUT:-1800}"
 TMP=""
 PG_DIR=""
 PG_PORT=""
+REDIS_DIR=""
+REDIS_PORT=""
 APP_DIR=""
+APP_PORT=""
 PASSED=0
 FAILED=0
 
@@ -42,10 +49,12 @@ cleanup() {
 	trap - EXIT
 	[ -n "$APP_DIR" ] && "$SCRIPTS/app.sh" stop "$APP_DIR"
 	[ -n "$PG_DIR" ] && "$SCRIPTS/pg.sh" stop "$PG_DIR" "$PG_PORT" 2>/dev/null
+	[ -n "$REDIS_DIR" ] && "$SCRIPTS/redis.sh" stop "$REDIS_DIR" "$REDIS_PORT"
 	if [ -n "$TMP" ]; then
 		mkdir -p "$LOGS"
 		[ -f "$APP_DIR/app.log" ] && cp "$APP_DIR/app.log" "$LOGS/app.log"
 		[ -f "$PG_DIR/server.log" ] && cp "$PG_DIR/server.log" "$LOGS/postgresql.log"
+		[ -f "$REDIS_DIR/redis.log" ] && cp "$REDIS_DIR/redis.log" "$LOGS/redis.log"
 		rm -rf "$TMP"
 	fi
 	if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
@@ -109,23 +118,48 @@ start_postgres() {
 	fi
 }
 
+# Before the app: its workers connect at start-up, and a cache that is
+# down from the first request on would turn every X-Cache into BYPASS.
+start_redis() {
+	REDIS_PORT="$(free_port)"
+	REDIS_DIR="$TMP/redis"
+	"$SCRIPTS/redis.sh" start "$REDIS_DIR" "$REDIS_PORT"
+	export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+	log "redis on 127.0.0.1:$REDIS_PORT ($REDIS_DIR)"
+}
+
 start_app() {
-	local port
-	port="$(free_port)"
+	APP_PORT="$(free_port)"
 	APP_DIR="$TMP/app"
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
-	"$SCRIPTS/app.sh" start "$port" "$APP_DIR"
-	export SHORTENER_URL="http://127.0.0.1:$port"
+	FLAVOR=cov "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
+	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
 }
 
-# Two runs: everything but the resilience suite in parallel, then the
-# resilience suite alone, since it stops the database under everyone.
-run_integration_binary() {
+# The commands the resilience tests run through system(3), quoted for sh.
+# A restarted app inherits this environment (DATABASE_URL, REDIS_URL);
+# each clean exit of a cov worker merges its counters into the .gcda
+# files, so coverage keeps what the first run did.
+export_break_commands() {
 	SHORTENER_PG_STOP="$(printf '%q stop %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
 	SHORTENER_PG_START="$(printf '%q start %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
-	export SHORTENER_PG_STOP SHORTENER_PG_START
+	SHORTENER_REDIS_STOP="$(printf '%q stop %q %q' "$SCRIPTS/redis.sh" "$REDIS_DIR" "$REDIS_PORT")"
+	SHORTENER_REDIS_START="$(printf '%q start %q %q' "$SCRIPTS/redis.sh" "$REDIS_DIR" "$REDIS_PORT")"
+	SHORTENER_REDIS_CLI="$(printf 'redis-cli -h 127.0.0.1 -p %q' "$REDIS_PORT")"
+	SHORTENER_APP_STOP="$(printf '%q stop %q' "$SCRIPTS/app.sh" "$APP_DIR")"
+	SHORTENER_APP_START="$(printf 'FLAVOR=cov %q start %q %q' "$SCRIPTS/app.sh" "$APP_PORT" "$APP_DIR")"
+	export SHORTENER_PG_STOP SHORTENER_PG_START SHORTENER_REDIS_STOP \
+	    SHORTENER_REDIS_START SHORTENER_REDIS_CLI SHORTENER_APP_STOP \
+	    SHORTENER_APP_START
+}
+
+# Two runs: everything but the resilience suite in parallel, then the
+# resilience suite alone, since it stops the database, the cache and the
+# app under everyone.
+run_integration_binary() {
+	export_break_commands
 	log "integration: tests/bin/integration against $SHORTENER_URL"
 	integration_run parallel "${CRITERION_JOBS:-2}" '!(resilience/*)'
 	integration_run resilience 1 'resilience/*'
@@ -174,6 +208,7 @@ run_integration() {
 	# The postgres user must reach the cluster inside it.
 	chmod 711 "$TMP"
 	start_postgres
+	start_redis
 	start_app
 	run_integration_binary
 	run_observability

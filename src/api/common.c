@@ -52,11 +52,12 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 
 int
 api_invalidate(struct http_request *req, struct api_ctx *ctx,
-    const char **codes, size_t count)
+    const char **codes, size_t count, enum urlcache_how how)
 {
 	if (!ctx->inval_started) {
 		ctx->inval_started = 1;
-		if (urlcache_invalidate(&ctx->inval, req, codes, count) > 0)
+		if (urlcache_invalidate(&ctx->inval, req, codes, count,
+		    how) > 0)
 			return (KORE_RESULT_RETRY);
 	}
 

@@ -33,7 +33,7 @@
  * acknowledged.
  */
 int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
-	    const char **codes, size_t count);
+	    const char **codes, size_t count, enum urlcache_how how);
 
 /* Maps a failed statement to 503, 409, 404, 422 or 500. */
 int	api_db_error(struct http_request *req, struct api_ctx *ctx);

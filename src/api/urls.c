@@ -150,9 +150,14 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 		break;
 	}
 
-	/* A negative cache entry for this code must not outlive it. */
+	/*
+	 * A negative cache entry for this code must not outlive it. A custom
+	 * code may have been probed (and its absence read) a moment ago, so
+	 * it gets a tombstone; a random one only needs the key gone.
+	 */
 	code = db_value(&ctx->db, 0, 1);
-	if (api_invalidate(req, ctx, &code, 1) == KORE_RESULT_RETRY)
+	if (api_invalidate(req, ctx, &code, 1, st->custom_code ?
+	    URLCACHE_TOMBSTONE : URLCACHE_DELETE) == KORE_RESULT_RETRY)
 		return (KORE_RESULT_RETRY);
 	return (api_send_value(req, 201, ctx));
 }
@@ -189,7 +194,8 @@ url_update(struct http_request *req, struct api_ctx *ctx)
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
 	code = db_value(&ctx->db, 0, 1);
-	if (api_invalidate(req, ctx, &code, 1) == KORE_RESULT_RETRY)
+	if (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE) ==
+	    KORE_RESULT_RETRY)
 		return (KORE_RESULT_RETRY);
 	return (api_send_value(req, 200, ctx));
 }
@@ -211,7 +217,8 @@ url_delete(struct http_request *req, struct api_ctx *ctx)
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
 	code = db_value(&ctx->db, 0, 0);
-	if (api_invalidate(req, ctx, &code, 1) == KORE_RESULT_RETRY)
+	if (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE) ==
+	    KORE_RESULT_RETRY)
 		return (KORE_RESULT_RETRY);
 	respond_no_content(req);
 	return (KORE_RESULT_OK);

@@ -145,7 +145,7 @@ invalidate_codes(struct http_request *req, struct api_ctx *ctx)
 	int		 r;
 
 	if (ctx->inval_started)
-		return (api_invalidate(req, ctx, NULL, 0));
+		return (api_invalidate(req, ctx, NULL, 0, URLCACHE_TOMBSTONE));
 
 	codes = json_loadb(db_value(&ctx->db, 0, 1),
 	    (size_t)db_length(&ctx->db, 0, 1), 0, NULL);
@@ -156,7 +156,7 @@ invalidate_codes(struct http_request *req, struct api_ctx *ctx)
 	list = kore_calloc(n + 1, sizeof(*list));
 	for (i = 0; i < n; i++)
 		list[i] = json_string_value(json_array_get(codes, i));
-	r = api_invalidate(req, ctx, list, n);
+	r = api_invalidate(req, ctx, list, n, URLCACHE_TOMBSTONE);
 	kore_free(list);
 	json_decref(codes);
 	return (r);

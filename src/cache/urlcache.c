@@ -46,6 +46,7 @@ struct retry_code {
 static void	get_done(void *, enum redis_status, redisReply *);
 static void	inval_done(void *, enum redis_status, redisReply *);
 static struct redis_op	*tombstone(const char *, redis_cb, void *);
+static struct redis_op	*forget(const char *, redis_cb, void *);
 static void	retry_add(const char *);
 static void	retry_run(void *, u_int64_t);
 static void	retry_done(void *, enum redis_status, redisReply *);
@@ -184,7 +185,7 @@ urlcache_fill_absent(const char *code)
 
 size_t
 urlcache_invalidate(struct urlcache_inval *inv, struct http_request *req,
-    const char **codes, size_t count)
+    const char **codes, size_t count, enum urlcache_how how)
 {
 	struct urlcache_slot	*slot;
 	size_t			 i;
@@ -201,7 +202,11 @@ urlcache_invalidate(struct urlcache_inval *inv, struct http_request *req,
 		slot = &inv->slots[i];
 		slot->inv = inv;
 		slot->code = kore_strdup(codes[i]);
-		if ((slot->op = tombstone(codes[i], inval_done, slot)) == NULL)
+		if (how == URLCACHE_DELETE)
+			slot->op = forget(codes[i], inval_done, slot);
+		else
+			slot->op = tombstone(codes[i], inval_done, slot);
+		if (slot->op == NULL)
 			retry_add(codes[i]);
 		else
 			inv->pending++;
@@ -251,6 +256,21 @@ tombstone(const char *code, redis_cb cb, void *arg)
 		return (NULL);
 	return (redis_command(cb, arg, "SET %s %s PX %d", key,
 	    cache_value_tombstone, config.cache_tombstone_ms));
+}
+
+/*
+ * A code just drawn at random was never served, so nothing can have read
+ * an old row of it: dropping a negative entry someone's probe left is
+ * enough, and its first redirects may fill the cache at once.
+ */
+static struct redis_op *
+forget(const char *code, redis_cb cb, void *arg)
+{
+	char	key[CACHE_KEY_MAX];
+
+	if (cache_key(key, sizeof(key), code) == -1)
+		return (NULL);
+	return (redis_command(cb, arg, "DEL %s", key));
 }
 
 static void

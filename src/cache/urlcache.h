@@ -59,13 +59,19 @@ struct urlcache_inval {
 	size_t			 pending;
 };
 
+enum urlcache_how {
+	URLCACHE_TOMBSTONE,	/* the code existed: block refills for a while */
+	URLCACHE_DELETE		/* a new random code: only a negative entry */
+};
+
 /*
  * Invalidates codes; returns the number of commands in flight, with req
  * asleep until inv->pending is 0. Codes that cannot be invalidated now
- * are retried in the background until Redis takes them.
+ * are retried (as tombstones) in the background until Redis takes them.
  */
 size_t	urlcache_invalidate(struct urlcache_inval *inv,
-	    struct http_request *req, const char **codes, size_t count);
+	    struct http_request *req, const char **codes, size_t count,
+	    enum urlcache_how how);
 void	urlcache_inval_release(struct urlcache_inval *inv);
 
 /* Once per worker, after redis_init(). */

@@ -42,15 +42,18 @@
  */
 static const char sql_insert[] =
 	"INSERT INTO events (url_id, user_id, event_type, \"timestamp\", details)"
-	" SELECT url_id, user_id, 'click', at, details"
-	" FROM jsonb_to_recordset($1::jsonb)"
-	" AS c(url_id bigint, user_id bigint, at timestamp, details jsonb)";
+	" SELECT url_id, user_id, 'click', at, jsonb_build_object("
+	"     'short_code', short_code, 'user_agent', user_agent,"
+	"     'referer', referer)"
+	" FROM unnest($1::bigint[], $2::bigint[], $3::timestamp[], $4::text[],"
+	"     $5::text[], $6::text[])"
+	" AS c(url_id, user_id, at, short_code, user_agent, referer)";
 
 struct writer {
 	struct clickq		queue;
 	struct click		batch[CLICK_BATCH_MAX];
 	size_t			batch_len;
-	char			*batch_json;
+	char			*batch_cols[CLICK_COLUMNS];
 	struct db_async		insert;
 	int			in_flight;
 	int			retry_pending;
@@ -62,7 +65,8 @@ static void	writer_start(void);
 static void	writer_done(struct db_async *, PGresult *, const char *);
 static void	writer_retry(void *, u_int64_t);
 static void	batch_release(void);
-static int	flush_sync(PGconn *, const char *);
+static int	flush_sync(PGconn *, char *[CLICK_COLUMNS]);
+static int	in_flight_committed(void);
 
 /* Owned by this worker; lives for the whole process. */
 static struct writer	*writer;
@@ -101,19 +105,22 @@ clickwriter_stats(struct clickwriter_stats *out)
 static void
 writer_start(void)
 {
+	int	i;
+
 	if (writer->batch_len == 0) {
 		writer->batch_len = clickq_take(&writer->queue, writer->batch,
 		    CLICK_BATCH_MAX);
 		if (writer->batch_len == 0)
 			return;
-		writer->batch_json = clicks_json(writer->batch,
-		    writer->batch_len);
+		clicks_arrays(writer->batch, writer->batch_len,
+		    writer->batch_cols);
 	}
 
 	writer->in_flight = 1;
 	writer->insert.query = sql_insert;
-	writer->insert.nparams = 1;
-	writer->insert.values[0] = writer->batch_json;
+	writer->insert.nparams = CLICK_COLUMNS;
+	for (i = 0; i < CLICK_COLUMNS; i++)
+		writer->insert.values[i] = writer->batch_cols[i];
 	writer->insert.done = writer_done;
 	db_async_run(&writer->insert);
 }
@@ -177,16 +184,14 @@ batch_release(void)
 	for (i = 0; i < writer->batch_len; i++)
 		click_release(&writer->batch[i]);
 	writer->batch_len = 0;
-	free(writer->batch_json);
-	writer->batch_json = NULL;
+	clicks_arrays_free(writer->batch_cols);
 }
 
 /*
- * At exit the event loop is gone: the in-flight statement (if any) is
- * abandoned and everything is written again over a connection of its
- * own. A batch whose insert had in fact committed is then written twice;
- * losing clicks would be worse, and it needs a SIGTERM in the very
- * moment of a commit.
+ * At exit the event loop is gone. An insert still in flight is waited
+ * for on its own connection (PQgetResult blocks), so its batch is neither
+ * lost nor written twice; what is left is written over a connection of
+ * its own.
  */
 void
 clickwriter_flush(void)
@@ -199,8 +204,13 @@ clickwriter_flush(void)
 	if (writer->batch_len == 0 && writer->queue.len == 0)
 		return;
 
-	if (writer->in_flight)
+	if (writer->in_flight) {
+		if (in_flight_committed())
+			batch_release();
 		db_async_cancel(&writer->insert);
+		writer->in_flight = 0;
+	}
+
 	conn = PQconnectdb(config.database_url);
 	for (;;) {
 		if (writer->batch_len == 0) {
@@ -208,11 +218,11 @@ clickwriter_flush(void)
 			    writer->batch, CLICK_BATCH_MAX);
 			if (writer->batch_len == 0)
 				break;
-			writer->batch_json = clicks_json(writer->batch,
-			    writer->batch_len);
+			clicks_arrays(writer->batch, writer->batch_len,
+			    writer->batch_cols);
 		}
 		if (PQstatus(conn) != CONNECTION_OK ||
-		    !flush_sync(conn, writer->batch_json))
+		    !flush_sync(conn, writer->batch_cols))
 			break;
 		metrics_click_batch(writer->batch_len);
 		writer->stats.written += writer->batch_len;
@@ -228,14 +238,43 @@ clickwriter_flush(void)
 	PQfinish(conn);
 }
 
+/*
+ * Waits for the insert in flight to finish; 1 when it committed. Only a
+ * statement actually sent on a live connection is waited for.
+ */
 static int
-flush_sync(PGconn *conn, const char *json)
+in_flight_committed(void)
 {
+	PGconn		*conn;
 	PGresult	*res;
-	const char	*values[1] = { json };
 	int		 ok;
 
-	res = PQexecParams(conn, sql_insert, 1, NULL, values, NULL, NULL, 0);
+	if (writer->insert.sql.conn == NULL ||
+	    writer->insert.sql.state != KORE_PGSQL_STATE_WAIT)
+		return (0);
+
+	conn = writer->insert.sql.conn->db;
+	ok = 0;
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			ok = 1;
+		PQclear(res);
+	}
+	if (ok) {
+		metrics_click_batch(writer->batch_len);
+		writer->stats.written += writer->batch_len;
+	}
+	return (ok);
+}
+
+static int
+flush_sync(PGconn *conn, char *cols[CLICK_COLUMNS])
+{
+	PGresult	*res;
+	int		 ok;
+
+	res = PQexecParams(conn, sql_insert, CLICK_COLUMNS, NULL,
+	    (const char * const *)cols, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	return (ok);

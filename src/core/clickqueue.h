@@ -12,7 +12,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 #define CLICK_TIME_LEN	31	/* "YYYY-MM-DD HH:MM:SS.ffffff", with room */
 
@@ -42,10 +41,15 @@ size_t	clickq_take(struct clickq *q, struct click *out, size_t max);
 void	click_release(struct click *c);
 
 /*
- * The batch as the JSON array the insert statement reads:
- * [{"url_id","user_id","at","details":{"short_code","user_agent",
- * "referer"}}, ...]. Returns a malloc'd string.
+ * The batch as one PostgreSQL array literal per column, in the order
+ * url_id, user_id, at, short_code, user_agent, referer ("{1,2}",
+ * "{\"abc\",NULL}"), for an INSERT ... SELECT FROM unnest($1, ...).
+ * Each string is malloc'd; clicks_arrays_free() releases them.
  */
-char	*clicks_json(const struct click *clicks, size_t n);
+#define CLICK_COLUMNS	6
+
+void	clicks_arrays(const struct click *clicks, size_t n,
+	    char *out[CLICK_COLUMNS]);
+void	clicks_arrays_free(char *out[CLICK_COLUMNS]);
 
 #endif

@@ -13,7 +13,7 @@
 #include <kore/kore.h>
 #include <kore/pgsql.h>
 
-#define DB_ASYNC_MAX_PARAMS	4
+#define DB_ASYNC_MAX_PARAMS	6
 
 struct db_async;
 

@@ -1,40 +1,64 @@
 /*
- * PostgreSQL going away and coming back while the service runs: every
- * route that needs the database answers a quick 503 JSON with
- * Retry-After, /health stays 200, /ready turns 503, and once PostgreSQL is
- * back the service recovers by itself (no restart), reads first time.
+ * Dependencies going away and coming back while the service runs.
  *
- * This stops the database that every other test uses, so it is one test
- * in its own suite and must run on its own, after the others, with the
- * two invocations written out below this comment.
+ * PostgreSQL: every route that needs the database answers a quick 503
+ * JSON with Retry-After, /health stays 200, /ready turns 503, and once
+ * PostgreSQL is back the service recovers by itself (no restart), reads
+ * first time. Clicks of cached links wait in the workers' queues while it
+ * is down and are all written when it returns, or when the app is told
+ * to stop (SIGTERM flushes them), never lost and never doubled.
  *
- * SHORTENER_PG_STOP and SHORTENER_PG_START are shell commands; without
- * them the test is skipped. The database is started again in the fini
- * hook whatever happened in between.
+ * Redis: stopped, redirects still answer 302 from PostgreSQL (X-Cache:
+ * BYPASS), /ready says "cache":"degraded" with a 200, and the cache is
+ * used again once Redis is back, without a restart. Paused (CLIENT
+ * PAUSE), every redirect still completes within the cache's time budget
+ * plus the database's, and a write made meanwhile is not undone by a
+ * stale entry afterwards.
+ *
+ * These stop the database, the cache and the app that every other test
+ * uses, so the suite must run on its own, after the others, with the two
+ * invocations written out below this comment.
+ *
+ * They need shell commands in the environment (scripts/test.sh sets
+ * them): SHORTENER_PG_STOP / SHORTENER_PG_START,
+ * SHORTENER_REDIS_STOP / SHORTENER_REDIS_START, SHORTENER_REDIS_CLI and
+ * SHORTENER_APP_STOP / SHORTENER_APP_START; a test whose commands are
+ * missing is skipped. Whatever a test broke is restored in its fini hook
+ * (restore_all) whatever happened in between, assertion failures
+ * included.
  */
 // tests/bin/integration --filter '!(resilience/*)'
 // tests/bin/integration --filter 'resilience/*'
-#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "client.h"
 #include "fixtures.h"
-#include "scrape.h"
+#include "shortlinks.h"
 
 #define STOP_WAIT_S	10.0
 #define START_WAIT_S	20.0	/* from the start command's return */
 #define FAST_S		5.0	/* a 503 must not hang */
-#define RESPAWN_REQUESTS 30	/* before and after a worker is killed */
 
 TestSuite(resilience, .timeout = 240);
 
 static int	 pg_stopped;
+static int	 redis_stopped;
+static int	 redis_paused;
+static int	 app_stopped;
+static pid_t	 pg_starter;	/* a SHORTENER_PG_START running in a child */
 
 static void	 ensure_pg_started(void);
+static void	 restore_all(void);
+static int	 wait_background(pid_t *pid);
 static void	 expect_503(struct http_resp *r, const char *what);
 static long	 status_of(struct http_resp *r);
 
@@ -47,6 +71,34 @@ ensure_pg_started(void)
 		if (system(start) != 0)
 			fprintf(stderr, "resilience: \"%s\" failed\n", start);
 		pg_stopped = 0;
+	}
+}
+
+/* The fini hook of every test that breaks something other than PG. */
+static void
+restore_all(void)
+{
+	const char	*cli = env_cmd("SHORTENER_REDIS_CLI");
+	char		*cmd;
+
+	/* A start command still running in the background: let it end. */
+	if (pg_starter > 0 && wait_background(&pg_starter) == 0)
+		pg_stopped = 0;
+	ensure_pg_started();
+	if (redis_paused && cli != NULL) {
+		if (asprintf(&cmd, "%s CLIENT UNPAUSE >/dev/null", cli) >= 0) {
+			(void)run_cmd(cmd);
+			free(cmd);
+		}
+		redis_paused = 0;
+	}
+	if (redis_stopped && env_cmd("SHORTENER_REDIS_START") != NULL) {
+		(void)run_cmd(env_cmd("SHORTENER_REDIS_START"));
+		redis_stopped = 0;
+	}
+	if (app_stopped && env_cmd("SHORTENER_APP_START") != NULL) {
+		(void)run_cmd(env_cmd("SHORTENER_APP_START"));
+		app_stopped = 0;
 	}
 }
 
@@ -204,71 +256,503 @@ Test(resilience, database_outage_is_503_and_recovers,
 	json_decref(user);
 }
 
-/*
- * A worker killed as a crash would kill it (SIGKILL) is forked again by
- * Kore, and what it counted stays counted: the counters live in memory
- * the parent mapped before the fork, not in the worker. After N requests,
- * the kill and N more, every scrape has counted exactly 2N, and the CPU
- * time of the instance has not gone backwards.
- */
-Test(resilience, metrics_survive_a_worker_respawn)
+/* ---- the cache and the click writer ---------------------------------- */
+
+#define PAUSE_MS		3000
+#define PAUSE_BOUND_S		0.250	/* budget (5 ms) + database time */
+#define CACHE_BACK_S		15.0	/* reconnect backoff (<= 5 s) + tombstone */
+#define CLICKS_BACK_MS		15000	/* writer backoff (<= 2 s) + reconnects */
+#define QUEUED_CLICKS		25
+
+static const char	*need_cmd(const char *name);
+static void		 sleep_until(double t);
+static pid_t		 start_in_background(const char *cmd);
+static double		 await_pg_accepting(double timeout_s);
+static long long	 sigterm_round(void);
+static int		 await_ready_cache(const char *want, double timeout_s);
+static void		 await_database(json_int_t url_id);
+static void		 redirect_many(const char *code, const char *target,
+			    int n, const char *want_xcache);
+
+static const char *
+need_cmd(const char *name)
 {
-	static const char *const	 close_hdrs[] = {
-		"Connection: close", NULL
-	};
-	const char			*own = "route=\"/metrics\","
-					    "method=\"DELETE\",status=\"405\"";
-	struct scrape			*s;
-	struct http_resp		*r;
-	pid_t				 parent, before[64], after[64];
-	size_t				 nbefore, nafter, j;
-	double				 c0, cpu, deadline;
-	int				 i, gone;
+	const char	*v = env_cmd(name);
 
-	if ((parent = app_parent_pid()) <= 0)
-		cr_skip_test("SHORTENER_APP_PIDFILE not set");
-	nbefore = app_worker_pids(parent, before, 64);
-	cr_assert_geq(nbefore, 1, "no workers under pid %d", (int)parent);
+	if (v == NULL)
+		cr_skip_test("%s is not set", name);
+	return (v);
+}
 
-	s = scrape_fetch();
-	cr_assert_null(s->error, "%s", s->error);
-	c0 = scrape_value(s, "http_requests_total", own);
-	scrape_free(s);
+/* Sleeps until now_seconds() is t (no sleep when it is past). */
+static void
+sleep_until(double t)
+{
+	double	left = t - now_seconds();
 
-	for (i = 0; i < 2 * RESPAWN_REQUESTS; i++) {
-		if (i == RESPAWN_REQUESTS) {
-			cr_assert_eq(scrape_wait_value("http_requests_total",
-			    own, c0 + i, 3000), c0 + i);
-			s = scrape_fetch();
-			cpu = scrape_value(s, "process_cpu_seconds_total", "");
-			scrape_free(s);
+	if (left > 0)
+		sleep_ms((long)(left * 1000) + 1);
+}
 
-			cr_assert_eq(kill(before[0], SIGKILL), 0);
-			deadline = now_seconds() + START_WAIT_S;
-			do {
-				sleep_ms(100);
-				nafter = app_worker_pids(parent, after, 64);
-				for (gone = 1, j = 0; j < nafter; j++)
-					gone &= after[j] != before[0];
-			} while ((!gone || nafter < nbefore) &&
-			    now_seconds() < deadline);
-			cr_assert(gone && nafter == nbefore, "worker %d not "
-			    "replaced (%zu workers)", (int)before[0], nafter);
-		}
-		r = http_request("DELETE", "/metrics", close_hdrs, NULL, 0, 0);
-		cr_assert_eq(r->status, 405, "DELETE /metrics: %ld", r->status);
+/* Runs cmd in a child process; its pid. */
+static pid_t
+start_in_background(const char *cmd)
+{
+	pid_t	pid;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(run_cmd(cmd) == 0 ? 0 : 1);
+	return (pid);
+}
+
+/* Waits for *pid (when set) and clears it; 0 when it exited with 0. */
+static int
+wait_background(pid_t *pid)
+{
+	int	st;
+
+	if (*pid <= 0)
+		return (0);
+	while (waitpid(*pid, &st, 0) == -1 && errno == EINTR)
+		;
+	*pid = 0;
+	return (WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1);
+}
+
+/*
+ * Polls DATABASE_URL until PostgreSQL accepts connections: the time it
+ * did (now_seconds()), or -1 after timeout_s.
+ */
+static double
+await_pg_accepting(double timeout_s)
+{
+	const char	*url = env_cmd("DATABASE_URL");
+	double		 deadline = now_seconds() + timeout_s;
+
+	if (url == NULL)
+		cr_skip_test("DATABASE_URL is not set");
+	while (PQping(url) != PQPING_OK) {
+		if (now_seconds() > deadline)
+			return (-1);
+		sleep_ms(5);
+	}
+	return (now_seconds());
+}
+
+/* Polls /ready (always 200 here) until "cache" is want; 1 when it was. */
+static int
+await_ready_cache(const char *want, double timeout_s)
+{
+	struct http_resp	*r;
+	double			 deadline = now_seconds() + timeout_s;
+	int			 ok;
+
+	for (;;) {
+		r = http_get("/ready");
+		cr_assert_eq(r->status, 200, "/ready with PostgreSQL up: %ld %s",
+		    r->status, r->body);
+		cr_expect_str_eq(jstr(r->json, "database"), "ok", "/ready: %s",
+		    r->body);
+		ok = strcmp(jstr(r->json, "cache"), want) == 0;
+		http_free(r);
+		if (ok)
+			return (1);
+		if (now_seconds() > deadline)
+			return (0);
+		sleep_ms(50);
+	}
+}
+
+/* Until the app reads from PostgreSQL again (its pool reconnects). */
+static void
+await_database(json_int_t url_id)
+{
+	double	deadline = now_seconds() + START_WAIT_S;
+	long	s;
+
+	do {
+		s = status_of(http_get(pathf("/urls/%lld", (long long)url_id)));
+		if (s != 200)
+			sleep_ms(100);
+	} while (s != 200 && now_seconds() < deadline);
+	cr_assert_eq(s, 200, "GET /urls/<id> did not recover within %.0f s "
+	    "(last %ld)", START_WAIT_S, s);
+}
+
+/* n GETs of /code: each a 302 to target with X-Cache want (or any). */
+static void
+redirect_many(const char *code, const char *target, int n,
+    const char *want_xcache)
+{
+	struct http_resp	*r;
+	int			 i;
+
+	for (i = 0; i < n; i++) {
+		r = http_get(pathf("/%s", code));
+		expect_302(r, target);
+		if (want_xcache != NULL)
+			cr_expect(xcache_is(r, want_xcache), "redirect #%d: "
+			    "X-Cache %s, want %s", i, xcache(r), want_xcache);
 		http_free(r);
 	}
+}
 
-	cr_expect_eq(scrape_wait_value("http_requests_total", own,
-	    c0 + 2 * RESPAWN_REQUESTS, 3000), c0 + 2 * RESPAWN_REQUESTS);
-	for (i = 0; i < 6; i++) {
-		s = scrape_fetch();
-		cr_expect_null(s->error, "%s", s->error);
-		cr_expect_eq(scrape_value(s, "http_requests_total", own),
-		    c0 + 2 * RESPAWN_REQUESTS, "scrape %d after the respawn", i);
-		cr_expect_geq(scrape_value(s, "process_cpu_seconds_total", ""),
-		    cpu, "scrape %d: CPU time went backwards", i);
-		scrape_free(s);
+Test(resilience, cache_outage_bypasses_and_recovers, .fini = restore_all)
+{
+	const char		*stop = need_cmd("SHORTENER_REDIS_STOP");
+	const char		*start = need_cmd("SHORTENER_REDIS_START");
+	const char		*moved = "https://example.org/moved-while-down";
+	struct http_resp	*r;
+	json_t			*user, *url, *fresh;
+	const char		*code, *target;
+	double			 deadline, t0;
+	long			 ms;
+	int			 i, bypass = 0;
+
+	url = make_user_url(&user);
+	code = jstr(url, "short_code");
+	target = jstr(url, "original_url");
+	cache_code(code, target);
+	cr_assert(await_ready_cache("ok", 5.0), "/ready: cache not ok with "
+	    "Redis up");
+
+	redis_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+
+	/* The workers notice at once (EOF): the next redirects bypass. */
+	deadline = now_seconds() + STOP_WAIT_S;
+	while (!bypass && now_seconds() < deadline) {
+		r = http_get(pathf("/%s", code));
+		expect_302(r, target);
+		bypass = xcache_is(r, "BYPASS");
+		http_free(r);
+		if (!bypass)
+			sleep_ms(50);
 	}
+	cr_assert(bypass, "no X-Cache: BYPASS within %.0f s of stopping Redis",
+	    STOP_WAIT_S);
+	for (i = 0; i < 20; i++) {
+		r = http_get(pathf("/%s", code));
+		expect_302(r, target);
+		cr_expect(xcache_is(r, "BYPASS"), "Redis down: X-Cache %s",
+		    xcache(r));
+		cr_expect_lt(r->elapsed, FAST_S, "a redirect took %.1f s",
+		    r->elapsed);
+		http_free(r);
+	}
+	r = http_get("/nOsUcHcOdE9");
+	expect_error(r, 404, NULL);
+	http_free(r);
+
+	cr_expect(await_ready_cache("degraded", STOP_WAIT_S),
+	    "/ready never said cache degraded with Redis down");
+	for (i = 0; i < 5; i++)
+		cr_expect(await_ready_cache("degraded", 0), "/ready #%d: cache "
+		    "not degraded with Redis down", i);
+
+	/* Writes are acknowledged, and redirects read the database. */
+	r = http_sendf("PUT", pathf("/urls/%lld", (long long)jint(url, "id")),
+	    "{\"original_url\":\"%s\"}", moved);
+	cr_assert_eq(r->status, 200, "PUT with Redis down: %ld %s", r->status,
+	    r->body);
+	cr_expect_lt(r->elapsed, FAST_S);
+	http_free(r);
+	redirect_many(code, moved, 3, "BYPASS");
+	fresh = make_url(jint(user, "id"), "https://example.com/born-down",
+	    NULL);
+	redirect_many(jstr(fresh, "short_code"), "https://example.com/born-down",
+	    2, "BYPASS");
+
+	/* Back: the cache is used again without restarting the app. */
+	cr_assert_eq(run_cmd(start), 0, "\"%s\" failed", start);
+	redis_stopped = 0;
+	t0 = now_seconds();
+	ms = await_hit(code, moved, 1, (long)(CACHE_BACK_S * 1000));
+	cr_assert_geq(ms, 0, "no cache HIT within %.0f s of Redis' return",
+	    CACHE_BACK_S);
+	fprintf(stderr, "resilience: HIT again %.1f s after Redis restarted\n",
+	    now_seconds() - t0);
+	cr_expect(await_ready_cache("ok", CACHE_BACK_S), "/ready: cache not ok "
+	    "after Redis' return");
+	json_decref(fresh);
+	json_decref(url);
+	json_decref(user);
+}
+
+Test(resilience, cache_pause_keeps_redirects_fast, .fini = restore_all)
+{
+	struct http_resp	*r;
+	struct burst		 b;
+	json_t			*url = make_user_url(NULL);
+	const char		*code = jstr(url, "short_code");
+	const char		*target = jstr(url, "original_url");
+	double			 t0, worst = 0, el;
+	long			 hit = 0, miss = 0, bypass = 0, n = 0;
+
+	need_cmd("SHORTENER_REDIS_CLI");
+	cache_code(code, target);
+
+	redis_paused = 1;
+	t0 = now_seconds();
+	cr_assert_eq(redis_cli(NULL, 0, "CLIENT PAUSE %d", PAUSE_MS), 0,
+	    "CLIENT PAUSE failed");
+	/* Sequential, then a concurrent burst, then sequential again. */
+	while (now_seconds() - t0 < PAUSE_MS / 1000.0 - 0.5) {
+		if (n == 100) {
+			redirect_burst("GET", pathf("/%s", code), 200, 16, &b);
+			cr_expect_eq(b.status302, 200, "burst in the pause: "
+			    "%ld of 200 were 302 (%ld transport errors)",
+			    b.status302, b.transport);
+			cr_expect_lt(b.max_s, PAUSE_BOUND_S, "burst in the "
+			    "pause: slowest %.0f ms", b.max_s * 1000);
+			fprintf(stderr, "resilience: 200 GETs over 16 "
+			    "connections in the pause: max %.1f ms, mean %.1f "
+			    "ms; HIT %ld MISS %ld BYPASS %ld\n", b.max_s * 1000,
+			    b.sum_s * 1000 / 200, b.hit, b.miss, b.bypass);
+		}
+		r = http_get(pathf("/%s", code));
+		el = r->elapsed;
+		expect_302(r, target);
+		cr_expect_lt(el, PAUSE_BOUND_S, "redirect #%ld in the pause "
+		    "took %.0f ms (X-Cache %s)", n, el * 1000, xcache(r));
+		hit += xcache_is(r, "HIT");
+		miss += xcache_is(r, "MISS");
+		bypass += xcache_is(r, "BYPASS");
+		http_free(r);
+		if (el > worst)
+			worst = el;
+		n++;
+	}
+	fprintf(stderr, "resilience: %ld sequential redirects in a %d ms "
+	    "CLIENT PAUSE: max %.1f ms; HIT %ld MISS %ld BYPASS %ld\n", n,
+	    PAUSE_MS, worst * 1000, hit, miss, bypass);
+	cr_expect_gt(bypass, 0, "a paused Redis cannot have served them all");
+
+	/* The pause ends by itself; the cache must come back. */
+	sleep_until(t0 + PAUSE_MS / 1000.0 + 0.1);
+	redis_paused = 0;
+	t0 = now_seconds();
+	cr_expect_geq(await_hit(code, target, 1, (long)(CACHE_BACK_S * 1000)),
+	    0, "no cache HIT within %.0f s after the pause", CACHE_BACK_S);
+	fprintf(stderr, "resilience: HIT again %.1f s after the pause ended\n",
+	    now_seconds() - t0);
+	json_decref(url);
+}
+
+Test(resilience, write_during_cache_pause_is_not_undone, .fini = restore_all)
+{
+	struct http_resp	*r;
+	json_t			*url = make_user_url(NULL);
+	const char		*code = jstr(url, "short_code");
+	const char		*old = jstr(url, "original_url");
+	const char		*moved = "https://example.org/moved-in-pause";
+	const char		*loc;
+	double			 t0, now, first = -1, last = -1;
+	int			 n = 0, stale = 0;
+
+	need_cmd("SHORTENER_REDIS_CLI");
+	cache_code(code, old);
+
+	redis_paused = 1;
+	t0 = now_seconds();
+	cr_assert_eq(redis_cli(NULL, 0, "CLIENT PAUSE %d", 1500), 0,
+	    "CLIENT PAUSE failed");
+	r = http_sendf("PUT", pathf("/urls/%lld", (long long)jint(url, "id")),
+	    "{\"original_url\":\"%s\"}", moved);
+	cr_assert_eq(r->status, 200, "PUT in the pause: %ld %s", r->status,
+	    r->body);
+	cr_expect_lt(r->elapsed, PAUSE_BOUND_S, "PUT in the pause took %.0f ms",
+	    r->elapsed * 1000);
+	http_free(r);
+
+	/* During the pause, and for a while after it: never the old one. */
+	while ((now = now_seconds()) < t0 + 1.5 + 4.0) {
+		r = http_head(pathf("/%s", code));
+		cr_assert_eq(r->status, 302, "HEAD /%s: %ld", code, r->status);
+		loc = http_header(r, "Location");
+		if (loc == NULL || strcmp(loc, moved) != 0) {
+			cr_expect(loc != NULL && strcmp(loc, old) == 0,
+			    "Location %s", loc ? loc : "(none)");
+			if (stale++ == 0)
+				first = now - t0;
+			last = now - t0;
+		}
+		http_free(r);
+		n++;
+		sleep_ms(10);
+	}
+	redis_paused = 0;
+	fprintf(stderr, "resilience: %d redirects after a PUT in a 1.5 s "
+	    "pause, %d to the old target", n, stale);
+	if (stale > 0)
+		fprintf(stderr, " (from %.2f s to %.2f s after the pause began)",
+		    first, last);
+	fprintf(stderr, "\n");
+	cr_expect_eq(stale, 0, "%d of %d redirects after PUT /urls/<id> (made "
+	    "during a Redis pause) went to the old target, from %.2f s to "
+	    "%.2f s after the pause began (it lasted 1.5 s)", stale, n, first,
+	    last);
+	json_decref(url);
+}
+
+Test(resilience, clicks_wait_while_database_is_down, .fini = restore_all)
+{
+	const char	*stop = need_cmd("SHORTENER_PG_STOP");
+	const char	*start = need_cmd("SHORTENER_PG_START");
+	json_t		*url = make_user_url(NULL);
+	json_int_t	 id = jint(url, "id");
+	const char	*code = jstr(url, "short_code");
+	struct http_resp *r;
+	double		 t0;
+	long		 n;
+
+	/* HEADs: cached, and not a single click yet. */
+	cache_code(code, jstr(url, "original_url"));
+	cr_assert_eq(click_count(id), 0);
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	redirect_many(code, jstr(url, "original_url"), QUEUED_CLICKS, "HIT");
+	sleep_ms(1000);	/* a few failed inserts and backoffs */
+	cr_assert_eq(run_cmd(start), 0, "\"%s\" failed", start);
+	pg_stopped = 0;
+
+	t0 = now_seconds();
+	await_database(id);
+	n = await_clicks(id, QUEUED_CLICKS, CLICKS_BACK_MS, 500);
+	fprintf(stderr, "resilience: %ld queued clicks written %.1f s after "
+	    "PostgreSQL returned\n", n, now_seconds() - t0);
+	cr_expect_eq(n, QUEUED_CLICKS, "%d redirects while PostgreSQL was down, "
+	    "%ld click events once it was back", QUEUED_CLICKS, n);
+	r = http_get(pathf("/urls/%lld/stats", (long long)id));
+	cr_expect_eq(jint(r->json, "clicks"), QUEUED_CLICKS, "stats: %s",
+	    r->body);
+	http_free(r);
+	json_decref(url);
+}
+
+/*
+ * One round of sigterm_flushes_queued_clicks: clicks queued while
+ * PostgreSQL is down, PostgreSQL back, SIGTERM at once, the app started
+ * again; asserts that exactly the queued clicks exist. Returns how many
+ * of them a retry of the writer had written before the SIGTERM (then the
+ * flush at exit was not what saved them).
+ */
+static long long
+sigterm_round(void)
+{
+	const char	*pg_stop = need_cmd("SHORTENER_PG_STOP");
+	const char	*pg_start = need_cmd("SHORTENER_PG_START");
+	const char	*app_stop = need_cmd("SHORTENER_APP_STOP");
+	const char	*app_start = need_cmd("SHORTENER_APP_START");
+	json_t		*url = make_user_url(NULL);
+	json_int_t	 id = jint(url, "id");
+	const char	*code = jstr(url, "short_code");
+	double		 t0, t_up, t_term;
+	long long	 before;
+	long		 n;
+	char		 id_buf[32];
+	const char	*id_text = id_buf;
+
+	snprintf(id_buf, sizeof(id_buf), "%lld", (long long)id);
+	cache_code(code, jstr(url, "original_url"));
+	cr_assert_eq(click_count(id), 0);
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(pg_stop), 0, "\"%s\" failed", pg_stop);
+	t0 = now_seconds();
+	redirect_many(code, jstr(url, "original_url"), QUEUED_CLICKS, "HIT");
+
+	/*
+	 * The writer retries 0.1, 0.3, 0.7, 1.5 and 3.1 s after the first
+	 * failed insert, then every 2 s. PostgreSQL is started just after the
+	 * 1.5 s one and the SIGTERM goes out the moment it accepts
+	 * connections, so a retry seldom comes first: what writes the queue
+	 * is the flush at exit.
+	 */
+	sleep_until(t0 + 1.6);
+	pg_starter = start_in_background(pg_start);
+	t_up = await_pg_accepting(60.0);
+	cr_assert_geq(t_up, 0, "PostgreSQL did not accept connections");
+	before = db_scalar("SELECT count(*) FROM events WHERE url_id = $1 "
+	    "AND event_type = 'click'", 1, &id_text);
+	app_stopped = 1;
+	t_term = now_seconds();
+	cr_assert_eq(run_cmd(app_stop), 0, "\"%s\" failed", app_stop);
+	cr_assert_eq(wait_background(&pg_starter), 0, "\"%s\" failed",
+	    pg_start);
+	pg_stopped = 0;
+	fprintf(stderr, "resilience: PostgreSQL accepting %.2f s and SIGTERM "
+	    "%.2f s after the first queued click; %lld of %d clicks were "
+	    "written before it\n", t_up - t0, t_term - t0, before,
+	    QUEUED_CLICKS);
+	cr_assert_eq(run_cmd(app_start), 0, "\"%s\" failed", app_start);
+	app_stopped = 0;
+
+	await_database(id);
+	n = await_clicks(id, QUEUED_CLICKS, 5000, 500);
+	cr_assert_eq(n, QUEUED_CLICKS, "%d clicks queued at SIGTERM, %ld click "
+	    "events after the restart", QUEUED_CLICKS, n);
+	json_decref(url);
+	return (before);
+}
+
+/* A retry that beat the SIGTERM proves nothing: then another round. */
+Test(resilience, sigterm_flushes_queued_clicks, .fini = restore_all)
+{
+	long long	before = -1;
+	int		round;
+
+	for (round = 0; round < 3 && before != 0; round++)
+		before = sigterm_round();
+	cr_expect_eq(before, 0, "in %d rounds a retry always wrote the clicks "
+	    "before the SIGTERM: the flush at exit was never tested", round);
+}
+
+/*
+ * Redirect lookups that reach PostgreSQL (a MISS: here unknown codes, so
+ * nothing is cached before the restart) must be answered right after
+ * PostgreSQL restarted, when the workers' pools still hold the dead
+ * connections of the old server. Each request comes on a new connection
+ * so that every worker is asked.
+ */
+Test(resilience, lookups_answer_after_database_restart, .fini = restore_all)
+{
+	const char	*stop = need_cmd("SHORTENER_PG_STOP");
+	const char	*start = need_cmd("SHORTENER_PG_START");
+	json_t		*url = make_user_url(NULL);
+	struct burst	 b;
+	int		 i, answered = 0, hung = 0;
+	double		 worst = 0;
+
+	/* Every worker opens pooled connections. */
+	redirect_burst("GET", pathf("/urls/%lld", (long long)jint(url, "id")),
+	    200, 16, &b);
+	cr_assert_eq(b.transport, 0);
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	cr_assert_eq(run_cmd(start), 0, "\"%s\" failed", start);
+	pg_stopped = 0;
+
+	for (i = 0; i < 24; i++) {
+		redirect_burst("GET", pathf("/%s", uniq("rs")), 1, 1, &b);
+		if (b.transport > 0)
+			hung++;
+		else
+			answered++;
+		cr_expect(b.transport > 0 || b.other == 1, "an unknown code "
+		    "must be a 404");
+		if (b.max_s > worst)
+			worst = b.max_s;
+	}
+	fprintf(stderr, "resilience: after a PostgreSQL restart, %d of %d "
+	    "uncached lookups answered, %d hung (slowest %.0f ms)\n", answered,
+	    answered + hung, hung, worst * 1000);
+	cr_expect_eq(hung, 0, "%d of %d redirects needing PostgreSQL got no "
+	    "answer within 5 s after it restarted", hung, answered + hung);
+	json_decref(url);
 }

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
-#include <jansson.h>
 
 #include "core/clickqueue.h"
 
@@ -74,30 +73,36 @@ Test(clickqueue, full_queue_drops_and_counts)
 	clickq_free(&q);
 }
 
-Test(clickqueue, batch_json)
+Test(clickqueue, batch_arrays)
 {
 	struct click	 c[2];
-	json_t		*arr, *row;
-	char		*s;
+	char		*cols[CLICK_COLUMNS];
 
 	c[0] = make_click(1);
 	c[1] = make_click(2);
-	s = clicks_json(c, 2);
-	arr = json_loads(s, 0, NULL);
-	cr_assert_not_null(arr, "%s", s);
-	cr_assert_eq(json_array_size(arr), 2);
-	row = json_array_get(arr, 0);
-	cr_expect_eq(json_integer_value(json_object_get(row, "url_id")), 1);
-	cr_expect_eq(json_integer_value(json_object_get(row, "user_id")), 10);
-	cr_expect_str_eq(json_string_value(json_object_get(row, "at")),
-	    "2026-01-02 03:04:05.000006");
-	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(row,
-	    "details"), "user_agent")), "agent \"x\"");
-	row = json_array_get(arr, 1);
-	cr_expect(json_is_null(json_object_get(json_object_get(row,
-	    "details"), "user_agent")));
-	json_decref(arr);
-	free(s);
+	free(c[1].short_code);
+	c[1].short_code = strdup("a\\b\"c");
+	clicks_arrays(c, 2, cols);
+	cr_expect_str_eq(cols[0], "{1,2}");
+	cr_expect_str_eq(cols[1], "{10,20}");
+	cr_expect_str_eq(cols[2], "{\"2026-01-02 03:04:05.000006\","
+	    "\"2026-01-02 03:04:05.000006\"}");
+	cr_expect_str_eq(cols[3], "{\"abc123\",\"a\\\\b\\\"c\"}");
+	cr_expect_str_eq(cols[4], "{\"agent \\\"x\\\"\",NULL}");
+	cr_expect_str_eq(cols[5], "{NULL,NULL}");
+	clicks_arrays_free(cols);
+	cr_expect_null(cols[0]);
 	click_release(&c[0]);
 	click_release(&c[1]);
+}
+
+Test(clickqueue, empty_batch_arrays)
+{
+	char	*cols[CLICK_COLUMNS];
+	int	 i;
+
+	clicks_arrays(NULL, 0, cols);
+	for (i = 0; i < CLICK_COLUMNS; i++)
+		cr_expect_str_eq(cols[i], "{}");
+	clicks_arrays_free(cols);
 }
