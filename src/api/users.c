@@ -5,11 +5,15 @@
  * win); usernames repeat freely.
  */
 
+#include <string.h>
+
 #include "api/api.h"
 #include "api/common.h"
 #include "core/fields.h"
 #include "core/validate.h"
 #include "http/respond.h"
+
+#define ID_ATTEMPTS	3
 
 #define USERS_FILTER \
 	"($1::text IS NULL OR username = $1) AND " \
@@ -50,6 +54,7 @@ static const char sql_delete[] =
 	" (SELECT coalesce(json_agg(short_code), '[]') FROM gone)";
 
 static int	read_user(struct http_request *, struct api_ctx *, int);
+static int	id_collided(const struct api_ctx *);
 static int	invalidate_codes(struct http_request *, struct api_ctx *);
 
 int
@@ -77,7 +82,23 @@ users_create(struct http_request *req, struct api_ctx *ctx)
 		ctx->step = 1;
 	}
 
-	API_AWAIT(req, ctx);
+	switch (db_run(req, &ctx->db)) {
+	case DB_PENDING:
+		return (KORE_RESULT_RETRY);
+	case DB_FAILED:
+		/*
+		 * The drawn id was taken by an explicit id a bulk import just
+		 * wrote: draw again.
+		 */
+		if (id_collided(ctx) && ++ctx->tries < ID_ATTEMPTS) {
+			db_rearm(&ctx->db);
+			return (users_create(req, ctx));
+		}
+		return (api_db_error(req, ctx));
+	case DB_DONE:
+		break;
+	}
+
 	return (api_send_value(req, 201, ctx));
 }
 
@@ -206,4 +227,12 @@ read_user(struct http_request *req, struct api_ctx *ctx, int required)
 		db_param_null(&ctx->db, base + 1);
 
 	return (1);
+}
+
+static int
+id_collided(const struct api_ctx *ctx)
+{
+	return (!strcmp(ctx->db.sqlstate, "23505") &&
+	    ctx->db.constraint != NULL &&
+	    !strcmp(ctx->db.constraint, "users_pkey"));
 }
