@@ -135,17 +135,24 @@ emit(struct logline *l)
 	} while (n == -1 && errno == EINTR);
 }
 
-/* "2026-11-30T05:40:01.123Z" */
+/*
+ * "2026-11-30T05:40:01.123Z". The calendar part changes once a second
+ * and is formatted only then; every line still reads the clock.
+ */
 static void
 stamp(char *buf, size_t len)
 {
+	static time_t	last_sec = -1;
+	static char	secs[24];
 	struct timespec	ts;
 	struct tm	tm;
-	char		secs[24];
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	(void)strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_sec != last_sec) {
+		(void)gmtime_r(&ts.tv_sec, &tm);
+		(void)strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = ts.tv_sec;
+	}
 	(void)snprintf(buf, len, "%.19s.%03dZ", secs,
 	    (int)(ts.tv_nsec / 1000000) % 1000);
 }
