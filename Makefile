@@ -10,7 +10,7 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench clean
+.PHONY: all deps build up down status logs test unit integration seed bench chaos load clean
 
 all: build
 
@@ -60,6 +60,29 @@ seed: tools/seedgen
 # docs/performance.md.
 bench:
 	@scripts/bench-redirect.sh
+
+# The load test (Locust, locustfile.py) against a running stack (`make up`):
+# USERS simulated clients for DURATION, then requests/s, p50/p95/p99 and
+# failures per endpoint, Locust's own CPU use, and the verdict against the
+# targets (scripts/load-report.sh). Figures in docs/performance.md.
+USERS		?= 500
+SPAWN		?= 100
+DURATION	?= 60s
+HOST		?= http://127.0.0.1:8080
+LOAD_OUT	?= .build/load
+
+load:
+	@LOAD_HOST=$(HOST) scripts/load-report.sh $(LOAD_OUT) \
+	    locust -f locustfile.py --headless -u $(USERS) -r $(SPAWN) \
+	    -t $(DURATION) --host $(HOST) --stop-timeout 5 --only-summary \
+	    --csv $(LOAD_OUT)/locust --html $(LOAD_OUT)/locust.html
+
+# The chaos suite, full version, on a private stack on free ports
+# (scripts/test-stack.sh --full): faults under load, figures written to
+# docs/failure-modes.md. Rolling restart of `make up`'s instances:
+# scripts/stack.sh restart.
+chaos:
+	@scripts/test-stack.sh --full
 
 clean:
 	rm -rf .build tests/bin tools/seedgen
