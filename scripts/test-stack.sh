@@ -68,6 +68,8 @@ keep_logs() {
 		[ -f "$RUN_DIR/$f" ] && cp "$RUN_DIR/$f" "$LOGS/${f//\//-}"
 	done
 	[ -f "$RUN_DIR/pg/server.log" ] && cp "$RUN_DIR/pg/server.log" "$LOGS/postgresql.log"
+	# Every request of the chaos run, its phases and the verdicts.
+	[ -d "$RUN_DIR/chaos" ] && cp -R "$RUN_DIR/chaos" "$LOGS/chaos"
 	return 0
 }
 
