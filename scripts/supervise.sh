@@ -72,9 +72,18 @@ holders() {
 	return 0
 }
 
+# running PID: alive and not a zombie. The orphans' new parent (init)
+# may reap them late, and a zombie no longer holds the port. Builtins
+# only: no fork per poll while the instance is down.
+running() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat="${stat##*) }"
+	[ "${stat%% *}" != Z ]
+}
+
 # end_orphans: SIGTERM the workers a dead parent left behind and wait
-# for them (kill -0 is a builtin: no fork per poll while the instance is
-# down); SIGKILL whatever is left after 5 s.
+# for them; SIGKILL whatever is left after 5 s.
 end_orphans() {
 	local pids pid i alive
 	pids="$(holders)"
@@ -85,7 +94,7 @@ end_orphans() {
 	for ((i = 0; i < 250; i++)); do
 		alive=""
 		for pid in $pids; do
-			kill -0 "$pid" 2>/dev/null && alive="$alive $pid"
+			running "$pid" && alive="$alive $pid"
 		done
 		[ -n "$alive" ] || return 0
 		sleep 0.02
