@@ -29,6 +29,7 @@
  */
 // tests/bin/integration --filter '!(resilience/*)'
 // tests/bin/integration --filter 'resilience/*'
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -42,11 +43,13 @@
 
 #include "client.h"
 #include "fixtures.h"
+#include "scrape.h"
 #include "shortlinks.h"
 
 #define STOP_WAIT_S	10.0
 #define START_WAIT_S	20.0	/* from the start command's return */
 #define FAST_S		5.0	/* a 503 must not hang */
+#define RESPAWN_REQUESTS 30	/* before and after a worker is killed */
 
 TestSuite(resilience, .timeout = 240);
 
@@ -710,6 +713,75 @@ Test(resilience, sigterm_flushes_queued_clicks, .fini = restore_all)
 		before = sigterm_round();
 	cr_expect_eq(before, 0, "in %d rounds a retry always wrote the clicks "
 	    "before the SIGTERM: the flush at exit was never tested", round);
+}
+
+/*
+ * A worker killed as a crash would kill it (SIGKILL) is forked again by
+ * Kore, and what it counted stays counted: the counters live in memory
+ * the parent mapped before the fork, not in the worker. After N requests,
+ * the kill and N more, every scrape has counted exactly 2N, and the CPU
+ * time of the instance has not gone backwards.
+ */
+Test(resilience, metrics_survive_a_worker_respawn)
+{
+	static const char *const	 close_hdrs[] = {
+		"Connection: close", NULL
+	};
+	const char			*own = "route=\"/metrics\","
+					    "method=\"DELETE\",status=\"405\"";
+	struct scrape			*s;
+	struct http_resp		*r;
+	pid_t				 parent, before[64], after[64];
+	size_t				 nbefore, nafter, j;
+	double				 c0, cpu, deadline;
+	int				 i, gone;
+
+	if ((parent = app_parent_pid()) <= 0)
+		cr_skip_test("SHORTENER_APP_PIDFILE not set");
+	nbefore = app_worker_pids(parent, before, 64);
+	cr_assert_geq(nbefore, 1, "no workers under pid %d", (int)parent);
+
+	s = scrape_fetch();
+	cr_assert_null(s->error, "%s", s->error);
+	c0 = scrape_value(s, "http_requests_total", own);
+	scrape_free(s);
+
+	for (i = 0; i < 2 * RESPAWN_REQUESTS; i++) {
+		if (i == RESPAWN_REQUESTS) {
+			cr_assert_eq(scrape_wait_value("http_requests_total",
+			    own, c0 + i, 3000), c0 + i);
+			s = scrape_fetch();
+			cpu = scrape_value(s, "process_cpu_seconds_total", "");
+			scrape_free(s);
+
+			cr_assert_eq(kill(before[0], SIGKILL), 0);
+			deadline = now_seconds() + START_WAIT_S;
+			do {
+				sleep_ms(100);
+				nafter = app_worker_pids(parent, after, 64);
+				for (gone = 1, j = 0; j < nafter; j++)
+					gone &= after[j] != before[0];
+			} while ((!gone || nafter < nbefore) &&
+			    now_seconds() < deadline);
+			cr_assert(gone && nafter == nbefore, "worker %d not "
+			    "replaced (%zu workers)", (int)before[0], nafter);
+		}
+		r = http_request("DELETE", "/metrics", close_hdrs, NULL, 0, 0);
+		cr_assert_eq(r->status, 405, "DELETE /metrics: %ld", r->status);
+		http_free(r);
+	}
+
+	cr_expect_eq(scrape_wait_value("http_requests_total", own,
+	    c0 + 2 * RESPAWN_REQUESTS, 3000), c0 + 2 * RESPAWN_REQUESTS);
+	for (i = 0; i < 6; i++) {
+		s = scrape_fetch();
+		cr_expect_null(s->error, "%s", s->error);
+		cr_expect_eq(scrape_value(s, "http_requests_total", own),
+		    c0 + 2 * RESPAWN_REQUESTS, "scrape %d after the respawn", i);
+		cr_expect_geq(scrape_value(s, "process_cpu_seconds_total", ""),
+		    cpu, "scrape %d: CPU time went backwards", i);
+		scrape_free(s);
+	}
 }
 
 /*
