@@ -72,7 +72,7 @@ HOST		?= http://127.0.0.1:8080
 LOAD_OUT	?= .build/load
 
 load:
-	@LOAD_HOST=$(HOST) scripts/load-report.sh $(LOAD_OUT) \
+	@LOAD_HOST=$(HOST) PYTHONDONTWRITEBYTECODE=1 scripts/load-report.sh $(LOAD_OUT) \
 	    locust -f locustfile.py --headless -u $(USERS) -r $(SPAWN) \
 	    -t $(DURATION) --host $(HOST) --stop-timeout 5 --only-summary \
 	    --csv $(LOAD_OUT)/locust --html $(LOAD_OUT)/locust.html
