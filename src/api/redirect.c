@@ -152,6 +152,8 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 		return (KORE_RESULT_RETRY);
 	case LOOKUP_FAILED:
 		metrics_redirect(METRICS_REDIRECT_UNAVAILABLE);
+		ctx->cache = st->cache;
+		http_response_header(req, "x-cache", st->cache);
 		respond_unavailable(req, "the database is unavailable");
 		return (KORE_RESULT_OK);
 	case LOOKUP_ABSENT:

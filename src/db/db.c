@@ -23,12 +23,16 @@
 #include "obs/log.h"
 
 #define DB_MAX_ATTEMPTS	3
+#define DB_CONNECT_HOLDOFF_MS	250
 
 static enum db_status	db_start(struct http_request *, struct db_call *);
 static enum db_status	db_poll(struct http_request *, struct db_call *);
 static enum db_status	db_fail(struct http_request *, struct db_call *);
 static void		db_release(struct db_call *);
 static void		db_note_reachable(int);
+
+/* Owned by this worker: no new connects before this time (ms). */
+static u_int64_t	connect_holdoff_until;
 
 /* Owned by this worker: whether the database answered last time. */
 static int	database_reachable = -1;
@@ -184,6 +188,18 @@ db_sqlstate_unavailable(const char *sqlstate)
 }
 
 int
+db_connect_allowed(void)
+{
+	return (kore_time_ms() >= connect_holdoff_until);
+}
+
+void
+db_connect_failed(void)
+{
+	connect_holdoff_until = kore_time_ms() + DB_CONNECT_HOLDOFF_MS;
+}
+
+int
 db_reachable(void)
 {
 	return (database_reachable != 0);
@@ -204,10 +220,15 @@ db_start(struct http_request *req, struct db_call *db)
 
 	/* A queued request comes back here: its wait is not timed. */
 	metrics_clock(&db->started);
+	if (!db_connect_allowed()) {
+		db->attempts = DB_MAX_ATTEMPTS;
+		return (db_fail(req, db));
+	}
 	if (!kore_pgsql_setup(&db->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
 		if (db->sql.state == KORE_PGSQL_STATE_INIT)
 			return (DB_PENDING);
 		/* No connection could be made: retrying would only wait. */
+		db_connect_failed();
 		db->attempts = DB_MAX_ATTEMPTS;
 		return (db_fail(req, db));
 	}

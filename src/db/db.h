@@ -66,6 +66,15 @@ int64_t		db_int(const struct db_call *db, int row, int col);
  */
 void		db_drop_if_broken(struct kore_pgsql *sql);
 
+/*
+ * kore_pgsql connects synchronously, inside the worker's event loop: with
+ * the database down, every request would stall the worker for a failed
+ * connect. After one fails, no new connect is tried for a short hold-off
+ * (DB_CONNECT_HOLDOFF_MS) and statements fail at once (a 503).
+ */
+int		db_connect_allowed(void);
+void		db_connect_failed(void);
+
 /* 1 when the last failure was the database being unreachable. */
 int		db_unavailable(const struct db_call *db);
 /* The same for a SQLSTATE ("" when there was none). */

@@ -52,6 +52,8 @@ void
 db_async_cancel(struct db_async *a)
 {
 	async_track(a, 0);
+	/* Releasing the connection would call async_cb again. */
+	a->sql.cb = NULL;
 	kore_pgsql_cleanup(&a->sql);
 	if (a->result != NULL)
 		PQclear(a->result);
@@ -63,10 +65,16 @@ async_send(struct db_async *a)
 {
 	/* A queued statement comes back here: its wait is not timed. */
 	metrics_clock(&a->started);
+	if (!db_connect_allowed()) {
+		a->attempts = DB_ASYNC_ATTEMPTS;
+		async_finish(a, 0);
+		return;
+	}
 	if (!kore_pgsql_setup(&a->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
 		/* Queued behind busy connections: async_cb runs on wakeup. */
 		if (a->sql.state == KORE_PGSQL_STATE_INIT)
 			return;
+		db_connect_failed();
 		a->attempts = DB_ASYNC_ATTEMPTS;
 		async_finish(a, 0);
 		return;
@@ -139,6 +147,8 @@ async_finish(struct db_async *a, int ok)
 			    a->sql.error);
 		db_drop_if_broken(&a->sql);
 	}
+	/* Releasing the connection would call async_cb again. */
+	a->sql.cb = NULL;
 	kore_pgsql_cleanup(&a->sql);
 
 	if (!ok && sqlstate[0] == '\0' && ++a->attempts < DB_ASYNC_ATTEMPTS) {

@@ -110,6 +110,7 @@ log_request(struct http_request *req, const struct log_request *r)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", "info");
 	logline_str(&l, "event", "request");
+	logline_int(&l, "pid", (int64_t)getpid());
 	logline_str(&l, "request_id", r->request_id);
 	logline_str(&l, "method", method_name(req->method));
 	logline_str(&l, "route", r->route);
