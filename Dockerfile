@@ -33,8 +33,9 @@ COPY db/migrations db/migrations
 COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh scripts/
 USER shortener
 EXPOSE 8080
-# Kore drains in-flight requests and the workers flush their click queues
-# on SIGTERM; compose gives them stop_grace_period to do so.
+# On SIGTERM the workers flush their click queues before they exit. Kore
+# 4.1 does not wait for requests in flight: take an instance out of
+# nginx's upstream before stopping it (docs/deploy.md).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8080/health || exit 1
