@@ -134,9 +134,13 @@ writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
 {
 	writer->in_flight = 0;
 
-	/* Refused by the server, not lost on the way: retrying cannot help. */
+	/*
+	 * Refused by the server, not lost on the way: retrying cannot help,
+	 * except after a deadlock or serialization failure (class 40) or
+	 * when the server is shutting down (57).
+	 */
 	if (res == NULL && sqlstate[0] != '\0' && strncmp(sqlstate, "08", 2) &&
-	    strncmp(sqlstate, "57", 2)) {
+	    strncmp(sqlstate, "57", 2) && strncmp(sqlstate, "40", 2)) {
 		log_event(LOG_LEVEL_ERROR, "clicks_dropped",
 		    "batch of %zu refused (%s), dropped",
 		    writer->batch_len, sqlstate);
