@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# test.sh [all|unit|integration]: the project's test command (`make test`).
+# test.sh [all|unit|integration|stack]: the project's test command
+# (`make test`).
 #
 #   unit         `make unit` (Criterion, tests/unit/*.c)
 #   integration  build the app with coverage (flavor cov), start a private
@@ -9,7 +10,10 @@
 #                the app on a free port, run tests/bin/integration against
 #                it, stop the app with SIGTERM (workers then write their
 #                .gcda files) and print gcovr's line coverage of src/
-#   all          both (default)
+#                (below COVERAGE_MIN, 85%, is a failure)
+#   stack        scripts/test-stack.sh: the Docker-free topology on free
+#                ports, docker-compose.yml validation, the short chaos suite
+#   all          all three (default)
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
 # SEED_DIR (when a seed was loaded) and shell commands to break things:
@@ -182,7 +186,11 @@ run_observability() {
 	count_run "$LOGS/observability.log" "$rc"
 }
 
+# Line coverage of src/ below COVERAGE_MIN percent counts as a failure.
+COVERAGE_MIN="${COVERAGE_MIN:-85}"
+
 coverage() {
+	local pct
 	if ! compgen -G "$OBJS/*.gcda" >/dev/null; then
 		log "coverage: no .gcda files: the workers did not exit cleanly"
 		return 1
@@ -192,8 +200,38 @@ coverage() {
 	# follows the links back to the repo, where --filter applies.
 	(cd "$REPO_ROOT" && gcovr --root . --object-directory "$OBJS" \
 	    --filter 'src/' --print-summary --output "$LOGS/coverage.txt") |
-	    grep -E '^(lines|functions|branches):' | sed 's/^/coverage: /'
+	    grep -E '^(lines|functions|branches):' | sed 's/^/coverage: /' |
+	    tee "$LOGS/coverage-summary.txt"
 	log "coverage report: $LOGS/coverage.txt"
+	pct="$(sed -n 's/^coverage: lines: \([0-9]*\).*/\1/p' "$LOGS/coverage-summary.txt")"
+	if [ -z "$pct" ] || [ "$pct" -lt "$COVERAGE_MIN" ]; then
+		log "coverage: lines ${pct:-?}% is below the ${COVERAGE_MIN}% floor"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# The whole Docker-free topology (three instances behind nginx, Redis,
+# PostgreSQL, Prometheus, Alertmanager) on free ports, the compose file's
+# validation and the short chaos suite (scripts/test-stack.sh).
+run_stack() {
+	local rc=0
+	"$SCRIPTS/test-stack.sh" 2>&1 | tee "$LOGS/stack.log" || rc=$?
+	count_plain "$LOGS/stack.log" "$rc"
+}
+
+# count_plain LOG RC: like count_run, for a runner whose last line is
+# the plain "N passed, M failed".
+count_plain() {
+	local line passed failed before="$FAILED"
+	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 || true)"
+	if [ -n "$line" ]; then
+		passed="${line%% passed*}"
+		failed="${line#*passed, }"
+		failed="${failed%% failed*}"
+		PASSED=$((PASSED + passed))
+		FAILED=$((FAILED + failed))
+	fi
+	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
 }
 
 run_integration() {
@@ -225,8 +263,8 @@ run_integration() {
 main() {
 	local what="${1:-all}"
 	case "$what" in
-	all | unit | integration) ;;
-	*) echo "usage: $0 [all|unit|integration]" >&2; exit 2 ;;
+	all | unit | integration | stack) ;;
+	*) echo "usage: $0 [all|unit|integration|stack]" >&2; exit 2 ;;
 	esac
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -234,9 +272,10 @@ main() {
 	rm -rf "$LOGS"
 	"$SCRIPTS/deps.sh"
 	case "$what" in
-	all) run_unit; run_integration ;;
+	all) run_unit; run_integration; run_stack ;;
 	unit) run_unit ;;
 	integration) run_integration ;;
+	stack) mkdir -p "$LOGS"; run_stack ;;
 	esac
 }
 
