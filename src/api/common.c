@@ -65,6 +65,34 @@ api_invalidate(struct http_request *req, struct api_ctx *ctx,
 }
 
 int
+api_by_id_start(struct http_request *req, struct api_ctx *ctx,
+    const char *sql, const char *what)
+{
+	if (ctx_param_id(ctx) == 0) {
+		api_not_found(req, what);
+		return (0);
+	}
+
+	db_prepare(&ctx->db, sql);
+	db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+	ctx->step = 1;
+	return (1);
+}
+
+int
+api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
+    const char *sql, const char *what)
+{
+	if (ctx->step == 0 && !api_by_id_start(req, ctx, sql, what))
+		return (KORE_RESULT_OK);
+
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 0)
+		return (api_not_found(req, what));
+	return (api_send_value(req, 200, ctx));
+}
+
+int
 api_send_value(struct http_request *req, int status, struct api_ctx *ctx)
 {
 	respond_json(req, status, db_value(&ctx->db, 0, 0),

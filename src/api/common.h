@@ -35,6 +35,17 @@
 int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
 	    const char **codes, size_t count, enum urlcache_how how);
 
+/*
+ * The shape of most /<resource>/<id> calls: a statement taking the id as
+ * $1. api_by_id_start() answers 404 (returns 0) for an id that cannot
+ * exist; api_fetch_by_id() is all of a GET whose first column is the
+ * response, with no row a 404 naming what.
+ */
+int	api_by_id_start(struct http_request *req, struct api_ctx *ctx,
+	    const char *sql, const char *what);
+int	api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
+	    const char *sql, const char *what);
+
 /* Maps a failed statement to 503, 409, 404, 422 or 500. */
 int	api_db_error(struct http_request *req, struct api_ctx *ctx);
 /* Sends column 0 of row 0 (a JSON value rendered by PostgreSQL). */

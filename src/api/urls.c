@@ -165,18 +165,7 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 int
 url_get(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "url"));
-		db_prepare(&ctx->db, sql_get);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	if (db_rows(&ctx->db) == 0)
-		return (api_not_found(req, "url"));
-	return (api_send_value(req, 200, ctx));
+	return (api_fetch_by_id(req, ctx, sql_get, "url"));
 }
 
 int
@@ -205,13 +194,9 @@ url_delete(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*code;
 
-	if (ctx->step == 0) {
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "url"));
-		db_prepare(&ctx->db, sql_delete);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-		ctx->step = 1;
-	}
+	if (ctx->step == 0 &&
+	    !api_by_id_start(req, ctx, sql_delete, "url"))
+		return (KORE_RESULT_OK);
 
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
@@ -227,18 +212,7 @@ url_delete(struct http_request *req, struct api_ctx *ctx)
 int
 url_stats(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "url"));
-		db_prepare(&ctx->db, sql_stats);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	if (db_rows(&ctx->db) == 0)
-		return (api_not_found(req, "url"));
-	return (api_send_value(req, 200, ctx));
+	return (api_fetch_by_id(req, ctx, sql_stats, "url"));
 }
 
 static int

@@ -105,18 +105,7 @@ users_create(struct http_request *req, struct api_ctx *ctx)
 int
 user_get(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "user"));
-		db_prepare(&ctx->db, sql_get);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	if (db_rows(&ctx->db) == 0)
-		return (api_not_found(req, "user"));
-	return (api_send_value(req, 200, ctx));
+	return (api_fetch_by_id(req, ctx, sql_get, "user"));
 }
 
 int
@@ -139,13 +128,9 @@ user_update(struct http_request *req, struct api_ctx *ctx)
 int
 user_delete(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "user"));
-		db_prepare(&ctx->db, sql_delete);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-		ctx->step = 1;
-	}
+	if (ctx->step == 0 &&
+	    !api_by_id_start(req, ctx, sql_delete, "user"))
+		return (KORE_RESULT_OK);
 
 	API_AWAIT(req, ctx);
 	if (db_int(&ctx->db, 0, 0) == 0)
