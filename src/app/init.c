@@ -20,6 +20,7 @@
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "clicks/clickwriter.h"
+#include "db/db.h"
 #include "http/respond.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
@@ -82,6 +83,7 @@ kore_worker_configure(void)
 	urlcache_init();
 	clickwriter_init();
 	metrics_worker_start();
+	db_probe();
 	log_event(LOG_LEVEL_INFO, "worker_start", "worker %u started",
 	    worker->id);
 }

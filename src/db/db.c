@@ -19,6 +19,7 @@
 
 #include "app/config.h"
 #include "db/db.h"
+#include "db/dbasync.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
 
@@ -185,6 +186,24 @@ db_sqlstate_unavailable(const char *sqlstate)
 	    !strncmp(sqlstate, "08", 2) ||
 	    !strncmp(sqlstate, "57P", 3) ||
 	    !strcmp(sqlstate, "53300"));
+}
+
+static void
+probe_done(struct db_async *a, PGresult *res, const char *sqlstate)
+{
+	db_note_reachable(res != NULL);
+	kore_free(a);
+}
+
+void
+db_probe(void)
+{
+	struct db_async	*a;
+
+	a = kore_calloc(1, sizeof(*a));
+	a->query = "SELECT 1";
+	a->done = probe_done;
+	db_async_run(a);
 }
 
 int

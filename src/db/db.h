@@ -75,6 +75,12 @@ void		db_drop_if_broken(struct kore_pgsql *sql);
 int		db_connect_allowed(void);
 void		db_connect_failed(void);
 
+/*
+ * At worker start: one "SELECT 1", so that a database missing at start
+ * is a log line at once rather than at the first request.
+ */
+void		db_probe(void);
+
 /* 1 when the last failure was the database being unreachable. */
 int		db_unavailable(const struct db_call *db);
 /* The same for a SQLSTATE ("" when there was none). */
