@@ -83,6 +83,7 @@ kore_worker_configure(void)
 	urlcache_init();
 	clickwriter_init();
 	metrics_worker_start();
+	log_worker_start();
 	db_probe();
 	log_event(LOG_LEVEL_INFO, "worker_start", "worker %u started",
 	    worker->id);
@@ -95,4 +96,5 @@ kore_worker_teardown(void)
 	clickwriter_flush();
 	log_event(LOG_LEVEL_INFO, "worker_stop", "worker %u stopped",
 	    worker->id);
+	log_flush();
 }

@@ -1,11 +1,13 @@
 /*
  * JSON logging.
  *
- * Lines are formatted into a stack buffer (core/logline.c) and written
- * with one write(2) to stdout: no stdio buffering to flush, no lock, and
- * a line shorter than PIPE_BUF arrives whole even when every worker
- * writes to the same pipe. A request line costs one formatting pass and
- * one system call.
+ * Lines are formatted into a stack buffer (core/logline.c). Event lines
+ * are written at once. Request lines are gathered per worker and written
+ * PIPE_BUF bytes at a time (or every FLUSH_MS): a write(2) per request
+ * cost a fifth of a cache hit's CPU, a write per dozen lines almost
+ * nothing. Writes never exceed PIPE_BUF and hold whole lines, so they
+ * arrive whole even when every worker writes to the same pipe. A worker
+ * that is killed loses at most FLUSH_MS of request lines.
  *
  * The client address is the peer's, unless TRUST_PROXY_HEADERS=1 says
  * the only peer is a trusted proxy (nginx), whose X-Real-IP is then
@@ -19,6 +21,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +37,25 @@
 #include "obs/log.h"
 
 #define LINE_MAX_BYTES	2048
+#define FLUSH_MS	100
 
 static void		 stamp(char *, size_t);
 static const char	*level_name(enum log_level);
 static const char	*method_name(int);
 static const char	*client_address(struct http_request *, char *,
 			    size_t);
-static void		 emit(struct logline *);
+static void		 emit(struct logline *, int);
+static void		 write_all(const char *, size_t);
+static void		 flush_timer(void *, u_int64_t);
 
 /* Set once per process by log_init(); read-only afterwards. */
 static enum log_level	min_level = LOG_LEVEL_INFO;
 static int		trust_proxy;
+
+/* Owned by each worker: request lines not written yet. */
+static char		batch[PIPE_BUF];
+static size_t		batch_len;
+static int		batching;
 
 void
 log_init(void)
@@ -64,6 +75,27 @@ log_init(void)
 
 	v = getenv("TRUST_PROXY_HEADERS");
 	trust_proxy = v != NULL && !strcmp(v, "1");
+}
+
+void
+log_worker_start(void)
+{
+	batching = 1;
+	kore_timer_add(flush_timer, FLUSH_MS, NULL, 0);
+}
+
+void
+log_flush(void)
+{
+	if (batch_len > 0)
+		write_all(batch, batch_len);
+	batch_len = 0;
+}
+
+static void
+flush_timer(void *arg, u_int64_t now)
+{
+	log_flush();
 }
 
 int
@@ -93,7 +125,9 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	logline_str(&l, "event", event);
 	logline_int(&l, "pid", (int64_t)getpid());
 	logline_str(&l, "msg", msg);
-	emit(&l);
+	/* Events go out at once, after the requests that came before. */
+	log_flush();
+	emit(&l, 0);
 }
 
 void
@@ -121,19 +155,40 @@ log_request(struct http_request *req, const struct log_request *r)
 	    sizeof(client)));
 	/* Last: a hostile path is the one field that may not fit. */
 	logline_str(&l, "path", req->path);
-	emit(&l);
+	emit(&l, batching);
 }
 
 static void
-emit(struct logline *l)
+emit(struct logline *l, int batched)
 {
 	size_t	len;
-	ssize_t	n;
 
 	len = logline_end(l);
-	do {
-		n = write(STDOUT_FILENO, l->buf, len);
-	} while (n == -1 && errno == EINTR);
+	if (!batched) {
+		write_all(l->buf, len);
+		return;
+	}
+
+	if (batch_len + len > sizeof(batch))
+		log_flush();
+	memcpy(batch + batch_len, l->buf, len);
+	batch_len += len;
+}
+
+static void
+write_all(const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(STDOUT_FILENO, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
 }
 
 /*

@@ -1,8 +1,8 @@
 /*
  * JSON logs on stdout: one line per request, and one per event worth an
  * operator's attention (start, stop, a dependency going down or coming
- * back). Each line is a single write(2), so lines of different workers
- * never interleave.
+ * back). Lines are written whole, in writes of at most PIPE_BUF bytes, so
+ * lines of different workers never interleave.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -18,6 +18,10 @@ enum log_level {
 
 /* Reads LOG_LEVEL and TRUST_PROXY_HEADERS; once per process. */
 void	log_init(void);
+/* In each worker: request lines are then batched (see log.c). */
+void	log_worker_start(void);
+/* Writes what is batched; at worker exit. */
+void	log_flush(void);
 int	log_enabled(enum log_level level);
 
 /* {"time","level","event","msg",...}; msg is printf-formatted. */
