@@ -26,6 +26,10 @@
 #include "obs/log.h"
 
 void	kore_parent_configure(int, char **);
+#define DRAIN_MS	5000
+
+static void	drain_requests(void);
+
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 void	kore_parent_teardown(void);
@@ -89,10 +93,43 @@ kore_worker_configure(void)
 	    worker->id);
 }
 
-/* Runs on a graceful stop: clicks still queued are written first. */
+/*
+ * Kore 4.1 leaves its event loop as soon as a worker is told to stop,
+ * dropping requests in flight (a POST whose row committed would never be
+ * answered). The teardown hook runs before any connection is closed, so
+ * it finishes them here: no more accepting, no more keep-alive, and the
+ * loop turned by hand until no request is left or DRAIN_MS has passed.
+ */
+static void
+drain_requests(void)
+{
+	u_int64_t	deadline;
+
+	if (worker->has_lock) {
+		kore_platform_disable_accept();
+		worker->has_lock = 0;
+	}
+	http_keepalive_time = 0;
+
+	deadline = kore_time_ms() + DRAIN_MS;
+	while (http_request_count > 0 && kore_time_ms() < deadline) {
+		kore_platform_event_wait(50);
+		kore_timer_run(kore_time_ms());
+		http_process();
+		kore_connection_prune(KORE_CONNECTION_PRUNE_DISCONNECT);
+	}
+
+	if (http_request_count > 0) {
+		log_event(LOG_LEVEL_WARN, "drain_timeout", "%u requests still "
+		    "in flight after %d ms", http_request_count, DRAIN_MS);
+	}
+}
+
+/* Runs on a graceful stop: requests in flight and queued clicks first. */
 void
 kore_worker_teardown(void)
 {
+	drain_requests();
 	clickwriter_flush();
 	log_event(LOG_LEVEL_INFO, "worker_stop", "worker %u stopped",
 	    worker->id);
