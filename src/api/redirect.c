@@ -42,12 +42,14 @@ struct redirect_state {
 	struct lookup_waiter	lookup;
 	const char		*cache;		/* X-Cache */
 	int			 fill;		/* cache what the database says */
+	int			 asked_again;	/* the cache, after the database failed */
 };
 
 static int	st_start(struct http_request *, struct api_ctx *);
 static int	st_wait_cache(struct http_request *, struct api_ctx *);
 static int	st_wait_database(struct http_request *, struct api_ctx *);
 static int	lookup_database(struct http_request *, struct api_ctx *);
+static int	ask_cache_again(struct http_request *, struct api_ctx *);
 static void	redirect_state_free(void *);
 static int	redirect_respond(struct http_request *, struct api_ctx *,
 		    int64_t, int64_t, const char *);
@@ -151,6 +153,8 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 	case LOOKUP_PENDING:
 		return (KORE_RESULT_RETRY);
 	case LOOKUP_FAILED:
+		if (ask_cache_again(req, ctx))
+			return (KORE_RESULT_RETRY);
 		metrics_redirect(METRICS_REDIRECT_UNAVAILABLE);
 		ctx->cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
@@ -177,6 +181,30 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 
 	return (redirect_respond(req, ctx, st->lookup.url_id,
 	    st->lookup.user_id, st->lookup.url));
+}
+
+/*
+ * The database failed a request that went to it because Redis was slow
+ * (over budget), not because the code was missing: with the database
+ * down, a second look in the cache turns a 503 into a redirect. Once.
+ */
+static int
+ask_cache_again(struct http_request *req, struct api_ctx *ctx)
+{
+	struct redirect_state	*st = ctx->state;
+
+	if (st->asked_again || st->fill || !urlcache_up())
+		return (0);
+	st->asked_again = 1;
+
+	code_lookup_release(&st->lookup);
+	memset(&st->lookup, 0, sizeof(st->lookup));
+	urlcache_get_release(&st->cached);
+	if (urlcache_get(&st->cached, req, ctx->param) == -1)
+		return (0);
+
+	ctx->step = STEP_WAIT_CACHE;
+	return (1);
 }
 
 static void
