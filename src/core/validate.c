@@ -228,7 +228,7 @@ utf8_length(const char *s, size_t len)
 {
 	size_t	i, n;
 
-	/* Every code point has exactly one byte that is not 10xxxxxx. */
+	/* Every code point has exactly one byte that is not a continuation byte. */
 	n = 0;
 	for (i = 0; i < len; i++) {
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
