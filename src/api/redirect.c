@@ -239,26 +239,14 @@ static void
 click_record(struct http_request *req, const char *code, int64_t url_id,
     int64_t user_id)
 {
-	static time_t	last_sec = -1;
-	static char	secs[20];
 	struct click	c;
 	struct timespec	ts;
-	struct tm	tm;
 
 	memset(&c, 0, sizeof(c));
 	c.url_id = url_id;
 	c.user_id = user_id;
-
-	/* The calendar part changes once a second: format it only then. */
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != last_sec) {
-		(void)gmtime_r(&ts.tv_sec, &tm);
-		(void)strftime(secs, sizeof(secs), "%Y-%m-%d %H:%M:%S", &tm);
-		last_sec = ts.tv_sec;
-	}
-	(void)snprintf(c.at, sizeof(c.at), "%.19s.%06d", secs,
-	    (int)(ts.tv_nsec / 1000) % 1000000);
-
+	c.at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if ((c.short_code = strdup(code)) == NULL)
 		fatal("strdup: out of memory");
 	c.user_agent = header_copy(req, "user-agent");

@@ -13,12 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLICK_TIME_LEN	31	/* "YYYY-MM-DD HH:MM:SS.ffffff", with room */
-
 struct click {
 	int64_t	 url_id;
 	int64_t	 user_id;
-	char	 at[CLICK_TIME_LEN + 1];
+	int64_t	 at_us;		/* microseconds since 1970-01-01 UTC */
 	char	*short_code;	/* owned */
 	char	*user_agent;	/* owned, may be NULL */
 	char	*referer;	/* owned, may be NULL */
@@ -42,14 +40,23 @@ void	click_release(struct click *c);
 
 /*
  * The batch as one PostgreSQL array literal per column, in the order
- * url_id, user_id, at, short_code, user_agent, referer ("{1,2}",
+ * url_id, user_id, at_us, short_code, user_agent, referer ("{1,2}",
  * "{\"abc\",NULL}"), for an INSERT ... SELECT FROM unnest($1, ...).
- * Each string is malloc'd; clicks_arrays_free() releases them.
+ * The worker builds these in its event loop, up to 1000 rows at a time,
+ * so this is kept to a copy and a scan per string, into buffers kept
+ * from one batch to the next: fresh ones of a few hundred KB each came
+ * from the kernel page by page, every batch.
  */
 #define CLICK_COLUMNS	6
 
+struct click_arrays {
+	char	*col[CLICK_COLUMNS];	/* owned; NUL-terminated literals */
+	size_t	 cap[CLICK_COLUMNS];
+};
+
+/* a starts zeroed; its buffers are reused and grown as needed. */
 void	clicks_arrays(const struct click *clicks, size_t n,
-	    char *out[CLICK_COLUMNS]);
-void	clicks_arrays_free(char *out[CLICK_COLUMNS]);
+	    struct click_arrays *a);
+void	clicks_arrays_free(struct click_arrays *a);
 
 #endif

@@ -1,5 +1,6 @@
-/* The click queue: bounded, FIFO, counted drops, the batch JSON. */
+/* The click queue: bounded, FIFO, counted drops, the batch arrays. */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ make_click(int64_t id)
 	memset(&c, 0, sizeof(c));
 	c.url_id = id;
 	c.user_id = id * 10;
-	strcpy(c.at, "2026-01-02 03:04:05.000006");
+	c.at_us = 1767323045000006 + id;
 	c.short_code = strdup("abc123");
 	c.user_agent = id % 2 ? strdup("agent \"x\"") : NULL;
 	c.referer = NULL;
@@ -75,34 +76,85 @@ Test(clickqueue, full_queue_drops_and_counts)
 
 Test(clickqueue, batch_arrays)
 {
-	struct click	 c[2];
-	char		*cols[CLICK_COLUMNS];
+	struct click		c[2];
+	struct click_arrays	a;
 
 	c[0] = make_click(1);
 	c[1] = make_click(2);
 	free(c[1].short_code);
 	c[1].short_code = strdup("a\\b\"c");
-	clicks_arrays(c, 2, cols);
-	cr_expect_str_eq(cols[0], "{1,2}");
-	cr_expect_str_eq(cols[1], "{10,20}");
-	cr_expect_str_eq(cols[2], "{\"2026-01-02 03:04:05.000006\","
-	    "\"2026-01-02 03:04:05.000006\"}");
-	cr_expect_str_eq(cols[3], "{\"abc123\",\"a\\\\b\\\"c\"}");
-	cr_expect_str_eq(cols[4], "{\"agent \\\"x\\\"\",NULL}");
-	cr_expect_str_eq(cols[5], "{NULL,NULL}");
-	clicks_arrays_free(cols);
-	cr_expect_null(cols[0]);
+	memset(&a, 0, sizeof(a));
+	clicks_arrays(c, 2, &a);
+	cr_expect_str_eq(a.col[0], "{1,2}");
+	cr_expect_str_eq(a.col[1], "{10,20}");
+	cr_expect_str_eq(a.col[2], "{1767323045000007,1767323045000008}");
+	cr_expect_str_eq(a.col[3], "{\"abc123\",\"a\\\\b\\\"c\"}");
+	cr_expect_str_eq(a.col[4], "{\"agent \\\"x\\\"\",NULL}");
+	cr_expect_str_eq(a.col[5], "{NULL,NULL}");
+
+	/* The next batch reuses the buffers and leaves nothing behind. */
+	clicks_arrays(c, 1, &a);
+	cr_expect_str_eq(a.col[0], "{1}");
+	cr_expect_str_eq(a.col[3], "{\"abc123\"}");
+	cr_expect_str_eq(a.col[5], "{NULL}");
+	clicks_arrays_free(&a);
+	cr_expect_null(a.col[0]);
 	click_release(&c[0]);
 	click_release(&c[1]);
 }
 
 Test(clickqueue, empty_batch_arrays)
 {
-	char	*cols[CLICK_COLUMNS];
-	int	 i;
+	struct click_arrays	a;
+	int			i;
 
-	clicks_arrays(NULL, 0, cols);
+	memset(&a, 0, sizeof(a));
+	clicks_arrays(NULL, 0, &a);
 	for (i = 0; i < CLICK_COLUMNS; i++)
-		cr_expect_str_eq(cols[i], "{}");
-	clicks_arrays_free(cols);
+		cr_expect_str_eq(a.col[i], "{}");
+	clicks_arrays_free(&a);
+}
+
+Test(clickqueue, integers_at_their_limits)
+{
+	struct click		c;
+	struct click_arrays	a;
+
+	c = make_click(1);
+	c.url_id = INT64_MAX;
+	c.user_id = INT64_MIN;
+	c.at_us = 0;
+	memset(&a, 0, sizeof(a));
+	clicks_arrays(&c, 1, &a);
+	cr_expect_str_eq(a.col[0], "{9223372036854775807}");
+	cr_expect_str_eq(a.col[1], "{-9223372036854775808}");
+	cr_expect_str_eq(a.col[2], "{0}");
+	clicks_arrays_free(&a);
+	click_release(&c);
+}
+
+/* A full batch of the longest headers outgrows the first buffers. */
+Test(clickqueue, large_batch_grows_buffers)
+{
+	struct click		c[1000];
+	struct click_arrays	a;
+	char			agent[513];
+	size_t			i;
+
+	memset(agent, '"', sizeof(agent) - 1);
+	agent[sizeof(agent) - 1] = '\0';
+	for (i = 0; i < 1000; i++) {
+		c[i] = make_click((int64_t)i);
+		free(c[i].user_agent);
+		c[i].user_agent = strdup(agent);
+	}
+	memset(&a, 0, sizeof(a));
+	clicks_arrays(c, 1000, &a);
+	/* Each element: 512 escaped quotes, 2 quotes, a comma (not the last). */
+	cr_expect_eq(strlen(a.col[4]), 2 + 1000 * (1024 + 2) + 999);
+	cr_expect_eq(a.col[4][0], '{');
+	cr_expect_eq(a.col[4][strlen(a.col[4]) - 1], '}');
+	clicks_arrays_free(&a);
+	for (i = 0; i < 1000; i++)
+		click_release(&c[i]);
 }
