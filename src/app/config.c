@@ -1,6 +1,6 @@
 /*
  * Environment configuration. Defaults suit the Docker-free development
- * stack; every value is documented in docs/configuration.md.
+ * stack; every value is documented under "Configuration" in README.md.
  */
 
 #include <stdlib.h>
