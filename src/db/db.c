@@ -20,20 +20,17 @@
 #include "app/config.h"
 #include "db/db.h"
 #include "db/dbasync.h"
+#include "db/dbgate.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
 
 #define DB_MAX_ATTEMPTS	3
-#define DB_CONNECT_HOLDOFF_MS	250
 
 static enum db_status	db_start(struct http_request *, struct db_call *);
 static enum db_status	db_poll(struct http_request *, struct db_call *);
 static enum db_status	db_fail(struct http_request *, struct db_call *);
 static void		db_release(struct db_call *);
 static void		db_note_reachable(int);
-
-/* Owned by this worker: no new connects before this time (ms). */
-static u_int64_t	connect_holdoff_until;
 
 /* Owned by this worker: whether the database answered last time. */
 static int	database_reachable = -1;
@@ -207,18 +204,6 @@ db_probe(void)
 }
 
 int
-db_connect_allowed(void)
-{
-	return (kore_time_ms() >= connect_holdoff_until);
-}
-
-void
-db_connect_failed(void)
-{
-	connect_holdoff_until = kore_time_ms() + DB_CONNECT_HOLDOFF_MS;
-}
-
-int
 db_reachable(void)
 {
 	return (database_reachable != 0);
@@ -239,6 +224,7 @@ db_start(struct http_request *req, struct db_call *db)
 
 	/* A queued request comes back here: its wait is not timed. */
 	metrics_clock(&db->started);
+	/* Closed since a connect failed (db/dbgate.h): a 503 at once. */
 	if (!db_connect_allowed()) {
 		db->attempts = DB_MAX_ATTEMPTS;
 		return (db_fail(req, db));

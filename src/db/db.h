@@ -67,15 +67,6 @@ int64_t		db_int(const struct db_call *db, int row, int col);
 void		db_drop_if_broken(struct kore_pgsql *sql);
 
 /*
- * kore_pgsql connects synchronously, inside the worker's event loop: with
- * the database down, every request would stall the worker for a failed
- * connect. After one fails, no new connect is tried for a short hold-off
- * (DB_CONNECT_HOLDOFF_MS) and statements fail at once (a 503).
- */
-int		db_connect_allowed(void);
-void		db_connect_failed(void);
-
-/*
  * At worker start: one "SELECT 1", so that a database missing at start
  * is a log line at once rather than at the first request.
  */

@@ -21,6 +21,7 @@
 #include "app/config.h"
 #include "db/db.h"
 #include "db/dbasync.h"
+#include "db/dbgate.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
 
