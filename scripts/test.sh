@@ -18,6 +18,8 @@
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
 # SEED_DIR (when a seed was loaded) and shell commands to break things:
 # SHORTENER_PG_STOP / SHORTENER_PG_START (that PostgreSQL),
+# SHORTENER_PG_PAUSE / SHORTENER_PG_RESUME (SIGSTOP / SIGCONT of its
+# postmaster and every child: a server that accepts TCP and never answers),
 # SHORTENER_REDIS_STOP / SHORTENER_REDIS_START (that Redis),
 # SHORTENER_REDIS_CLI (a redis-cli bound to it, for CLIENT PAUSE) and
 # SHORTENER_APP_STOP / SHORTENER_APP_START (SIGTERM the app, start it again
@@ -52,6 +54,8 @@ cleanup() {
 	set +e
 	trap - EXIT
 	[ -n "$APP_DIR" ] && "$SCRIPTS/app.sh" stop "$APP_DIR"
+	# A paused PostgreSQL would not stop; SIGCONT is harmless otherwise.
+	[ -n "${SHORTENER_PG_RESUME:-}" ] && sh -c "$SHORTENER_PG_RESUME" 2>/dev/null
 	[ -n "$PG_DIR" ] && "$SCRIPTS/pg.sh" stop "$PG_DIR" "$PG_PORT" 2>/dev/null
 	[ -n "$REDIS_DIR" ] && "$SCRIPTS/redis.sh" stop "$REDIS_DIR" "$REDIS_PORT"
 	if [ -n "$TMP" ]; then
@@ -142,6 +146,16 @@ start_app() {
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
 }
 
+# pg_signal_cmd SIG: an sh command sending SIG to the test cluster's
+# postmaster (the first line of postmaster.pid) and to all its children
+# (backends, checkpointer, ...). The postmaster goes first, so that it
+# forks no child the pkill would miss.
+pg_signal_cmd() {
+	# shellcheck disable=SC2016 # expanded by the sh that runs it
+	printf 'pid="$(head -n 1 %q/postmaster.pid)" && kill -%s "$pid" && { pkill -%s -P "$pid" || true; }' \
+	    "$PG_DIR" "$1" "$1"
+}
+
 # The commands the resilience tests run through system(3), quoted for sh.
 # A restarted app inherits this environment (DATABASE_URL, REDIS_URL);
 # each clean exit of a cov worker merges its counters into the .gcda
@@ -149,12 +163,15 @@ start_app() {
 export_break_commands() {
 	SHORTENER_PG_STOP="$(printf '%q stop %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
 	SHORTENER_PG_START="$(printf '%q start %q %q' "$SCRIPTS/pg.sh" "$PG_DIR" "$PG_PORT")"
+	SHORTENER_PG_PAUSE="$(pg_signal_cmd STOP)"
+	SHORTENER_PG_RESUME="$(pg_signal_cmd CONT)"
 	SHORTENER_REDIS_STOP="$(printf '%q stop %q %q' "$SCRIPTS/redis.sh" "$REDIS_DIR" "$REDIS_PORT")"
 	SHORTENER_REDIS_START="$(printf '%q start %q %q' "$SCRIPTS/redis.sh" "$REDIS_DIR" "$REDIS_PORT")"
 	SHORTENER_REDIS_CLI="$(printf 'redis-cli -h 127.0.0.1 -p %q' "$REDIS_PORT")"
 	SHORTENER_APP_STOP="$(printf '%q stop %q' "$SCRIPTS/app.sh" "$APP_DIR")"
 	SHORTENER_APP_START="$(printf 'FLAVOR=cov %q start %q %q' "$SCRIPTS/app.sh" "$APP_PORT" "$APP_DIR")"
-	export SHORTENER_PG_STOP SHORTENER_PG_START SHORTENER_REDIS_STOP \
+	export SHORTENER_PG_STOP SHORTENER_PG_START SHORTENER_PG_PAUSE \
+	    SHORTENER_PG_RESUME SHORTENER_REDIS_STOP \
 	    SHORTENER_REDIS_START SHORTENER_REDIS_CLI SHORTENER_APP_STOP \
 	    SHORTENER_APP_START
 }

@@ -4,7 +4,9 @@
  * PostgreSQL: every route that needs the database answers a quick 503
  * JSON with Retry-After, /health stays 200, /ready turns 503, and once
  * PostgreSQL is back the service recovers by itself (no restart), reads
- * first time. Clicks of cached links wait in the workers' queues while it
+ * first time. Paused (SIGSTOP: connects hang instead of failing), cached
+ * redirects stay fast once each worker has paid for one connect that
+ * timed out. Clicks of cached links wait in the workers' queues while it
  * is down and are all written when it returns, or when the app is told
  * to stop (SIGTERM flushes them), never lost and never doubled.
  *
@@ -21,6 +23,7 @@
  *
  * They need shell commands in the environment (scripts/test.sh sets
  * them): SHORTENER_PG_STOP / SHORTENER_PG_START,
+ * SHORTENER_PG_PAUSE / SHORTENER_PG_RESUME,
  * SHORTENER_REDIS_STOP / SHORTENER_REDIS_START, SHORTENER_REDIS_CLI and
  * SHORTENER_APP_STOP / SHORTENER_APP_START; a test whose commands are
  * missing is skipped. Whatever a test broke is restored in its fini hook
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 
 #include "client.h"
 #include "fixtures.h"
@@ -54,6 +58,7 @@
 TestSuite(resilience, .timeout = 240);
 
 static int	 pg_stopped;
+static int	 pg_paused;
 static int	 redis_stopped;
 static int	 redis_paused;
 static int	 app_stopped;
@@ -84,6 +89,10 @@ restore_all(void)
 	const char	*cli = env_cmd("SHORTENER_REDIS_CLI");
 	char		*cmd;
 
+	if (pg_paused && env_cmd("SHORTENER_PG_RESUME") != NULL) {
+		(void)run_cmd(env_cmd("SHORTENER_PG_RESUME"));
+		pg_paused = 0;
+	}
 	/* A start command still running in the background: let it end. */
 	if (pg_starter > 0 && wait_background(&pg_starter) == 0)
 		pg_stopped = 0;
@@ -836,5 +845,201 @@ Test(resilience, lookups_answer_after_database_restart, .fini = restore_all)
 	    answered + hung, hung, worst * 1000);
 	cr_expect_eq(hung, 0, "%d of %d redirects needing PostgreSQL got no "
 	    "answer within 5 s after it restarted", hung, answered + hung);
+	json_decref(url);
+}
+
+/* ---- PostgreSQL paused ----------------------------------------------- */
+
+#define PG_PAUSE_S		10.0	/* PostgreSQL stays paused this long */
+#define PG_GRACE_S		5.0	/* two 2 s connects, perhaps in turn */
+#define PG_FAST_S		0.300	/* a cached redirect, database paused */
+#define PG_MIN_FAST		40	/* timed redirects after the grace */
+#define PG_BG_MAX		24	/* database requests in flight at most */
+#define PG_BG_TIMEOUT_MS	1000L	/* then the client gives up */
+#define PG_RESUME_S		5.0	/* probe backoff (<= 2 s) + a probe */
+
+/* Requests for the database, sent without waiting for their answers. */
+struct background {
+	CURLM	*multi;
+	int	 running;
+	long	 sent, unavailable, timeouts, other;
+};
+
+static size_t	bg_discard(char *p, size_t size, size_t n, void *arg);
+static void	bg_add(struct background *bg, const char *path);
+static void	bg_pump(struct background *bg, int wait_ms);
+
+static size_t
+bg_discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return (size * n);
+}
+
+/* GET path on a connection of its own, so that it may reach any worker. */
+static void
+bg_add(struct background *bg, const char *path)
+{
+	CURL	*easy;
+	char	*url;
+
+	if (asprintf(&url, "%s%s", client_base_url(), path) < 0)
+		cr_assert_fail("asprintf");
+	easy = curl_easy_init();
+	cr_assert_not_null(easy);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, PG_BG_TIMEOUT_MS);
+	curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, bg_discard);
+	cr_assert_eq(curl_multi_add_handle(bg->multi, easy), CURLM_OK);
+	free(url);	/* curl copies it */
+	bg->running++;
+	bg->sent++;
+}
+
+/*
+ * Moves the requests along (waiting up to wait_ms for something to do)
+ * and counts the finished ones: a 503 or no answer in time is what a
+ * paused database may give; anything else is counted as other.
+ */
+static void
+bg_pump(struct background *bg, int wait_ms)
+{
+	CURLMsg	*msg;
+	long	 status;
+	int	 left, still;
+
+	curl_multi_perform(bg->multi, &still);
+	if (wait_ms > 0 && still > 0) {
+		curl_multi_poll(bg->multi, NULL, 0, wait_ms, NULL);
+		curl_multi_perform(bg->multi, &still);
+	}
+	while ((msg = curl_multi_info_read(bg->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		status = 0;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+		    &status);
+		if (msg->data.result == CURLE_OPERATION_TIMEDOUT)
+			bg->timeouts++;
+		else if (msg->data.result == CURLE_OK && status == 503)
+			bg->unavailable++;
+		else {
+			bg->other++;
+			cr_log_error("database request in the pause: curl %s, "
+			    "status %ld", curl_easy_strerror(msg->data.result),
+			    status);
+		}
+		curl_multi_remove_handle(bg->multi, msg->easy_handle);
+		curl_easy_cleanup(msg->easy_handle);
+		bg->running--;
+	}
+}
+
+/*
+ * PostgreSQL paused (SIGSTOP) rather than stopped: the kernel still
+ * accepts connections and nobody answers them, so kore_pgsql's
+ * synchronous connect blocks its worker for connect_timeout (2 s). Each
+ * worker may pay that once; after it, while the database stays paused
+ * and requests keep asking for it (unknown codes, API reads, each given
+ * up after 1 s), redirects of a cached link must stay fast. Each comes
+ * on a new connection, so that a stalled worker (which holds new
+ * connections back too) would show. Resumed, the app must read from
+ * PostgreSQL again by itself.
+ */
+Test(resilience, database_pause_keeps_cached_redirects_fast,
+    .fini = restore_all)
+{
+	static const char *const	 close_hdrs[] = {
+		"Connection: close", NULL
+	};
+	const char			*pause = need_cmd("SHORTENER_PG_PAUSE");
+	const char			*resume = need_cmd("SHORTENER_PG_RESUME");
+	json_t				*url = make_user_url(NULL);
+	json_int_t			 id = jint(url, "id");
+	const char			*code = jstr(url, "short_code");
+	const char			*target = jstr(url, "original_url");
+	struct background		 bg;
+	struct http_resp		*r;
+	double				 t0, t, el, worst = 0, worst_grace = 0;
+	double				 stalled = 0;
+	long				 n = 0, fast = 0, slow = 0, s;
+
+	cache_code(code, target);
+	memset(&bg, 0, sizeof(bg));
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	bg.multi = curl_multi_init();
+	cr_assert_not_null(bg.multi);
+
+	pg_paused = 1;
+	cr_assert_eq(run_cmd(pause), 0, "\"%s\" failed", pause);
+	t0 = now_seconds();
+	while ((t = now_seconds() - t0) < PG_PAUSE_S) {
+		/* Two more each round: every third an API read. */
+		if (bg.running < PG_BG_MAX)
+			bg_add(&bg, pathf("/%s", uniq("pz")));
+		if (bg.running < PG_BG_MAX)
+			bg_add(&bg, bg.sent % 3 == 2 ? pathf("/urls/%lld",
+			    (long long)id) : pathf("/%s", uniq("pz")));
+		bg_pump(&bg, 0);
+
+		r = http_request("GET", pathf("/%s", code), close_hdrs, NULL,
+		    0, 0);
+		el = r->elapsed;
+		expect_302(r, target);
+		http_free(r);
+		if (t < PG_GRACE_S) {
+			if (el > worst_grace)
+				worst_grace = el;
+		} else {
+			n++;
+			if (el < PG_FAST_S)
+				fast++;
+			else {
+				slow++;
+				stalled += el;
+			}
+			if (el > worst)
+				worst = el;
+		}
+		bg_pump(&bg, 20);
+	}
+	/* Every answer counted comes from the pause. */
+	while (bg.running > 0)
+		bg_pump(&bg, 100);
+	curl_multi_cleanup(bg.multi);
+	cr_assert_eq(run_cmd(resume), 0, "\"%s\" failed", resume);
+	pg_paused = 0;
+	t0 = now_seconds();
+	fprintf(stderr, "resilience: PostgreSQL paused %.0f s: %ld database "
+	    "requests (%ld answered 503, %ld gave up after %ld ms); cached "
+	    "redirects: slowest %.0f ms in the first %.0f s, then %ld of %ld "
+	    "under %.0f ms (slowest %.0f ms)\n", PG_PAUSE_S, bg.sent,
+	    bg.unavailable, bg.timeouts, PG_BG_TIMEOUT_MS, worst_grace * 1000,
+	    PG_GRACE_S, fast, n, PG_FAST_S * 1000, worst * 1000);
+
+	cr_expect_eq(slow, 0, "%ld of %ld cached redirects took %.0f ms or "
+	    "more (%.1f s in all, slowest %.0f ms) after the first %.0f s of a "
+	    "PostgreSQL pause", slow, n, PG_FAST_S * 1000, stalled,
+	    worst * 1000, PG_GRACE_S);
+	cr_expect_geq(fast, PG_MIN_FAST, "only %ld fast cached redirects in "
+	    "%.0f s", fast, PG_PAUSE_S - PG_GRACE_S);
+	cr_expect_eq(bg.other, 0, "%ld database requests in the pause got "
+	    "something else than a 503 or no answer", bg.other);
+	cr_expect_gt(bg.unavailable, 0, "no database request in the pause "
+	    "was answered 503");
+
+	do {
+		s = status_of(http_get(pathf("/urls/%lld", (long long)id)));
+		if (s != 200)
+			sleep_ms(50);
+	} while (s != 200 && now_seconds() - t0 < PG_RESUME_S);
+	cr_expect_eq(s, 200, "GET /urls/<id> did not recover within %.0f s "
+	    "of PostgreSQL resuming (last %ld)", PG_RESUME_S, s);
+	fprintf(stderr, "resilience: GET /urls/<id> answered 200 %.2f s after "
+	    "PostgreSQL resumed\n", now_seconds() - t0);
 	json_decref(url);
 }
