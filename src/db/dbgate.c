@@ -10,10 +10,12 @@
  * connect_timeout, so a probe has its own deadline.
  *
  * A probe that fails by itself (connection refused, or the server said
- * no) costs nothing and is tried again after PROBE_RETRY_MS, so that a
- * restarted database is noticed quickly. One that ran into its deadline
- * is tried again after a backoff doubling up to PROBE_BACKOFF_MAX_MS: a
- * paused server keeps each such connection in its listen queue and has
+ * no, "too many clients" say) proves that a connect does not stall: the
+ * gate then opens again after PROBE_RETRY_MS, the plain hold-off, and
+ * kore_pgsql may use its pooled connections and try its own connects as
+ * before. Only a probe that ran into its deadline keeps the gate closed;
+ * it is tried again after a backoff doubling up to PROBE_BACKOFF_MAX_MS:
+ * a paused server keeps each such connection in its listen queue and has
  * to answer all of them when it resumes.
  */
 
@@ -48,6 +50,7 @@ static int	probe_ready(void);
 static void	probe_end(enum probe_result);
 static void	probe_later(u_int64_t);
 static void	probe_tick(void *, u_int64_t);
+static void	gate_reopen(void *, u_int64_t);
 
 /*
  * Owned by this worker. While the gate is closed, exactly one one-shot
@@ -159,7 +162,8 @@ probe_end(enum probe_result result)
 		gate.closed = 0;
 	} else if (result == PROBE_FAILED) {
 		log_event(LOG_LEVEL_DEBUG, "database_probe", "probe %" PRIu32
-		    " failed: %s", gate.probes, PQerrorMessage(gate.conn));
+		    " answered at once (%s): connects allowed again in %d ms",
+		    gate.probes, PQerrorMessage(gate.conn), PROBE_RETRY_MS);
 	} else {
 		log_event(LOG_LEVEL_DEBUG, "database_probe", "probe %" PRIu32
 		    " got no answer in %d ms", gate.probes, PROBE_DEADLINE_MS);
@@ -169,8 +173,19 @@ probe_end(enum probe_result result)
 
 	PQfinish(gate.conn);
 	gate.conn = NULL;
+	if (result == PROBE_FAILED) {
+		kore_timer_add(gate_reopen, PROBE_RETRY_MS, NULL,
+		    KORE_TIMER_ONESHOT);
+		return;
+	}
 	if (gate.closed)
 		probe_later(delay);
+}
+
+static void
+gate_reopen(void *arg, u_int64_t now)
+{
+	gate.closed = 0;
 }
 
 static void
