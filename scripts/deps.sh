@@ -20,8 +20,8 @@ PACKAGES=(
 	postgresql postgresql-client redis-server nginx prometheus
 	# amtool, to check the Alertmanager configuration
 	prometheus-alertmanager
-	# load tests and tooling
-	wrk python3 python3-locust curl jq docker-compose
+	# load tests and tooling (procps: ps and pkill, for the test scripts)
+	wrk python3 python3-locust curl jq docker-compose procps
 )
 
 POLICY=/usr/sbin/policy-rc.d
