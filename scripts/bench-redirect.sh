@@ -15,8 +15,8 @@
 #               turn, BENCH_ROUNDS times: requests/s, p50, p99; targets:
 #               app/trivial >= 0.5 and logging costing at most 10% of the
 #               throughput
-#   2. STEADY   the same three redirects (trivial, GET, HEAD) at a steady
-#               offered load of BENCH_RATE requests/s over the same 64
+#   2. STEADY   the same three redirects (trivial, GET, HEAD) at steady
+#               offered loads of BENCH_RATES requests/s over the same 64
 #               connections, in turn: p50, p99; target: app GET p99
 #               < 2 ms. At saturation 64 connections make latency a
 #               queue (Little: 64 / throughput is the mean), so the p99
@@ -35,8 +35,8 @@
 # Environment: BENCH_SECONDS (15) of measurement per server and path,
 # split into BENCH_ROUNDS (3) turns; BENCH_WARMUP (2) seconds of load on
 # each server before; BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-# BENCH_URLS (250000) URLs in the seed; BENCH_RATE (8000) requests/s
-# offered in phase 2, by one wrk thread. Missed targets are printed, not
+# BENCH_URLS (250000) URLs in the seed; BENCH_RATES ("4000 8000")
+# requests/s offered in phase 2, by one wrk thread. Missed targets are printed, not
 # failed: the exit status is non-zero only when the benchmark could not
 # run or measured something else than redirects (error responses).
 # Everything started is stopped and the temp dir removed on any exit; the
@@ -52,7 +52,7 @@ WARMUP_SECONDS="${BENCH_WARMUP:-2}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 URLS="${BENCH_URLS:-250000}"
-RATE="${BENCH_RATE:-8000}"
+RATES="${BENCH_RATES:-4000 8000}"
 TARGET_RATIO=0.5
 TARGET_P99_MS=2
 TARGET_LOG_COST=0.10
@@ -547,32 +547,40 @@ phase_hit() {
 	clicks_report "$since" app-info app-hit-info
 }
 
-# STEADY: the HIT paths again at a fixed offered load, in turn, ROUNDS
-# times. One wrk thread offers it (one fewer busy thread on the shared
-# cores than phase 1); each connection waits a random 0..2x the mean
-# between requests.
+# STEADY: the HIT paths again at fixed offered loads, in turn, ROUNDS
+# times per load. One wrk thread offers it (one fewer busy thread on the
+# shared cores than phase 1); each connection waits a random 0..2x the
+# mean between requests.
 phase_steady() {
-	local r secs since
-	secs=$(((RUN_SECONDS + ROUNDS - 1) / ROUNDS))
-	STEADY_DELAY_MS=$(((CONNECTIONS * 1000 + RATE / 2) / RATE))
-	[ "$STEADY_DELAY_MS" -ge 1 ] || die "BENCH_RATE $RATE is more than $CONNECTIONS connections can offer with 1 ms waits"
+	local rate
 	echo
-	echo "== 2. cache HIT at a steady load: about $RATE requests/s offered ($CONNECTIONS connections, each waiting 0-$((2 * STEADY_DELAY_MS)) ms between requests, 1 wrk thread), $ROUNDS rounds of ${secs}s"
+	echo "== 2. cache HIT at steady loads of ${RATES// /, } requests/s offered"
+	for rate in $RATES; do
+		steady_at "$rate"
+	done
+}
+
+steady_at() {
+	local rate="$1" r secs since delay
+	secs=$(((RUN_SECONDS + ROUNDS - 1) / ROUNDS))
+	delay=$(((CONNECTIONS * 1000 + rate / 2) / rate))
+	[ "$delay" -ge 1 ] || die "BENCH_RATES: $rate is more than $CONNECTIONS connections can offer with 1 ms waits"
+	echo "  -- about $rate requests/s ($CONNECTIONS connections, each waiting 0-$((2 * delay)) ms between requests, 1 wrk thread), $ROUNDS rounds of ${secs}s"
 	settle
 	since="$(max_event_id)"
 	scrape app-warn "$TMP/metrics-app-warn-before.txt"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		echo "  round $r"
-		WRK_THREADS=1 BENCH_DELAY_MS="$STEADY_DELAY_MS" measure trivial-steady trivial "$secs"
-		WRK_THREADS=1 BENCH_DELAY_MS="$STEADY_DELAY_MS" measure app-steady app-warn "$secs"
-		WRK_THREADS=1 BENCH_DELAY_MS="$STEADY_DELAY_MS" measure app-head-steady app-warn "$secs" HEAD
+		WRK_THREADS=1 BENCH_DELAY_MS="$delay" measure "trivial-$rate" trivial "$secs"
+		WRK_THREADS=1 BENCH_DELAY_MS="$delay" measure "app-$rate" app-warn "$secs"
+		WRK_THREADS=1 BENCH_DELAY_MS="$delay" measure "app-head-$rate" app-warn "$secs" HEAD
 	done
 	echo "  totals (requests/s over all rounds; p50 and p99: median of the rounds):"
-	finish trivial-steady
-	finish app-steady
-	finish app-head-steady
+	finish "trivial-$rate"
+	finish "app-$rate"
+	finish "app-head-$rate"
 	echo "  click writer (stored $(drain)s after the load stopped):"
-	clicks_report "$since" app-warn app-steady
+	clicks_report "$since" app-warn "app-$rate"
 }
 
 # MISS: one run through distinct codes, from an empty cache.
@@ -610,9 +618,8 @@ machine() {
 }
 
 summary() {
-	local ratio p99 log_ratio cost lines
+	local ratio log_ratio cost lines rate
 	ratio="$(awk -v a="${RPS[app-hit]}" -v t="${RPS[trivial]}" 'BEGIN { printf "%.2f", a / t }')"
-	p99="${P99[app-steady]}"
 	log_ratio="$(awk -v i="${RPS[app-hit-info]}" -v w="${RPS[app-hit]}" 'BEGIN { printf "%.2f", i / w }')"
 	cost="$(awk -v r="$log_ratio" 'BEGIN { printf "%.0f", (1 - r) * 100 }')"
 	lines="$(grep -c '"event": *"request"' "${DIR[app-info]}/app.log" || true)"
@@ -628,18 +635,22 @@ summary() {
 	row "app, HIT, GET (LOG_LEVEL=warn)" app-hit
 	row "app, HIT, HEAD: no click" app-head
 	row "app, HIT, GET (LOG_LEVEL=info)" app-hit-info
-	row "trivial, steady $RATE/s offered" trivial-steady
-	row "app, HIT, GET, steady" app-steady
-	row "app, HIT, HEAD, steady: no click" app-head-steady
+	for rate in $RATES; do
+		row "trivial, steady $rate/s offered" "trivial-$rate"
+		row "app, HIT, GET, steady $rate/s" "app-$rate"
+		row "app, HIT, HEAD, steady $rate/s" "app-head-$rate"
+	done
 	row "app, MISS, GET (LOG_LEVEL=warn)" app-miss
 	echo
 	echo "HIT throughput app/trivial: $ratio (target >= $TARGET_RATIO): $(verdict "$ratio >= $TARGET_RATIO")"
 	echo "  CPU per request, all parties: trivial ${CPU_US[trivial]} us, app ${CPU_US[app-hit]} us (HEAD ${CPU_US[app-head]} us);"
 	echo "  on a machine doing nothing else, CPU-bound, the ratio would be about $(awk -v t="${CPU_US[trivial]}" -v a="${CPU_US[app-hit]}" 'BEGIN { printf "%.2f", t / a }') ($(awk -v t="${CPU_US[trivial]}" -v a="${CPU_US[app-head]}" 'BEGIN { printf "%.2f", t / a }') without the click)"
-	echo "HIT p99 of the app at a steady $RATE requests/s offered on $CONNECTIONS connections: $p99 ms (target < $TARGET_P99_MS ms): $(verdict "$p99 < $TARGET_P99_MS")"
-	echo "  (same load: trivial module ${P99[trivial-steady]} ms, app HEAD without the click ${P99[app-head-steady]} ms;"
-	echo "  at saturation, phase 1: app ${P99[app-hit]} ms, trivial module ${P99[trivial]} ms; there $CONNECTIONS connections"
-	echo "  at ${RPS[app-hit]} requests/s make the app's mean latency $(awk -v c="$CONNECTIONS" -v r="${RPS[app-hit]}" 'BEGIN { printf "%.2f", c / r * 1000 }') ms by Little's law, whatever the code)"
+	for rate in $RATES; do
+		echo "HIT p99 of the app at a steady $rate requests/s offered on $CONNECTIONS connections: ${P99[app-$rate]} ms (target < $TARGET_P99_MS ms): $(verdict "${P99[app-$rate]} < $TARGET_P99_MS")"
+		echo "  (same load: trivial module ${P99[trivial-$rate]} ms, app HEAD without the click ${P99[app-head-$rate]} ms)"
+	done
+	echo "  at saturation (phase 1): app ${P99[app-hit]} ms, trivial module ${P99[trivial]} ms; there $CONNECTIONS connections"
+	echo "  at ${RPS[app-hit]} requests/s make the app's mean latency $(awk -v c="$CONNECTIONS" -v r="${RPS[app-hit]}" 'BEGIN { printf "%.2f", c / r * 1000 }') ms by Little's law, whatever the code"
 	echo "request logging: throughput info/warn $log_ratio, a cost of $cost% (target <= $(awk -v t="$TARGET_LOG_COST" 'BEGIN { print t * 100 }')%): $(verdict "$log_ratio >= 1 - $TARGET_LOG_COST")"
 	echo "  CPU per request, all parties: ${CPU_US[app-hit-info]} us at info, ${CPU_US[app-hit]} us at warn: $(awk -v i="${CPU_US[app-hit-info]}" -v w="${CPU_US[app-hit]}" 'BEGIN { printf "%+.0f%%", (i / w - 1) * 100 }')"
 	if [ "$lines" -eq 0 ]; then
@@ -654,7 +665,7 @@ main() {
 	[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive integer"
 	[[ "$WARMUP_SECONDS" =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be an integer"
 	[[ "$URLS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_URLS must be a positive integer"
-	[[ "$RATE" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RATE must be a positive integer"
+	[[ "$RATES" =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ ]] || die "BENCH_RATES must be positive integers separated by single spaces"
 	"$SCRIPTS/deps.sh"
 	need_cmd wrk
 	need_cmd kodev
