@@ -14,7 +14,7 @@ static long		 env_long(const char *, long, long, long);
 struct app_config	config;
 
 #define DEFAULT_DATABASE_URL \
-	"postgresql://postgres@127.0.0.1:55432/shortener" \
+	"postgresql://postgres@127.0.0.1:15432/shortener" \
 	"?connect_timeout=2&gssencmode=disable"
 
 void
