@@ -13,6 +13,12 @@
 #include "obs/log.h"
 
 static const struct page_req	*list_page(struct api_ctx *);
+static int			 list_start(struct http_request *,
+				    struct api_ctx *, int);
+static int			 list_finish(struct http_request *,
+				    struct api_ctx *);
+static int			 filter_bind(struct http_request *,
+				    struct api_ctx *, const struct api_filter *, int);
 static const char		*constraint_message(const char *);
 
 /* What a violated constraint means to the client. */
@@ -118,7 +124,28 @@ api_invalid(struct http_request *req, json_t *errors)
 }
 
 int
-api_list_start(struct http_request *req, struct api_ctx *ctx, int nfilters)
+api_list(struct http_request *req, struct api_ctx *ctx, const char *sql,
+    const struct api_filter *filters, int nfilters)
+{
+	int	i;
+
+	if (ctx->step == 0) {
+		db_prepare(&ctx->db, sql);
+		for (i = 0; i < nfilters; i++) {
+			if (!filter_bind(req, ctx, &filters[i], i))
+				return (KORE_RESULT_OK);
+		}
+		if (!list_start(req, ctx, nfilters))
+			return (KORE_RESULT_OK);
+		ctx->step = 1;
+	}
+
+	API_AWAIT(req, ctx);
+	return (list_finish(req, ctx));
+}
+
+static int
+list_start(struct http_request *req, struct api_ctx *ctx, int nfilters)
 {
 	struct page_req	*page;
 	const char	*bad;
@@ -151,8 +178,8 @@ api_list_start(struct http_request *req, struct api_ctx *ctx, int nfilters)
 	return (1);
 }
 
-int
-api_list_finish(struct http_request *req, struct api_ctx *ctx)
+static int
+list_finish(struct http_request *req, struct api_ctx *ctx)
 {
 	const struct page_req	*page = list_page(ctx);
 	char			*link, total_s[24];
@@ -177,58 +204,48 @@ api_list_finish(struct http_request *req, struct api_ctx *ctx)
 	return (KORE_RESULT_OK);
 }
 
-int
-api_filter_int(struct http_request *req, struct api_ctx *ctx,
-    const char *name, int i)
+/*
+ * An optional filter of the query string into parameter i: absent is
+ * NULL; returns 0 after answering 400 when it is malformed.
+ */
+static int
+filter_bind(struct http_request *req, struct api_ctx *ctx,
+    const struct api_filter *f, int i)
 {
-	const char	*v;
+	const char	*v, *want;
 	int64_t		 n;
-	char		 msg[96];
-
-	if ((v = query_get(&ctx->query, name)) == NULL) {
-		db_param_null(&ctx->db, i);
-		return (1);
-	}
-
-	if (query_int64(v, &n) == -1) {
-		(void)snprintf(msg, sizeof(msg),
-		    "query parameter '%s' must be an integer", name);
-		respond_error(req, 400, NULL, msg);
-		return (0);
-	}
-
-	db_param_int(&ctx->db, i, n);
-	return (1);
-}
-
-int
-api_filter_bool(struct http_request *req, struct api_ctx *ctx,
-    const char *name, int i)
-{
-	const char	*v;
 	int		 b;
 	char		 msg[96];
 
-	if ((v = query_get(&ctx->query, name)) == NULL) {
+	if ((v = query_get(&ctx->query, f->name)) == NULL) {
 		db_param_null(&ctx->db, i);
 		return (1);
 	}
 
-	if (query_bool(v, &b) == -1) {
-		(void)snprintf(msg, sizeof(msg), "query parameter '%s' must be "
-		    "true, false, 1 or 0", name);
-		respond_error(req, 400, NULL, msg);
-		return (0);
+	switch (f->kind) {
+	case API_FILTER_INT:
+		if (query_int64(v, &n) == 0) {
+			db_param_int(&ctx->db, i, n);
+			return (1);
+		}
+		want = "an integer";
+		break;
+	case API_FILTER_BOOL:
+		if (query_bool(v, &b) == 0) {
+			db_param_bool(&ctx->db, i, b);
+			return (1);
+		}
+		want = "true, false, 1 or 0";
+		break;
+	default:
+		db_param_str(&ctx->db, i, v);
+		return (1);
 	}
 
-	db_param_bool(&ctx->db, i, b);
-	return (1);
-}
-
-void
-api_filter_text(struct api_ctx *ctx, const char *name, int i)
-{
-	db_param_str(&ctx->db, i, query_get(&ctx->query, name));
+	(void)snprintf(msg, sizeof(msg), "query parameter '%s' must be %s",
+	    f->name, want);
+	respond_error(req, 400, NULL, msg);
+	return (0);
 }
 
 static const char *

@@ -56,22 +56,24 @@ int	api_not_found(struct http_request *req, const char *what);
 int	api_invalid(struct http_request *req, json_t *errors);
 
 /*
- * Lists. The statement takes the resource's filters as $1..$nfilters,
- * then after_id, limit, offset and "count the total", and returns one row:
- * (total or NULL, JSON array, largest id on the page or NULL).
+ * A list endpoint, whole: its optional query-string filters become $1..$n
+ * (NULL when absent, 400 when malformed), then after_id, limit, offset and
+ * "count the total"; the statement returns one row: (total or NULL, JSON
+ * array, largest id on the page or NULL), answered with X-Total-Count and
+ * Link when paginated.
  */
-int	api_list_start(struct http_request *req, struct api_ctx *ctx,
-	    int nfilters);
-int	api_list_finish(struct http_request *req, struct api_ctx *ctx);
+enum api_filter_kind {
+	API_FILTER_INT,
+	API_FILTER_BOOL,
+	API_FILTER_TEXT
+};
 
-/*
- * Reads an optional filter of the query string into parameter i;
- * returns 0 after answering 400 when it is malformed.
- */
-int	api_filter_int(struct http_request *req, struct api_ctx *ctx,
-	    const char *name, int i);
-int	api_filter_bool(struct http_request *req, struct api_ctx *ctx,
-	    const char *name, int i);
-void	api_filter_text(struct api_ctx *ctx, const char *name, int i);
+struct api_filter {
+	const char		*name;
+	enum api_filter_kind	 kind;
+};
+
+int	api_list(struct http_request *req, struct api_ctx *ctx,
+	    const char *sql, const struct api_filter *filters, int nfilters);
 
 #endif

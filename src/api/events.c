@@ -28,6 +28,12 @@ static const char sql_list[] =
 	"     FROM page), '[]'),"
 	" (SELECT max((page.e).id) FROM page)";
 
+static const struct api_filter list_filters[] = {
+	{ "url_id",	API_FILTER_INT },
+	{ "user_id",	API_FILTER_INT },
+	{ "event_type",	API_FILTER_TEXT },
+};
+
 static const char sql_create[] =
 	"WITH chk AS (SELECT"
 	"    EXISTS (SELECT 1 FROM urls WHERE id = $1) AS url_ok,"
@@ -49,19 +55,8 @@ static int	create_bind(struct http_request *, struct api_ctx *);
 int
 events_list(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		db_prepare(&ctx->db, sql_list);
-		if (!api_filter_int(req, ctx, "url_id", 0) ||
-		    !api_filter_int(req, ctx, "user_id", 1))
-			return (KORE_RESULT_OK);
-		api_filter_text(ctx, "event_type", 2);
-		if (!api_list_start(req, ctx, 3))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	return (api_list_finish(req, ctx));
+	return (api_list(req, ctx, sql_list, list_filters,
+	    sizeof(list_filters) / sizeof(list_filters[0])));
 }
 
 int

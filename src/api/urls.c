@@ -32,6 +32,12 @@ static const char sql_list[] =
 	"     FROM page), '[]'),"
 	" (SELECT max((page.u).id) FROM page)";
 
+static const struct api_filter list_filters[] = {
+	{ "user_id",	API_FILTER_INT },
+	{ "is_active",	API_FILTER_BOOL },
+	{ "short_code",	API_FILTER_TEXT },
+};
+
 static const char sql_create[] =
 	"WITH u AS (INSERT INTO urls (user_id, short_code, original_url,"
 	"    title, is_active) VALUES ($1, $2, $3, $4, $5)"
@@ -108,19 +114,8 @@ static int	update_bind(struct http_request *, struct api_ctx *);
 int
 urls_list(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		db_prepare(&ctx->db, sql_list);
-		if (!api_filter_int(req, ctx, "user_id", 0) ||
-		    !api_filter_bool(req, ctx, "is_active", 1))
-			return (KORE_RESULT_OK);
-		api_filter_text(ctx, "short_code", 2);
-		if (!api_list_start(req, ctx, 3))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	return (api_list_finish(req, ctx));
+	return (api_list(req, ctx, sql_list, list_filters,
+	    sizeof(list_filters) / sizeof(list_filters[0])));
 }
 
 int

@@ -28,6 +28,11 @@ static const char sql_list[] =
 	"     FROM page), '[]'),"
 	" (SELECT max((page.u).id) FROM page)";
 
+static const struct api_filter list_filters[] = {
+	{ "username",	API_FILTER_TEXT },
+	{ "email",	API_FILTER_TEXT },
+};
+
 static const char sql_create[] =
 	"INSERT INTO users (username, email) VALUES ($1, $2)"
 	" RETURNING user_json(users)";
@@ -60,17 +65,8 @@ static int	invalidate_codes(struct http_request *, struct api_ctx *);
 int
 users_list(struct http_request *req, struct api_ctx *ctx)
 {
-	if (ctx->step == 0) {
-		db_prepare(&ctx->db, sql_list);
-		api_filter_text(ctx, "username", 0);
-		api_filter_text(ctx, "email", 1);
-		if (!api_list_start(req, ctx, 2))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	return (api_list_finish(req, ctx));
+	return (api_list(req, ctx, sql_list, list_filters,
+	    sizeof(list_filters) / sizeof(list_filters[0])));
 }
 
 int
