@@ -437,7 +437,7 @@ batches() {
 		coalesce(max(n), 0))
 	    FROM (SELECT xmin::text::bigint AS tx, count(*) AS n FROM events
 		WHERE event_type = 'click' AND id > $1
-		    AND details->>'user_agent' = 'bench-$2'
+		    AND click_user_agent = 'bench-$2'
 		GROUP BY 1) b"
 }
 

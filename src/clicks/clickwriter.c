@@ -46,14 +46,15 @@
 
 /*
  * The statement-level trigger on events turns one batch into one upsert
- * per (url, day) in url_click_daily.
+ * per (url, day) in url_click_daily. The click's details go into plain
+ * columns, not jsonb: see db/migrations/008_click_details_columns.sql.
  */
 static const char sql_insert[] =
-	"INSERT INTO events (url_id, user_id, event_type, \"timestamp\", details)"
+	"INSERT INTO events (url_id, user_id, event_type, \"timestamp\","
+	"     click_short_code, click_user_agent, click_referer)"
 	" SELECT url_id, user_id, 'click',"
 	"     timestamp 'epoch' + at_us * interval '1 microsecond',"
-	"     jsonb_build_object('short_code', short_code,"
-	"     'user_agent', user_agent, 'referer', referer)"
+	"     short_code, user_agent, referer"
 	" FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
 	"     $5::text[], $6::text[])"
 	" AS c(url_id, user_id, at_us, short_code, user_agent, referer)";

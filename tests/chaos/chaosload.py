@@ -19,8 +19,8 @@ faults every answer can be checked against what the database holds:
 
 Identification: request i of a run carries X-Request-Id RID and
 User-Agent "chaos/RID". nginx and the app log RID; the app stores the
-User-Agent in the click's details, so the click of every 302 is found
-(or found missing, or found twice) by its RID.
+User-Agent with the click (events.click_user_agent), so the click of
+every 302 is found (or found missing, or found twice) by its RID.
 
 Connections are not reused (Connection: close): a client that reuses a
 keep-alive connection nginx is closing (a reload) gets an error the
@@ -253,9 +253,9 @@ def queue_depth(ports):
 
 def click_counts(db, run_id, link_ids):
     ids = ",".join(str(i) for i in link_ids)
-    rows = psql(db, "SELECT details->>'user_agent', count(*) FROM events"
+    rows = psql(db, "SELECT click_user_agent, count(*) FROM events"
                     " WHERE event_type = 'click' AND url_id IN (%s)"
-                    " AND details->>'user_agent' LIKE 'chaos/%s-%%'"
+                    " AND click_user_agent LIKE 'chaos/%s-%%'"
                     " GROUP BY 1" % (ids, run_id))
     return {ua[len("chaos/"):]: int(n) for ua, n in rows}
 
