@@ -84,10 +84,13 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 	ctx->state = st;
 	ctx->state_free = redirect_state_free;
 
-	if (urlcache_get(&st->cached, req, ctx->param) == -1) {
+	switch (urlcache_get(&st->cached, req, ctx->param)) {
+	case -1:
 		metrics_cache_lookup(METRICS_CACHE_BYPASS);
 		st->cache = "BYPASS";
 		return (lookup_database(req, ctx));
+	case 1:
+		return (st_wait_cache(req, ctx));
 	}
 
 	ctx->step = STEP_WAIT_CACHE;
@@ -104,7 +107,8 @@ st_wait_cache(struct http_request *req, struct api_ctx *ctx)
 	case URLCACHE_PENDING:
 		return (KORE_RESULT_RETRY);
 	case URLCACHE_HIT:
-		metrics_cache_lookup(METRICS_CACHE_HIT);
+		metrics_cache_lookup(st->cached.local ?
+		    METRICS_CACHE_LOCAL_HIT : METRICS_CACHE_HIT);
 		st->cache = "HIT";
 		return (redirect_respond(req, ctx, e->url_id, e->user_id,
 		    e->url));

@@ -18,6 +18,7 @@ struct app_config {
 	int		 cache_ttl;		/* seconds, positive entries */
 	int		 cache_negative_ttl;	/* seconds, unknown codes */
 	int		 cache_tombstone_ms;	/* after an invalidation */
+	int		 local_cache_ms;	/* worker copies; 0: none */
 	const char	*log_level;
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */

@@ -21,6 +21,19 @@
  * that loses its connection empties the cache when it gets it back, before
  * its next lookup (cache_reconnected). The Redis database named by
  * REDIS_URL therefore belongs to this cache alone. See docs/decisions.md.
+ *
+ * The local cache. Each worker keeps its recent hits (core/localcache.h)
+ * for LOCAL_CACHE_MS and answers a hot code without asking Redis. A copy
+ * is good until LOCAL_CACHE_MS after the GET that brought it was *sent*,
+ * so it never outlives, by that much, the Redis value it copied: Redis
+ * executed the GET after it was sent. A tombstone write, in turn, holds
+ * its acknowledgement for LOCAL_CACHE_MS (plus a clock tick each side)
+ * after Redis confirmed it. Every local copy of the old value was made
+ * from a GET that Redis answered before the tombstone, so sent before
+ * it: by the time the client hears of the write, every such copy on
+ * every worker of every replica has expired. Only durations are
+ * compared, never clocks across machines. The price is LOCAL_CACHE_MS
+ * more on each update and delete; LOCAL_CACHE_MS=0 turns it all off.
  */
 
 #include <stdio.h>
@@ -33,18 +46,26 @@
 #include "app/config.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
+#include "core/localcache.h"
 #include "obs/log.h"
 
 #define RETRY_MS		500
 #define RETRY_MAX_CODES		100000
+#define LOCAL_SLOTS		4096
+/* kore_time_ms() truncates: one tick for the reader, one for the timer. */
+#define LOCAL_HOLD_MARGIN_MS	2
 
 struct retry_code {
 	char			*code;
 	TAILQ_ENTRY(retry_code)	 list;
 };
 
+static int	local_get(struct urlcache_get *, const char *);
+static void	local_put(struct urlcache_get *);
 static void	get_done(void *, enum redis_status, redisReply *);
 static void	inval_done(void *, enum redis_status, redisReply *);
+static void	inval_settled(struct urlcache_inval *);
+static void	hold_done(void *, u_int64_t);
 static struct redis_op	*tombstone(const char *, redis_cb, void *);
 static struct redis_op	*forget(const char *, redis_cb, void *);
 static void	retry_add(const char *);
@@ -57,9 +78,15 @@ static TAILQ_HEAD(, retry_code)	retries = TAILQ_HEAD_INITIALIZER(retries);
 static size_t			retry_count;
 static int			retry_armed;
 
+/* Owned by this worker: its local copies of recent hits. */
+static struct localcache	local;
+
 void
 urlcache_init(void)
 {
+	if (config.local_cache_ms > 0 &&
+	    localcache_init(&local, LOCAL_SLOTS) == -1)
+		fatal("local cache: out of memory");
 	redis_on_up(cache_reconnected);
 }
 
@@ -75,6 +102,7 @@ cache_reconnected(int reconnect)
 {
 	if (!reconnect)
 		return;
+	localcache_clear(&local);
 	(void)redis_command(NULL, NULL, "FLUSHDB ASYNC");
 	if (!TAILQ_EMPTY(&retries))
 		retry_run(NULL, 0);
@@ -96,14 +124,49 @@ urlcache_get(struct urlcache_get *g, struct http_request *req,
 	g->req = req;
 	g->result = URLCACHE_BYPASS;
 
+	if (local_get(g, code))
+		return (1);
 	if (cache_key(key, sizeof(key), code) == -1)
 		return (-1);
+	g->sent_ms = kore_time_ms();
 	if ((g->op = redis_command(get_done, g, "GET %s", key)) == NULL)
 		return (-1);
 
+	(void)kore_strlcpy(g->code, code, sizeof(g->code));
 	g->result = URLCACHE_PENDING;
 	http_request_sleep(req);
 	return (0);
+}
+
+static int
+local_get(struct urlcache_get *g, const char *code)
+{
+	struct cache_entry	e;
+
+	if (!localcache_get(&local, code, kore_time_ms(), &e))
+		return (0);
+	if ((g->value = malloc(e.url_len + 1)) == NULL)
+		fatal("malloc: out of memory");
+	memcpy(g->value, e.url, e.url_len);
+	g->value[e.url_len] = '\0';
+	g->entry = e;
+	g->entry.url = g->value;
+	g->local = 1;
+	g->result = URLCACHE_HIT;
+	return (1);
+}
+
+/* Keeps a hit until LOCAL_CACHE_MS after its GET was sent, if still ahead. */
+static void
+local_put(struct urlcache_get *g)
+{
+	uint64_t	until;
+
+	if (config.local_cache_ms <= 0 || g->code[0] == '\0')
+		return;
+	until = g->sent_ms + (uint64_t)config.local_cache_ms;
+	if (kore_time_ms() < until)
+		(void)localcache_put(&local, g->code, &g->entry, until);
 }
 
 void
@@ -135,6 +198,7 @@ get_done(void *arg, enum redis_status st, redisReply *reply)
 		switch (cache_entry_decode(g->value, reply->len, &g->entry)) {
 		case CACHE_ENTRY_URL:
 			g->result = URLCACHE_HIT;
+			local_put(g);
 			break;
 		case CACHE_ENTRY_ABSENT:
 			g->result = URLCACHE_NEGATIVE;
@@ -212,6 +276,13 @@ urlcache_invalidate(struct urlcache_inval *inv, struct http_request *req,
 			inv->pending++;
 	}
 
+	if (how == URLCACHE_TOMBSTONE && config.local_cache_ms > 0) {
+		inv->hold = 1;
+		inv->pending++;
+		if (inv->pending == 1)
+			inval_settled(inv);
+	}
+
 	if (inv->pending > 0)
 		http_request_sleep(req);
 	return (inv->pending);
@@ -222,6 +293,8 @@ urlcache_inval_release(struct urlcache_inval *inv)
 {
 	size_t	i;
 
+	if (inv->hold_timer != NULL)
+		kore_timer_remove(inv->hold_timer);
 	for (i = 0; i < inv->count; i++) {
 		if (inv->slots[i].op != NULL) {
 			redis_cancel(inv->slots[i].op);
@@ -243,6 +316,31 @@ inval_done(void *arg, enum redis_status st, redisReply *reply)
 	if (st != REDIS_ST_OK)
 		retry_add(slot->code);
 
+	if (--inv->pending == 0)
+		http_request_wakeup(inv->req);
+	else if (inv->pending == 1 && inv->hold)
+		inval_settled(inv);
+}
+
+/*
+ * Redis has answered every command (or some went to the retry queue):
+ * now wait out the local copies made before the tombstones.
+ */
+static void
+inval_settled(struct urlcache_inval *inv)
+{
+	inv->hold_timer = kore_timer_add(hold_done,
+	    (u_int64_t)config.local_cache_ms + LOCAL_HOLD_MARGIN_MS, inv,
+	    KORE_TIMER_ONESHOT);
+}
+
+static void
+hold_done(void *arg, u_int64_t now)
+{
+	struct urlcache_inval	*inv = arg;
+
+	inv->hold_timer = NULL;
+	inv->hold = 0;
 	if (--inv->pending == 0)
 		http_request_wakeup(inv->req);
 }

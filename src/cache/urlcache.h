@@ -8,10 +8,13 @@
 
 #include <sys/queue.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/cacheentry.h"
+#include "core/shortcode.h"
 
 struct http_request;
+struct kore_timer;
 struct redis_op;
 
 enum urlcache_result {
@@ -29,12 +32,16 @@ struct urlcache_get {
 	enum urlcache_result	 result;
 	struct cache_entry	 entry;		/* points into value */
 	char			*value;		/* owned */
+	int			 local;		/* the hit came from the worker */
+	uint64_t		 sent_ms;	/* when GET went to Redis */
+	char			 code[SHORTCODE_CUSTOM_MAX + 1];
 };
 
 /*
- * Starts a lookup and puts req to sleep until g->result is settled.
- * Returns 0, or -1 with g->result = URLCACHE_BYPASS (req not asleep)
- * when the cache cannot be used right now.
+ * Starts a lookup. Returns 1 when the worker's local cache answered at
+ * once (g->result = URLCACHE_HIT, req not asleep); 0 with req asleep
+ * until g->result is settled; -1 with g->result = URLCACHE_BYPASS (req
+ * not asleep) when the cache cannot be used right now.
  */
 int	urlcache_get(struct urlcache_get *g, struct http_request *req,
 	    const char *code);
@@ -56,7 +63,9 @@ struct urlcache_inval {
 	struct http_request	*req;
 	struct urlcache_slot	*slots;
 	size_t			 count;
-	size_t			 pending;
+	size_t			 pending;	/* Redis replies, and the hold */
+	int			 hold;		/* waits out local copies */
+	struct kore_timer	*hold_timer;
 };
 
 enum urlcache_how {
@@ -65,9 +74,11 @@ enum urlcache_how {
 };
 
 /*
- * Invalidates codes; returns the number of commands in flight, with req
- * asleep until inv->pending is 0. Codes that cannot be invalidated now
- * are retried (as tombstones) in the background until Redis takes them.
+ * Invalidates codes; returns the number of things still awaited, with req
+ * asleep until inv->pending is 0: Redis' replies and, for tombstones, the
+ * lifetime of any worker's local copy (see urlcache.c). Codes that
+ * cannot be invalidated now are retried (as tombstones) in the
+ * background until Redis takes them.
  */
 size_t	urlcache_invalidate(struct urlcache_inval *inv,
 	    struct http_request *req, const char **codes, size_t count,

@@ -102,7 +102,7 @@ static const char *const method_names[HTTP_METHODS] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
 };
 static const char *const cache_names[METRICS_CACHE_RESULTS] = {
-	"hit", "miss", "negative", "bypass", "error"
+	"hit", "local_hit", "miss", "negative", "bypass", "error"
 };
 static const char *const redirect_names[METRICS_REDIRECT_OUTCOMES] = {
 	"found", "not_found", "unavailable"
@@ -557,7 +557,8 @@ render_shortener(struct metricsfmt *m, const struct totals *t)
 	    "Short link lookups by outcome (302, 404, 503).", "outcome",
 	    t->c.redirects, redirect_names, METRICS_REDIRECT_OUTCOMES);
 	render_enum(m, "shortener_cache_lookups_total",
-	    "Redirect cache lookups; bypass: Redis not usable, not asked; "
+	    "Redirect cache lookups; local_hit: the worker's own copy of "
+	    "a recent hit; bypass: Redis not usable, not asked; "
 	    "error: asked, no answer in time or an error.", "result",
 	    t->c.cache, cache_names, METRICS_CACHE_RESULTS);
 

@@ -15,6 +15,7 @@
 
 enum metrics_cache_result {
 	METRICS_CACHE_HIT,
+	METRICS_CACHE_LOCAL_HIT,	/* the worker's own copy, Redis not asked */
 	METRICS_CACHE_MISS,
 	METRICS_CACHE_NEGATIVE,	/* a cached "this code does not exist" */
 	METRICS_CACHE_BYPASS,	/* Redis not usable: not asked */

@@ -4,8 +4,10 @@
  *  - a code is a MISS, then a HIT once the fill (fire and forget) landed;
  *  - unknown and inactive codes are cached negatively (the second 404 is
  *    a HIT), and creating or activating the code ends that at once;
+ *  - a hot code is answered from the worker's local copy (local_hit);
  *  - every write (PUT, DELETE, user deletion) shows in the very next
- *    redirect, even of a code that was a HIT just before;
+ *    redirect, even of a code that was a HIT just before and that every
+ *    worker holds a local copy of;
  *  - concurrent redirects write exactly one click each, and a click shows
  *    in GET /events within about 100 ms.
  *
@@ -21,6 +23,7 @@
 
 #include "client.h"
 #include "fixtures.h"
+#include "scrape.h"
 #include "shortlinks.h"
 
 TestSuite(cache, .timeout = 60);
@@ -43,6 +46,21 @@ static void		 expect_404(const char *code, const char *why);
 static void		 expect_key(const char *code, const char *value,
 			    long ttl_min, long ttl_max);
 static void		 negative_code(char *buf, size_t len);
+static void		 spread_local_copies(const char *code);
+
+/*
+ * A cached code, asked for by many connections at once: both workers
+ * answer it, from Redis and then from their local copies.
+ */
+static void
+spread_local_copies(const char *code)
+{
+	struct burst	b;
+
+	redirect_burst("HEAD", pathf("/%s", code), BURST_N, BURST_CONNS, &b);
+	cr_assert_eq(b.status302, BURST_N, "burst: %ld of %d were 302",
+	    b.status302, BURST_N);
+}
 
 static void
 wait_tombstone(void)
@@ -171,6 +189,29 @@ Test(cache, miss_then_hit)
 	json_decref(url);
 }
 
+Test(cache, hot_code_is_answered_from_the_workers_local_copy)
+{
+	json_t		*url = make_user_url(NULL);
+	const char	*code = jstr(url, "short_code");
+	struct scrape	*s;
+	double		 before, after;
+
+	cache_code(code, jstr(url, "original_url"));
+	s = scrape_fetch();
+	before = scrape_value(s, "shortener_cache_lookups_total",
+	    "result=\"local_hit\"");
+	scrape_free(s);
+	spread_local_copies(code);
+	s = scrape_fetch();
+	after = scrape_value(s, "shortener_cache_lookups_total",
+	    "result=\"local_hit\"");
+	scrape_free(s);
+	cr_expect_gt(after, before, "a burst of %d redirects of a cached code "
+	    "must be answered partly from local copies (LOCAL_CACHE_MS)",
+	    BURST_N);
+	json_decref(url);
+}
+
 Test(cache, unknown_code_is_cached_until_created)
 {
 	struct http_resp	*r;
@@ -240,6 +281,7 @@ Test(cache, deactivation_applies_to_the_very_next_redirect)
 	int			 i;
 
 	cache_code(code, jstr(url, "original_url"));
+	spread_local_copies(code);
 	r = http_send("PUT", pathf("/urls/%lld", (long long)jint(url, "id")),
 	    "{\"is_active\":false}");
 	cr_assert_eq(r->status, 200, "PUT: %ld %s", r->status, r->body);
@@ -263,6 +305,7 @@ Test(cache, new_target_applies_to_the_very_next_redirect)
 	int			 i;
 
 	cache_code(code, jstr(url, "original_url"));
+	spread_local_copies(code);
 	r = http_sendf("PUT", pathf("/urls/%lld", (long long)jint(url, "id")),
 	    "{\"original_url\":\"%s\"}", target);
 	cr_assert_eq(r->status, 200, "PUT: %ld %s", r->status, r->body);
@@ -290,6 +333,7 @@ Test(cache, deletion_applies_to_the_very_next_redirect)
 	int			 i;
 
 	cache_code(code, jstr(url, "original_url"));
+	spread_local_copies(code);
 	r = http_delete(pathf("/urls/%lld", (long long)jint(url, "id")));
 	cr_assert_eq(r->status, 204, "DELETE: %ld %s", r->status, r->body);
 	http_free(r);
@@ -310,9 +354,11 @@ Test(cache, user_deletion_applies_to_all_their_codes_at_once)
 		    uniq("gone"));
 		urls[i] = make_url(jint(user, "id"), target, NULL);
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		cache_code(jstr(urls[i], "short_code"),
 		    jstr(urls[i], "original_url"));
+		spread_local_copies(jstr(urls[i], "short_code"));
+	}
 
 	r = http_delete(pathf("/users/%lld", (long long)jint(user, "id")));
 	cr_assert_eq(r->status, 204, "DELETE /users: %ld %s", r->status,
