@@ -482,12 +482,12 @@ metrics_report() {
 cache_report() {
 	local r n out=""
 	grep -q '^shortener_cache_lookups_total' "$2" || return 0
-	for r in hit miss negative bypass error; do
+	for r in local_hit hit miss negative bypass error; do
 		n=$(($(metric "$2" "shortener_cache_lookups_total{result=\"$r\"}") -
 		    $(metric "$1" "shortener_cache_lookups_total{result=\"$r\"}")))
 		out+="${out:+, }$r $n"
 	done
-	echo "    /metrics: cache lookups: $out (error: no answer from Redis in time, the request read PostgreSQL)"
+	echo "    /metrics: cache lookups: $out (local_hit: the worker's own copy, Redis not asked; error: no answer from Redis in time, the request read PostgreSQL)"
 }
 
 # clicks_report SINCE_ID SERVER NAME...: after a phase, for SERVER's runs.
