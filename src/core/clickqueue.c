@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/clickqueue.h"
+#include "core/numfmt.h"
 #include "core/xalloc.h"
 
 struct strbuf {
@@ -130,23 +131,8 @@ clicks_arrays_free(struct click_arrays *a)
 static void
 array_int(struct strbuf *b, int64_t v)
 {
-	char		 digits[20], *p;
-	uint64_t	 u;
-	size_t		 n;
-
-	strbuf_reserve(b, sizeof(digits) + 1);
-	p = b->data + b->len;
-	u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	if (v < 0)
-		*p++ = '-';
-	n = 0;
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	while (n > 0)
-		*p++ = digits[--n];
-	b->len = (size_t)(p - b->data);
+	strbuf_reserve(b, NUMFMT_INT64_MAX + 1);
+	b->len += numfmt_int64(b->data + b->len, v);
 }
 
 /* A quoted element: only '"' and '\\' need a backslash; NULL is NULL. */

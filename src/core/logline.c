@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "core/logline.h"
+#include "core/numfmt.h"
 
 #define CLOSING		2	/* "}\n" */
 
 static int	put(struct logline *, const char *, size_t);
 static int	put_escaped(struct logline *, const char *);
+static int	needs_escape(unsigned char);
 static int	put_key(struct logline *, const char *);
 static void	commit(struct logline *, size_t, int);
 
@@ -45,25 +47,38 @@ logline_str(struct logline *l, const char *key, const char *value)
 void
 logline_int(struct logline *l, const char *key, int64_t value)
 {
-	char	num[24];
+	char	num[NUMFMT_INT64_MAX];
 	size_t	mark = l->len;
-	int	n, ok;
+	int	ok;
 
-	n = snprintf(num, sizeof(num), "%lld", (long long)value);
-	ok = put_key(l, key) && put(l, num, (size_t)n);
+	ok = put_key(l, key) && put(l, num, numfmt_int64(num, value));
 	commit(l, mark, ok);
 }
 
+/*
+ * Milliseconds with three decimals, rounded to the microsecond. Anything
+ * that is not a plausible duration (negative, NaN, over 10^12 ms) is
+ * written as null rather than as something that is not JSON.
+ */
 void
 logline_ms(struct logline *l, const char *key, double value)
 {
-	char	num[32];
-	size_t	mark = l->len;
-	int	n, ok;
+	char		num[2 * NUMFMT_INT64_MAX + 1];
+	size_t		mark = l->len, n;
+	uint64_t	us;
+	int		ok;
 
-	n = snprintf(num, sizeof(num), "%.3f", value);
-	ok = n > 0 && (size_t)n < sizeof(num) && put_key(l, key) &&
-	    put(l, num, (size_t)n);
+	if (!(value >= 0.0 && value < 1e12)) {
+		ok = put_key(l, key) && put(l, "null", 4);
+		commit(l, mark, ok);
+		return;
+	}
+
+	us = (uint64_t)(value * 1000.0 + 0.5);
+	n = numfmt_pad(num, us / 1000, 1);
+	num[n++] = '.';
+	n += numfmt_pad(num + n, us % 1000, 3);
+	ok = put_key(l, key) && put(l, num, n);
 	commit(l, mark, ok);
 }
 
@@ -104,24 +119,37 @@ put_escaped(struct logline *l, const char *s)
 {
 	char		esc[8];
 	unsigned char	c;
+	size_t		run;
 
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
+	for (;;) {
+		/* Most bytes need nothing: copy each run of them at once. */
+		for (run = 0; !needs_escape((unsigned char)s[run]); run++)
+			;
+		if (run > 0 && !put(l, s, run))
+			return (0);
+		s += run;
+		if ((c = (unsigned char)*s) == '\0')
+			return (1);
+
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			if (!put(l, esc, 2))
 				return (0);
-		} else if (c < 0x20 || c == 0x7f) {
+		} else {
 			(void)snprintf(esc, sizeof(esc), "\\u%04x", c);
 			if (!put(l, esc, 6))
 				return (0);
-		} else if (!put(l, s, 1)) {
-			return (0);
 		}
+		s++;
 	}
+}
 
-	return (1);
+/* The end of the string counts: it stops a run too. */
+static int
+needs_escape(unsigned char c)
+{
+	return (c == '"' || c == '\\' || c < 0x20 || c == 0x7f);
 }
 
 /* A field that did not fit is taken back whole. */

@@ -34,6 +34,7 @@
 #include <kore/http.h>
 
 #include "core/logline.h"
+#include "core/numfmt.h"
 #include "obs/log.h"
 
 #define LINE_MAX_BYTES	2048
@@ -52,6 +53,9 @@ static void		 flush_timer(void *, u_int64_t);
 static enum log_level	min_level = LOG_LEVEL_INFO;
 static int		trust_proxy;
 
+/* Set by log_init() and again by each worker: getpid(2) is a syscall. */
+static pid_t		self_pid;
+
 /* Owned by each worker: request lines not written yet. */
 static char		batch[PIPE_BUF];
 static size_t		batch_len;
@@ -62,6 +66,7 @@ log_init(void)
 {
 	const char	*v;
 
+	self_pid = getpid();
 	if ((v = getenv("LOG_LEVEL")) != NULL) {
 		if (!strcasecmp(v, "debug"))
 			min_level = LOG_LEVEL_DEBUG;
@@ -80,6 +85,7 @@ log_init(void)
 void
 log_worker_start(void)
 {
+	self_pid = getpid();
 	batching = 1;
 	kore_timer_add(flush_timer, FLUSH_MS, NULL, 0);
 }
@@ -123,7 +129,7 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", level_name(level));
 	logline_str(&l, "event", event);
-	logline_int(&l, "pid", (int64_t)getpid());
+	logline_int(&l, "pid", (int64_t)self_pid);
 	logline_str(&l, "msg", msg);
 	/* Events go out at once, after the requests that came before. */
 	log_flush();
@@ -144,7 +150,7 @@ log_request(struct http_request *req, const struct log_request *r)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", "info");
 	logline_str(&l, "event", "request");
-	logline_int(&l, "pid", (int64_t)getpid());
+	logline_int(&l, "pid", (int64_t)self_pid);
 	logline_str(&l, "request_id", r->request_id);
 	logline_str(&l, "method", method_name(req->method));
 	logline_str(&l, "route", r->route);
@@ -209,8 +215,15 @@ stamp(char *buf, size_t len)
 		(void)strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
 		last_sec = ts.tv_sec;
 	}
-	(void)snprintf(buf, len, "%.19s.%03dZ", secs,
-	    (int)(ts.tv_nsec / 1000000) % 1000);
+	if (len < 25) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, secs, 19);
+	buf[19] = '.';
+	(void)numfmt_pad(buf + 20, (uint64_t)(ts.tv_nsec / 1000000) % 1000, 3);
+	buf[23] = 'Z';
+	buf[24] = '\0';
 }
 
 static const char *

@@ -1,5 +1,6 @@
 /* JSON log lines: escaping, truncation at field boundaries. */
 
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -67,4 +68,44 @@ Test(logline, empty_object)
 	logline_begin(&l, buf, sizeof(buf));
 	cr_expect_eq(logline_end(&l), 3);
 	cr_expect(memcmp(buf, "{}\n", 3) == 0);
+}
+
+/* The text of one logline_ms field, as written. */
+static const char *
+ms_text(double v, char *buf, size_t len)
+{
+	struct logline	 l;
+	char		 line[128];
+	const char	*p;
+	size_t		 n;
+
+	logline_begin(&l, line, sizeof(line));
+	logline_ms(&l, "d", v);
+	n = logline_end(&l);
+	line[n - 2] = '\0';		/* drop "}\n" */
+	p = strchr(line, ':') + 1;
+	(void)snprintf(buf, len, "%s", p);
+	return (buf);
+}
+
+Test(logline, milliseconds_have_three_decimals)
+{
+	char	b[64];
+
+	cr_expect_str_eq(ms_text(0.0, b, sizeof(b)), "0.000");
+	cr_expect_str_eq(ms_text(2.5, b, sizeof(b)), "2.500");
+	cr_expect_str_eq(ms_text(0.0004, b, sizeof(b)), "0.000");
+	cr_expect_str_eq(ms_text(0.0006, b, sizeof(b)), "0.001");
+	cr_expect_str_eq(ms_text(12345.6789, b, sizeof(b)), "12345.679");
+	cr_expect_str_eq(ms_text(0.9996, b, sizeof(b)), "1.000",
+	    "rounding carries into the whole milliseconds");
+}
+
+Test(logline, impossible_durations_are_null_not_broken_json)
+{
+	char	b[64];
+
+	cr_expect_str_eq(ms_text(-1.0, b, sizeof(b)), "null");
+	cr_expect_str_eq(ms_text(0.0 / 0.0, b, sizeof(b)), "null");
+	cr_expect_str_eq(ms_text(1e300, b, sizeof(b)), "null");
 }
