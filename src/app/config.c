@@ -29,6 +29,8 @@ config_load(void)
 	config.cache_tombstone_ms = (int)env_long("CACHE_TOMBSTONE_MS", 2000,
 	    100, 60000);
 	config.local_cache_ms = (int)env_long("LOCAL_CACHE_MS", 20, 0, 1000);
+	config.worker_slice_us = (int)env_long("WORKER_SLICE_US", 100, 0,
+	    100000);
 	config.log_level = env_or("LOG_LEVEL", "info");
 	config.json_body_max = (size_t)env_long("JSON_BODY_MAX",
 	    1024 * 1024, 1024, 16 * 1024 * 1024);

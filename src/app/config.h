@@ -19,6 +19,7 @@ struct app_config {
 	int		 cache_negative_ttl;	/* seconds, unknown codes */
 	int		 cache_tombstone_ms;	/* after an invalidation */
 	int		 local_cache_ms;	/* worker copies; 0: none */
+	int		 worker_slice_us;	/* scheduler slice; 0: kernel's */
 	const char	*log_level;
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */

@@ -17,6 +17,7 @@
 #include <kore/seccomp.h>
 
 #include "app/config.h"
+#include "app/schedslice.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "clicks/clickwriter.h"
@@ -59,7 +60,9 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(ftruncate),
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(mkdir),
-	KORE_SYSCALL_ALLOW(mremap)
+	KORE_SYSCALL_ALLOW(mremap),
+	KORE_SYSCALL_ALLOW(sched_getattr),
+	KORE_SYSCALL_ALLOW(sched_setattr)
 );
 
 /* Before the workers fork: what they must share is mapped here. */
@@ -81,6 +84,7 @@ void
 kore_worker_configure(void)
 {
 	config_load();
+	sched_slice_apply(config.worker_slice_us);
 	request_id_init();
 	kore_pgsql_register(DB_NAME, config.database_url);
 	redis_init(config.redis_url, config.cache_budget_ms);
