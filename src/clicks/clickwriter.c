@@ -45,19 +45,13 @@
 #define CLICK_PACE_MS		50
 
 /*
- * The statement-level trigger on events turns one batch into one upsert
- * per (url, day) in url_click_daily. The click's details go into plain
- * columns, not jsonb: see db/migrations/008_click_details_columns.sql.
+ * clicks_insert() (db/migrations/009) inserts the batch with a plan it
+ * keeps for the session; the statement-level trigger on events turns the
+ * batch into one upsert per (url, day) in url_click_daily.
  */
 static const char sql_insert[] =
-	"INSERT INTO events (url_id, user_id, event_type, \"timestamp\","
-	"     click_short_code, click_user_agent, click_referer)"
-	" SELECT url_id, user_id, 'click',"
-	"     timestamp 'epoch' + at_us * interval '1 microsecond',"
-	"     short_code, user_agent, referer"
-	" FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
-	"     $5::text[], $6::text[])"
-	" AS c(url_id, user_id, at_us, short_code, user_agent, referer)";
+	"SELECT clicks_insert($1::bigint[], $2::bigint[], $3::bigint[],"
+	"    $4::text[], $5::text[], $6::text[])";
 
 struct writer {
 	struct clickq		queue;
@@ -308,7 +302,7 @@ in_flight_committed(void)
 	conn = writer->insert.sql.conn->db;
 	ok = 0;
 	while ((res = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			ok = 1;
 		PQclear(res);
 	}
@@ -327,7 +321,7 @@ flush_sync(PGconn *conn, const struct click_arrays *a)
 
 	res = PQexecParams(conn, sql_insert, CLICK_COLUMNS, NULL,
 	    (const char * const *)a->col, NULL, NULL, 0);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;	/* one void row */
 	PQclear(res);
 	return (ok);
 }
