@@ -8,6 +8,9 @@
 #      the developer's ./run or their `make up` ports): PostgreSQL, Redis,
 #      three supervised instances, nginx, Alertmanager, Prometheus
 #   3. status, a second `up` changes nothing, a busy port is refused by name
+#   3b. never stale: a link cached on all three instances (Redis and the
+#      workers' local copies), deactivated through nginx, is a 404 on
+#      every instance at once
 #   4. the chaos suite (scripts/chaos.sh): --short by default, a few seconds
 #      per fault; --full (`make chaos`) runs the long version and rewrites
 #      the generated section of docs/failure-modes.md with its figures
@@ -174,6 +177,55 @@ test_busy_port() {
 	fi
 }
 
+# ---- 3b. never stale across replicas ------------------------------------------
+
+# HEAD /CODE on 127.0.0.1:PORT: the status, then the X-Cache value.
+head_code() {
+	curl -s -o /dev/null -I -m 5 -D - "http://127.0.0.1:$1/$2" |
+	    tr -d '\r' | awk 'NR == 1 { s = $2 } tolower($1) == "x-cache:" { c = $2 }
+		END { print s, c }'
+}
+
+# A link cached on every instance, in Redis and in the workers' local
+# copies, is deactivated through nginx; the next redirect on each of the
+# three instances must be a 404 (docs/decisions.md, local cache).
+test_never_stale() {
+	local base="http://127.0.0.1:$NGINX_PORT" user url id code port i got
+	local stale=0 warm=0
+	user="$(curl -s -m 5 -H 'Content-Type: application/json' \
+	    -d "{\"username\":\"stale\",\"email\":\"stale-$$@example.com\"}" \
+	    "$base/users" | jq -r .id)"
+	url="$(curl -s -m 5 -H 'Content-Type: application/json' \
+	    -d "{\"user_id\":$user,\"original_url\":\"https://example.com/stale\"}" \
+	    "$base/urls")"
+	id="$(jq -r .id <<<"$url")"
+	code="$(jq -r .short_code <<<"$url")"
+	if [[ ! "$id" =~ ^[0-9]+$ ]]; then
+		fail "never stale: could not create a link ($url)"
+		return
+	fi
+	for port in "$APP1_PORT" "$APP2_PORT" "$APP3_PORT"; do
+		for ((i = 0; i < 20; i++)); do
+			[ "$(head_code "$port" "$code")" = "302 HIT" ] && warm=$((warm + 1))
+		done
+	done
+	curl -s -o /dev/null -m 5 -X PUT -H 'Content-Type: application/json' \
+	    -d '{"is_active":false}' "$base/urls/$id"
+	for port in "$APP1_PORT" "$APP2_PORT" "$APP3_PORT"; do
+		for ((i = 0; i < 5; i++)); do
+			got="$(head_code "$port" "$code")"
+			[ "${got%% *}" = 404 ] || { stale=$((stale + 1)); echo "  :$port /$code after PUT: $got" >&2; }
+		done
+	done
+	if [ "$warm" -eq 0 ]; then
+		fail "never stale: the link never became a cache HIT on any instance"
+	elif [ "$stale" -eq 0 ]; then
+		pass "never stale: cached on all three instances ($warm HITs), deactivated through nginx, then 404 on every instance at once"
+	else
+		fail "never stale: $stale of 15 redirects after the PUT still answered"
+	fi
+}
+
 # ---- 4. chaos -------------------------------------------------------------
 
 test_chaos() {
@@ -229,6 +281,7 @@ main() {
 	test_up
 	test_status_and_again
 	test_busy_port
+	test_never_stale
 	test_chaos
 	test_down
 }
