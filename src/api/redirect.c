@@ -1,7 +1,8 @@
 /*
  * GET /<code> and its alias GET /urls/<code>/redirect.
  *
- * Redis first (cache/urlcache.c), then, on a miss, a database lookup
+ * The cache first (cache/urlcache.c: the worker's local copy of a recent
+ * hit, answered at once, else Redis), then, on a miss, a database lookup
  * shared by every request of the worker asking for the same code
  * (db/codelookup.c), whose answer fills the cache. When Redis is down or
  * over its time budget the request goes straight to the database and
