@@ -1043,3 +1043,65 @@ Test(resilience, database_pause_keeps_cached_redirects_fast,
 	    "PostgreSQL resumed\n", now_seconds() - t0);
 	json_decref(url);
 }
+
+/*
+ * Concurrent misses of one code cause one database query per worker,
+ * not one per request (src/db/codelookup.c). PostgreSQL is paused so
+ * that the first lookup is still in flight when the rest arrive; it
+ * resumes in the background while the burst waits. HEAD, so that no
+ * click insert of its own is among the statements; inserts of clicks
+ * earlier tests left queued are counted (click batches) and taken off.
+ * This suite runs alone, so every other statement is this burst's.
+ */
+#define COALESCE_N		40
+#define COALESCE_MAX_QUERIES	4	/* one per worker, and a margin */
+
+Test(resilience, concurrent_misses_share_one_query, .fini = restore_all)
+{
+	const char	*pause = need_cmd("SHORTENER_PG_PAUSE");
+	const char	*resume = need_cmd("SHORTENER_PG_RESUME");
+	json_t		*url = make_user_url(NULL);
+	const char	*code = jstr(url, "short_code");
+	struct http_resp *r;
+	struct scrape	*s;
+	struct burst	 b;
+	char		 cmd[1024];
+	double		 q0, q1, batches;
+	pid_t		 resumer;
+	int		 i;
+
+	/* Each worker gets an idle database connection to send on. */
+	for (i = 0; i < 6; i++) {
+		r = http_get(pathf("/urls/%lld", (long long)jint(url, "id")));
+		cr_assert_eq(r->status, 200);
+		http_free(r);
+	}
+	s = scrape_fetch();
+	q0 = scrape_value(s, "shortener_db_query_duration_seconds_count", "");
+	batches = scrape_value(s, "shortener_click_batch_size_count", "");
+	scrape_free(s);
+
+	pg_paused = 1;
+	cr_assert_eq(run_cmd(pause), 0, "\"%s\" failed", pause);
+	(void)snprintf(cmd, sizeof(cmd), "sleep 0.5 && %s", resume);
+	resumer = start_in_background(cmd);
+	redirect_burst("HEAD", pathf("/%s", code), COALESCE_N, COALESCE_N, &b);
+	cr_assert_eq(wait_background(&resumer), 0, "\"%s\" failed", cmd);
+	pg_paused = 0;
+
+	s = scrape_fetch();
+	q1 = scrape_value(s, "shortener_db_query_duration_seconds_count", "") -
+	    (scrape_value(s, "shortener_click_batch_size_count", "") - batches);
+	scrape_free(s);
+	fprintf(stderr, "resilience: %d concurrent redirects of one uncached "
+	    "code (%ld MISS): %.0f database statements\n", COALESCE_N, b.miss,
+	    q1 - q0);
+
+	cr_expect_eq(b.status302, COALESCE_N, "%ld of %d were 302",
+	    b.status302, COALESCE_N);
+	cr_expect_geq(b.miss, COALESCE_N / 2, "only %ld of %d missed the "
+	    "cache: the burst did not test coalescing", b.miss, COALESCE_N);
+	cr_expect_leq(q1 - q0, COALESCE_MAX_QUERIES, "%.0f statements for %ld "
+	    "concurrent misses of one code", q1 - q0, b.miss);
+	json_decref(url);
+}
