@@ -3,7 +3,6 @@
  * click (the queue, then a batch) releases it.
  */
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
