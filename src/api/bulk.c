@@ -140,8 +140,9 @@ bulk_respond(struct http_request *req, struct csvusers *csv, json_t *result)
 	}
 	kore_free(sorted);
 
+	/* count is what was stored, as the contract says: imported. */
 	body = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}",
-	    "count", (json_int_t)(csv->nrows + csv->skipped),
+	    "count", created + updated,
 	    "imported", created + updated,
 	    "created", created,
 	    "updated", updated,
