@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kore/kore.h>
+
 #include "app/config.h"
 
 static const char	*env_or(const char *, const char *);
 static long		 env_long(const char *, long, long, long);
+static const char	*base_url(const char *);
 
 struct app_config	config;
 
@@ -35,6 +38,41 @@ config_load(void)
 	config.json_body_max = (size_t)env_long("JSON_BODY_MAX",
 	    1024 * 1024, 1024, 16 * 1024 * 1024);
 	config.retry_after = (int)env_long("RETRY_AFTER_SECONDS", 2, 1, 3600);
+	config.public_base_url = base_url(env_or("PUBLIC_BASE_URL",
+	    "http://127.0.0.1:8080"));
+	config.db_statement_timeout_ms = (int)env_long(
+	    "DB_STATEMENT_TIMEOUT_MS", 3000, 100, 600000);
+	config.db_long_statement_timeout_ms = (int)env_long(
+	    "DB_LONG_STATEMENT_TIMEOUT_MS", 8000, 100, 600000);
+	config.list_max_rows = env_long("LIST_MAX_ROWS", 100000, 1,
+	    100000000);
+	config.list_offset_max = env_long("LIST_OFFSET_MAX", 10000, 0,
+	    100000000);
+	config.list_count_max = env_long("LIST_COUNT_MAX", 10000, 1,
+	    1000000000);
+}
+
+/*
+ * The public base URL must be an absolute http(s) URL without query,
+ * fragment or spaces (it goes into session options and Location
+ * headers); a trailing slash is dropped. Anything else stops the worker
+ * at start, where the operator sees it, not at the first create.
+ */
+static const char *
+base_url(const char *v)
+{
+	static char	buf[512];	/* written once, by config_load() */
+	size_t		len;
+
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+	    strpbrk(v, " \t\r\n?#\\'\"") != NULL ||
+	    (len = strlen(v)) >= sizeof(buf) || len <= 8)
+		fatal("PUBLIC_BASE_URL must be an absolute http(s) URL "
+		    "without query or fragment: '%s'", v);
+	memcpy(buf, v, len + 1);
+	while (len > 0 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	return (buf);
 }
 
 static const char *

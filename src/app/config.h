@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #define DB_NAME		"db"
+#define DB_LONG_NAME	"db_long"	/* same database, longer timeout */
 
 struct app_config {
 	const char	*database_url;
@@ -23,6 +24,12 @@ struct app_config {
 	const char	*log_level;
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */
+	const char	*public_base_url;	/* short_url, Location */
+	int		 db_statement_timeout_ms;
+	int		 db_long_statement_timeout_ms;
+	long		 list_max_rows;		/* whole lists; 400 above */
+	long		 list_offset_max;	/* deepest OFFSET served */
+	long		 list_count_max;	/* rows counted for a total */
 };
 
 /*

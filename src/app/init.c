@@ -86,7 +86,7 @@ kore_worker_configure(void)
 	config_load();
 	sched_slice_apply(config.worker_slice_us);
 	request_id_init();
-	kore_pgsql_register(DB_NAME, config.database_url);
+	db_init();
 	redis_init(config.redis_url, config.cache_budget_ms);
 	urlcache_init();
 	clickwriter_init();

@@ -25,23 +25,116 @@
 #include "obs/log.h"
 
 #define DB_MAX_ATTEMPTS	3
+/* Connection options the app adds to DATABASE_URL's own. */
+#define DB_OPTIONS_MAX	1024
 
 static enum db_status	db_start(struct http_request *, struct db_call *);
 static enum db_status	db_poll(struct http_request *, struct db_call *);
 static enum db_status	db_fail(struct http_request *, struct db_call *);
 static void		db_release(struct db_call *);
 static void		db_note_reachable(int);
+static char		*conninfo_with(const char *, const char *);
+static void		 conninfo_append(struct kore_buf *, const char *,
+			    const char *);
 
 /* Owned by this worker: whether the database answered last time. */
 static int	database_reachable = -1;
 
+/*
+ * Two pools on the same database that differ only in their statement
+ * timeout: DB_NAME for everything, DB_LONG_NAME for the few routes whose
+ * one statement may write a hundred thousand rows (see the route table).
+ * Both timeouts stay below nginx's proxy_read_timeout, so no request
+ * outlives the proxy that waits for it. Every session also learns the
+ * public base URL that url_json() builds short_url from.
+ */
+void
+db_init(void)
+{
+	char	opts[DB_OPTIONS_MAX];
+	char	*ci;
+
+	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
+	    "-c shortener.public_base_url=%s", config.db_statement_timeout_ms,
+	    config.public_base_url);
+	ci = conninfo_with(config.database_url, opts);
+	kore_pgsql_register(DB_NAME, ci);
+	kore_free(ci);
+
+	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
+	    "-c shortener.public_base_url=%s",
+	    config.db_long_statement_timeout_ms, config.public_base_url);
+	ci = conninfo_with(config.database_url, opts);
+	kore_pgsql_register(DB_LONG_NAME, ci);
+	kore_free(ci);
+}
+
+/*
+ * DATABASE_URL may be a URI or key=value pairs: libpq parses either, and
+ * the pairs are written back as key='value' with the app's options after
+ * any the operator gave (a later -c wins in PostgreSQL).
+ */
+static char *
+conninfo_with(const char *url, const char *options)
+{
+	PQconninfoOption	*opts, *o;
+	struct kore_buf		 buf;
+	char			*err, *merged, *out;
+	size_t			 len;
+
+	if ((opts = PQconninfoParse(url, &err)) == NULL)
+		fatal("DATABASE_URL: %s", err != NULL ? err : "out of memory");
+
+	kore_buf_init(&buf, 256);
+	merged = NULL;
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (!strcmp(o->keyword, "options")) {
+			len = strlen(o->val) + strlen(options) + 2;
+			merged = kore_malloc(len);
+			(void)snprintf(merged, len, "%s %s", o->val, options);
+			continue;
+		}
+		conninfo_append(&buf, o->keyword, o->val);
+	}
+	conninfo_append(&buf, "options", merged != NULL ? merged : options);
+	kore_free(merged);
+	PQconninfoFree(opts);
+
+	out = kore_buf_stringify(&buf, NULL);
+	out = kore_strdup(out);
+	kore_buf_cleanup(&buf);
+	return (out);
+}
+
+/* key='value', with \ and \' escaped as libpq wants. */
+static void
+conninfo_append(struct kore_buf *buf, const char *key, const char *val)
+{
+	const char	*p;
+
+	if (buf->offset > 0)
+		kore_buf_append(buf, " ", 1);
+	kore_buf_appendf(buf, "%s='", key);
+	for (p = val; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '\'')
+			kore_buf_append(buf, "\\", 1);
+		kore_buf_append(buf, p, 1);
+	}
+	kore_buf_append(buf, "'", 1);
+}
+
 void
 db_prepare(struct db_call *db, const char *query)
 {
+	const char	*dbname = db->dbname;
+
 	db_cleanup(db);
 	memset(db, 0, sizeof(*db));
 	kore_pgsql_init(&db->sql);
 	db->query = query;
+	db->dbname = dbname;
 }
 
 void
@@ -140,6 +233,22 @@ db_cleanup(struct db_call *db)
 	memset(db, 0, sizeof(*db));
 }
 
+PGresult *
+db_take_result(struct db_call *db)
+{
+	PGresult	*res = db->result;
+
+	db->result = NULL;
+	return (res);
+}
+
+void
+db_result_free(PGresult *res)
+{
+	if (res != NULL)
+		PQclear(res);
+}
+
 int
 db_rows(const struct db_call *db)
 {
@@ -229,7 +338,8 @@ db_start(struct http_request *req, struct db_call *db)
 		db->attempts = DB_MAX_ATTEMPTS;
 		return (db_fail(req, db));
 	}
-	if (!kore_pgsql_setup(&db->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
+	if (!kore_pgsql_setup(&db->sql,
+	    db->dbname != NULL ? db->dbname : DB_NAME, KORE_PGSQL_ASYNC)) {
 		if (db->sql.state == KORE_PGSQL_STATE_INIT)
 			return (DB_PENDING);
 		/* No connection could be made: retrying would only wait. */

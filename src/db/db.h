@@ -26,6 +26,7 @@ enum db_status {
 
 struct db_call {
 	struct kore_pgsql	 sql;
+	const char		*dbname;	/* pool; NULL is DB_NAME */
 	const char		*query;
 	int			 nparams;
 	char			*values[DB_MAX_PARAMS];	/* owned, NULL = NULL */
@@ -39,7 +40,13 @@ struct db_call {
 	char			*constraint;	/* owned; on errors, or NULL */
 };
 
-/* Starts a fresh statement; frees anything a previous one left. */
+/*
+ * Registers the worker's pools (DB_NAME, DB_LONG_NAME) with the app's
+ * session options; once per worker, after config_load().
+ */
+void		db_init(void);
+
+/* Starts a fresh statement (same pool); frees what a previous one left. */
 void		db_prepare(struct db_call *db, const char *query);
 void		db_param_text(struct db_call *db, int i, const char *s,
 		    size_t len);
@@ -52,6 +59,9 @@ enum db_status	db_run(struct http_request *req, struct db_call *db);
 /* Makes a finished or failed statement ready to run again, same query. */
 void		db_rearm(struct db_call *db);
 void		db_cleanup(struct db_call *db);
+/* Hands the finished result to the caller, who db_result_free()s it. */
+PGresult	*db_take_result(struct db_call *db);
+void		db_result_free(PGresult *res);
 
 /* Convenience readers on db->result. */
 int		db_rows(const struct db_call *db);

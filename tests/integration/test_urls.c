@@ -41,9 +41,12 @@ expect_url_shape(const json_t *u)
 	    jstr(u, "created_at"));
 	cr_expect(is_timestamp(jstr(u, "updated_at")), "updated_at: %s",
 	    jstr(u, "updated_at"));
-	cr_expect_eq(json_object_size(u), 8, "a URL is exactly {id, user_id, "
-	    "short_code, original_url, title, is_active, created_at, "
-	    "updated_at}");
+	cr_expect_str_eq(jstr(u, "short_url"),
+	    pathf("%s/%s", public_base_url(), jstr(u, "short_code")),
+	    "short_url is the public base URL and the code");
+	cr_expect_eq(json_object_size(u), 9, "a URL is exactly {id, user_id, "
+	    "short_code, short_url, original_url, title, is_active, "
+	    "created_at, updated_at}");
 }
 
 static int
@@ -85,6 +88,7 @@ Test(urls, create_returns_201_and_the_url)
 	r = http_sendf("POST", "/urls", "{\"user_id\":%lld,\"original_url\":\"%s\"}",
 	    (long long)jint(u, "id"), target);
 	cr_assert_eq(r->status, 201, "%ld %s", r->status, r->body);
+	expect_location(r, "urls");
 	url = take_json(r);
 	expect_url_shape(url);
 	cr_expect_eq(jint(url, "user_id"), jint(u, "id"));
