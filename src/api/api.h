@@ -8,6 +8,13 @@
 
 #include "http/context.h"
 
+struct api_list;
+
+/* The lists (users.c, urls.c, events.c): their filters for the router. */
+extern const struct api_list	users_list_def;
+extern const struct api_list	urls_list_def;
+extern const struct api_list	events_list_def;
+
 int	users_list(struct http_request *, struct api_ctx *);
 int	users_create(struct http_request *, struct api_ctx *);
 int	users_bulk(struct http_request *, struct api_ctx *);

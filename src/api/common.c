@@ -9,16 +9,10 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "app/config.h"
 #include "http/respond.h"
 #include "obs/log.h"
 
-static const struct page_req	*list_page(struct api_ctx *);
-static int			 list_start(struct http_request *,
-				    struct api_ctx *, int);
-static int			 list_finish(struct http_request *,
-				    struct api_ctx *);
-static int			 filter_bind(struct http_request *,
-				    struct api_ctx *, const struct api_filter *, int);
 static const char		*constraint_message(const char *);
 
 /* What a violated constraint means to the client. */
@@ -44,6 +38,9 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 	} else if (!strcmp(state, "23503")) {
 		respond_error(req, 404, NULL,
 		    constraint_message(ctx->db.constraint));
+	} else if (!strcmp(state, "57014")) {
+		/* statement_timeout: the route's budget ran out. */
+		respond_unavailable(req, "the database did not answer in time");
 	} else if (!strncmp(state, "22", 2)) {
 		respond_error(req, 422, NULL, "a value cannot be stored");
 	} else {
@@ -99,6 +96,20 @@ api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
 }
 
 int
+api_created(struct http_request *req, struct api_ctx *ctx,
+    const char *collection, int value_col, int id_col)
+{
+	char	location[640];
+
+	(void)snprintf(location, sizeof(location), "%s/%s/%s",
+	    config.public_base_url, collection, db_value(&ctx->db, 0, id_col));
+	http_response_header(req, "location", location);
+	respond_json(req, 201, db_value(&ctx->db, 0, value_col),
+	    (size_t)db_length(&ctx->db, 0, value_col));
+	return (KORE_RESULT_OK);
+}
+
+int
 api_send_value(struct http_request *req, int status, struct api_ctx *ctx)
 {
 	respond_json(req, status, db_value(&ctx->db, 0, 0),
@@ -123,131 +134,6 @@ api_invalid(struct http_request *req, json_t *errors)
 	return (KORE_RESULT_OK);
 }
 
-int
-api_list(struct http_request *req, struct api_ctx *ctx, const char *sql,
-    const struct api_filter *filters, int nfilters)
-{
-	int	i;
-
-	if (ctx->step == 0) {
-		db_prepare(&ctx->db, sql);
-		for (i = 0; i < nfilters; i++) {
-			if (!filter_bind(req, ctx, &filters[i], i))
-				return (KORE_RESULT_OK);
-		}
-		if (!list_start(req, ctx, nfilters))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	return (list_finish(req, ctx));
-}
-
-static int
-list_start(struct http_request *req, struct api_ctx *ctx, int nfilters)
-{
-	struct page_req	*page;
-	const char	*bad;
-
-	page = kore_calloc(1, sizeof(*page));
-	ctx->state = page;
-	ctx->state_free = kore_free;
-
-	if ((bad = page_parse(&ctx->query, page)) != NULL) {
-		char	msg[96];
-
-		(void)snprintf(msg, sizeof(msg),
-		    "query parameter '%s' must be an integer", bad);
-		respond_error(req, 400, NULL, msg);
-		return (0);
-	}
-
-	if (page->has_after)
-		db_param_int(&ctx->db, nfilters, page->after_id);
-	else
-		db_param_null(&ctx->db, nfilters);
-
-	if (page_limit(page) < 0)
-		db_param_null(&ctx->db, nfilters + 1);
-	else
-		db_param_int(&ctx->db, nfilters + 1, page_limit(page));
-	db_param_int(&ctx->db, nfilters + 2, page_offset(page));
-	db_param_bool(&ctx->db, nfilters + 3, page->paginated);
-
-	return (1);
-}
-
-static int
-list_finish(struct http_request *req, struct api_ctx *ctx)
-{
-	const struct page_req	*page = list_page(ctx);
-	char			*link, total_s[24];
-	int64_t			 total, last_id;
-
-	if (page->paginated && !db_isnull(&ctx->db, 0, 0)) {
-		total = db_int(&ctx->db, 0, 0);
-		last_id = db_isnull(&ctx->db, 0, 2) ? 0 : db_int(&ctx->db, 0, 2);
-		(void)snprintf(total_s, sizeof(total_s), "%" PRId64, total);
-		http_response_header(req, "x-total-count", total_s);
-
-		link = page_link_header(req->path, &ctx->query, page, total,
-		    last_id);
-		if (link != NULL) {
-			http_response_header(req, "link", link);
-			free(link);
-		}
-	}
-
-	respond_json(req, 200, db_value(&ctx->db, 0, 1),
-	    (size_t)db_length(&ctx->db, 0, 1));
-	return (KORE_RESULT_OK);
-}
-
-/*
- * An optional filter of the query string into parameter i: absent is
- * NULL; returns 0 after answering 400 when it is malformed.
- */
-static int
-filter_bind(struct http_request *req, struct api_ctx *ctx,
-    const struct api_filter *f, int i)
-{
-	const char	*v, *want;
-	int64_t		 n;
-	int		 b;
-	char		 msg[96];
-
-	if ((v = query_get(&ctx->query, f->name)) == NULL) {
-		db_param_null(&ctx->db, i);
-		return (1);
-	}
-
-	switch (f->kind) {
-	case API_FILTER_INT:
-		if (query_int64(v, &n) == 0) {
-			db_param_int(&ctx->db, i, n);
-			return (1);
-		}
-		want = "an integer";
-		break;
-	case API_FILTER_BOOL:
-		if (query_bool(v, &b) == 0) {
-			db_param_bool(&ctx->db, i, b);
-			return (1);
-		}
-		want = "true, false, 1 or 0";
-		break;
-	default:
-		db_param_str(&ctx->db, i, v);
-		return (1);
-	}
-
-	(void)snprintf(msg, sizeof(msg), "query parameter '%s' must be %s",
-	    f->name, want);
-	respond_error(req, 400, NULL, msg);
-	return (0);
-}
-
 static const char *
 constraint_message(const char *constraint)
 {
@@ -261,10 +147,4 @@ constraint_message(const char *constraint)
 	}
 
 	return (NULL);
-}
-
-static const struct page_req *
-list_page(struct api_ctx *ctx)
-{
-	return (ctx->state);
 }

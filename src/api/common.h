@@ -48,32 +48,17 @@ int	api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
 
 /* Maps a failed statement to 503, 409, 404, 422 or 500. */
 int	api_db_error(struct http_request *req, struct api_ctx *ctx);
+/*
+ * 201 with the JSON in column value_col of row 0 and a Location naming
+ * the new resource: <public base URL>/<collection>/<column id_col>.
+ */
+int	api_created(struct http_request *req, struct api_ctx *ctx,
+	    const char *collection, int value_col, int id_col);
 /* Sends column 0 of row 0 (a JSON value rendered by PostgreSQL). */
 int	api_send_value(struct http_request *req, int status,
 	    struct api_ctx *ctx);
 int	api_not_found(struct http_request *req, const char *what);
 /* 422 with the collected field errors, when there are any. */
 int	api_invalid(struct http_request *req, json_t *errors);
-
-/*
- * A list endpoint, whole: its optional query-string filters become $1..$n
- * (NULL when absent, 400 when malformed), then after_id, limit, offset and
- * "count the total"; the statement returns one row: (total or NULL, JSON
- * array, largest id on the page or NULL), answered with X-Total-Count and
- * Link when paginated.
- */
-enum api_filter_kind {
-	API_FILTER_INT,
-	API_FILTER_BOOL,
-	API_FILTER_TEXT
-};
-
-struct api_filter {
-	const char		*name;
-	enum api_filter_kind	 kind;
-};
-
-int	api_list(struct http_request *req, struct api_ctx *ctx,
-	    const char *sql, const struct api_filter *filters, int nfilters);
 
 #endif

@@ -10,28 +10,31 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/list.h"
 #include "core/fields.h"
 #include "core/validate.h"
 #include "http/respond.h"
 
-#define EVENTS_FILTER \
-	"($1::bigint IS NULL OR url_id = $1) AND " \
-	"($2::bigint IS NULL OR user_id = $2) AND " \
-	"($3::text IS NULL OR event_type = $3)"
-
-static const char sql_list[] =
-	"WITH page AS (SELECT e FROM events e WHERE " EVENTS_FILTER
-	"    AND ($4::bigint IS NULL OR id > $4) ORDER BY id LIMIT $5 OFFSET $6)"
-	" SELECT CASE WHEN $7 THEN (SELECT count(*) FROM events WHERE "
-	EVENTS_FILTER " AND ($4::bigint IS NULL OR id > $4)) END,"
-	" coalesce((SELECT json_agg(event_json(page.e) ORDER BY (page.e).id)"
-	"     FROM page), '[]'),"
-	" (SELECT max((page.e).id) FROM page)";
-
 static const struct api_filter list_filters[] = {
-	{ "url_id",	API_FILTER_INT },
-	{ "user_id",	API_FILTER_INT },
-	{ "event_type",	API_FILTER_TEXT },
+	{ "url_id",	API_FILTER_INT,		0 },
+	{ "user_id",	API_FILTER_INT,		0 },
+	{ "event_type",	API_FILTER_TEXT,	1 },
+	{ NULL,		0,			0 },
+};
+
+static const char *const list_names[] = {
+	"url_id", "user_id", "event_type", NULL
+};
+
+#define EVENTS_FILTER \
+	"($7::bigint IS NULL OR url_id = $7) AND " \
+	"($8::bigint IS NULL OR user_id = $8) AND " \
+	"($9::text IS NULL OR event_type = $9)"
+
+const struct api_list events_list_def = {
+	"events", list_filters, list_names,
+	LIST_SQL_PAGE("events", "event_json", EVENTS_FILTER),
+	LIST_SQL_BATCH("events", "event_json", EVENTS_FILTER),
 };
 
 static const char sql_create[] =
@@ -41,8 +44,8 @@ static const char sql_create[] =
 	" ins AS (INSERT INTO events (url_id, user_id, event_type, details)"
 	"    SELECT $1, $2, $3, coalesce($4::jsonb, '{}'::jsonb) FROM chk"
 	"    WHERE url_ok AND user_ok RETURNING events AS r)"
-	" SELECT chk.url_ok, chk.user_ok, (SELECT event_json(ins.r) FROM ins)"
-	" FROM chk";
+	" SELECT chk.url_ok, chk.user_ok, (SELECT event_json(ins.r) FROM ins),"
+	" (SELECT (ins.r).id FROM ins) FROM chk";
 
 static const char sql_get[] =
 	"SELECT event_json(e) FROM events e WHERE id = $1";
@@ -55,8 +58,7 @@ static int	create_bind(struct http_request *, struct api_ctx *);
 int
 events_list(struct http_request *req, struct api_ctx *ctx)
 {
-	return (api_list(req, ctx, sql_list, list_filters,
-	    sizeof(list_filters) / sizeof(list_filters[0])));
+	return (api_list(req, ctx, &events_list_def));
 }
 
 int
@@ -74,9 +76,7 @@ events_create(struct http_request *req, struct api_ctx *ctx)
 	if (strcmp(db_value(&ctx->db, 0, 1), "t"))
 		return (api_not_found(req, "user"));
 
-	respond_json(req, 201, db_value(&ctx->db, 0, 2),
-	    (size_t)db_length(&ctx->db, 0, 2));
-	return (KORE_RESULT_OK);
+	return (api_created(req, ctx, "events", 2, 3));
 }
 
 int

@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/list.h"
 #include "core/fields.h"
 #include "core/shortcode.h"
 #include "core/validate.h"
@@ -18,24 +19,26 @@
 
 #define CODE_ATTEMPTS	5
 
-#define URLS_FILTER \
-	"($1::bigint IS NULL OR user_id = $1) AND " \
-	"($2::boolean IS NULL OR is_active = $2) AND " \
-	"($3::text IS NULL OR short_code = $3)"
-
-static const char sql_list[] =
-	"WITH page AS (SELECT u FROM urls u WHERE " URLS_FILTER
-	"    AND ($4::bigint IS NULL OR id > $4) ORDER BY id LIMIT $5 OFFSET $6)"
-	" SELECT CASE WHEN $7 THEN (SELECT count(*) FROM urls WHERE "
-	URLS_FILTER " AND ($4::bigint IS NULL OR id > $4)) END,"
-	" coalesce((SELECT json_agg(url_json(page.u) ORDER BY (page.u).id)"
-	"     FROM page), '[]'),"
-	" (SELECT max((page.u).id) FROM page)";
-
 static const struct api_filter list_filters[] = {
-	{ "user_id",	API_FILTER_INT },
-	{ "is_active",	API_FILTER_BOOL },
-	{ "short_code",	API_FILTER_TEXT },
+	{ "user_id",	API_FILTER_INT,		0 },
+	{ "is_active",	API_FILTER_BOOL,	1 },
+	{ "short_code",	API_FILTER_TEXT,	0 },
+	{ NULL,		0,			0 },
+};
+
+static const char *const list_names[] = {
+	"user_id", "is_active", "short_code", NULL
+};
+
+#define URLS_FILTER \
+	"($7::bigint IS NULL OR user_id = $7) AND " \
+	"($8::boolean IS NULL OR is_active = $8) AND " \
+	"($9::text IS NULL OR short_code = $9)"
+
+const struct api_list urls_list_def = {
+	"urls", list_filters, list_names,
+	LIST_SQL_PAGE("urls", "url_json", URLS_FILTER),
+	LIST_SQL_BATCH("urls", "url_json", URLS_FILTER),
 };
 
 static const char sql_create[] =
@@ -47,7 +50,7 @@ static const char sql_create[] =
 	"    \"timestamp\", details) SELECT id, user_id, 'created', created_at,"
 	"    jsonb_build_object('short_code', short_code,"
 	"    'original_url', original_url) FROM u)"
-	" SELECT url_json(u.r), u.short_code FROM u";
+	" SELECT url_json(u.r), u.short_code, u.id FROM u";
 
 static const char sql_get[] =
 	"SELECT url_json(u) FROM urls u WHERE id = $1";
@@ -114,8 +117,7 @@ static int	update_bind(struct http_request *, struct api_ctx *);
 int
 urls_list(struct http_request *req, struct api_ctx *ctx)
 {
-	return (api_list(req, ctx, sql_list, list_filters,
-	    sizeof(list_filters) / sizeof(list_filters[0])));
+	return (api_list(req, ctx, &urls_list_def));
 }
 
 int
@@ -154,7 +156,7 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 	if (api_invalidate(req, ctx, &code, 1, st->custom_code ?
 	    URLCACHE_TOMBSTONE : URLCACHE_DELETE) == KORE_RESULT_RETRY)
 		return (KORE_RESULT_RETRY);
-	return (api_send_value(req, 201, ctx));
+	return (api_created(req, ctx, "urls", 0, 2));
 }
 
 int

@@ -9,33 +9,34 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/list.h"
 #include "core/fields.h"
 #include "core/validate.h"
 #include "http/respond.h"
 
 #define ID_ATTEMPTS	3
 
-#define USERS_FILTER \
-	"($1::text IS NULL OR username = $1) AND " \
-	"($2::text IS NULL OR lower(email) = lower($2))"
-
-static const char sql_list[] =
-	"WITH page AS (SELECT u FROM users u WHERE " USERS_FILTER
-	"    AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4 OFFSET $5)"
-	" SELECT CASE WHEN $6 THEN (SELECT count(*) FROM users WHERE "
-	USERS_FILTER " AND ($3::bigint IS NULL OR id > $3)) END,"
-	" coalesce((SELECT json_agg(user_json(page.u) ORDER BY (page.u).id)"
-	"     FROM page), '[]'),"
-	" (SELECT max((page.u).id) FROM page)";
-
 static const struct api_filter list_filters[] = {
-	{ "username",	API_FILTER_TEXT },
-	{ "email",	API_FILTER_TEXT },
+	{ "username",	API_FILTER_TEXT,	0 },
+	{ "email",	API_FILTER_TEXT,	0 },
+	{ NULL,		0,			0 },
+};
+
+static const char *const list_names[] = { "username", "email", NULL };
+
+#define USERS_FILTER \
+	"($7::text IS NULL OR username = $7) AND " \
+	"($8::text IS NULL OR lower(email) = lower($8))"
+
+const struct api_list users_list_def = {
+	"users", list_filters, list_names,
+	LIST_SQL_PAGE("users", "user_json", USERS_FILTER),
+	LIST_SQL_BATCH("users", "user_json", USERS_FILTER),
 };
 
 static const char sql_create[] =
 	"INSERT INTO users (username, email) VALUES ($1, $2)"
-	" RETURNING user_json(users)";
+	" RETURNING user_json(users), id";
 
 static const char sql_get[] =
 	"SELECT user_json(u) FROM users u WHERE id = $1";
@@ -56,7 +57,7 @@ static const char sql_delete[] =
 	"    'reason', 'user_deleted', 'short_code', short_code) FROM gone),"
 	" u AS (DELETE FROM users WHERE id = $1 RETURNING id)"
 	" SELECT (SELECT count(*) FROM u),"
-	" (SELECT coalesce(json_agg(short_code), '[]') FROM gone)";
+	" (SELECT coalesce(string_agg(short_code, ' '), '') FROM gone)";
 
 static int	read_user(struct http_request *, struct api_ctx *, int);
 static int	id_collided(const struct api_ctx *);
@@ -65,8 +66,7 @@ static int	invalidate_codes(struct http_request *, struct api_ctx *);
 int
 users_list(struct http_request *req, struct api_ctx *ctx)
 {
-	return (api_list(req, ctx, sql_list, list_filters,
-	    sizeof(list_filters) / sizeof(list_filters[0])));
+	return (api_list(req, ctx, &users_list_def));
 }
 
 int
@@ -95,7 +95,7 @@ users_create(struct http_request *req, struct api_ctx *ctx)
 		break;
 	}
 
-	return (api_send_value(req, 201, ctx));
+	return (api_created(req, ctx, "users", 0, 1));
 }
 
 int
@@ -137,30 +137,36 @@ user_delete(struct http_request *req, struct api_ctx *ctx)
 	return (KORE_RESULT_OK);
 }
 
-/* The deleted user's short links stop redirecting at once. */
+/*
+ * The deleted user's short links stop redirecting at once. Codes come as
+ * one space-separated text (a code never holds a space): a user with a
+ * hundred thousand links costs one string, not a JSON document.
+ */
 static int
 invalidate_codes(struct http_request *req, struct api_ctx *ctx)
 {
-	json_t		*codes;
 	const char	**list;
-	size_t		 i, n;
+	char		*codes, *p, *code;
+	size_t		 n;
 	int		 r;
 
 	if (ctx->inval_started)
 		return (api_invalidate(req, ctx, NULL, 0, URLCACHE_TOMBSTONE));
 
-	codes = json_loadb(db_value(&ctx->db, 0, 1),
-	    (size_t)db_length(&ctx->db, 0, 1), 0, NULL);
-	if (codes == NULL)
-		fatal("user delete: short codes are not JSON");
-
-	n = json_array_size(codes);
-	list = kore_calloc(n + 1, sizeof(*list));
-	for (i = 0; i < n; i++)
-		list[i] = json_string_value(json_array_get(codes, i));
+	codes = kore_strdup(db_value(&ctx->db, 0, 1));
+	n = 0;
+	for (p = codes; *p != '\0'; p++)
+		n += *p == ' ';
+	list = kore_calloc(n + 2, sizeof(*list));
+	n = 0;
+	p = codes;
+	while ((code = strsep(&p, " ")) != NULL) {
+		if (*code != '\0')
+			list[n++] = code;
+	}
 	r = api_invalidate(req, ctx, list, n, URLCACHE_TOMBSTONE);
 	kore_free(list);
-	json_decref(codes);
+	kore_free(codes);
 	return (r);
 }
 

@@ -11,6 +11,7 @@
 #include <kore/http.h>
 
 #include "api/api.h"
+#include "api/list.h"
 #include "app/config.h"
 #include "core/fields.h"
 #include "http/context.h"
@@ -20,11 +21,27 @@
 
 int	dispatch(struct http_request *);
 
+/*
+ * Query strings: the API's routes refuse what they do not know (a typo
+ * such as ?userid= must not return the whole table), lists know their
+ * filters and the paging parameters; a short link's own query string
+ * (?utm_source=...) and the probes of monitors and load balancers are
+ * never an error.
+ */
+enum query_rule {
+	QUERY_NONE,		/* no parameter accepted */
+	QUERY_ANY,		/* ignored */
+	QUERY_LIST		/* the list's filters and page_params */
+};
+
 struct endpoint {
-	enum route_id	route;
-	int		method;		/* ROUTE_* bit */
-	api_handler	handler;
-	int		json_body;
+	enum route_id		 route;
+	int			 method;	/* ROUTE_* bit */
+	api_handler		 handler;
+	int			 json_body;
+	enum query_rule		 query;
+	const struct api_list	*list;		/* QUERY_LIST */
+	const char		*db;		/* pool: statement timeout */
 };
 
 static struct api_ctx	*ctx_create(struct http_request *);
@@ -34,31 +51,39 @@ static void		 request_log(struct http_request *, struct api_ctx *,
 			    double);
 static const struct endpoint *endpoint_find(enum route_id, int);
 static int		 body_parse(struct http_request *, struct api_ctx *);
+static int		 query_known(struct http_request *, struct api_ctx *,
+			    const struct endpoint *);
 static void		 number_out_of_range(struct http_request *,
 			    const char *, size_t, int);
 
+#define LONG	DB_LONG_NAME
+
 static const struct endpoint endpoints[] = {
-	{ ROUTE_USERS,		ROUTE_GET,	users_list,	0 },
-	{ ROUTE_USERS,		ROUTE_POST,	users_create,	1 },
-	{ ROUTE_USERS_BULK,	ROUTE_POST,	users_bulk,	0 },
-	{ ROUTE_USER,		ROUTE_GET,	user_get,	0 },
-	{ ROUTE_USER,		ROUTE_PUT,	user_update,	1 },
-	{ ROUTE_USER,		ROUTE_DELETE,	user_delete,	0 },
-	{ ROUTE_URLS,		ROUTE_GET,	urls_list,	0 },
-	{ ROUTE_URLS,		ROUTE_POST,	urls_create,	1 },
-	{ ROUTE_URL,		ROUTE_GET,	url_get,	0 },
-	{ ROUTE_URL,		ROUTE_PUT,	url_update,	1 },
-	{ ROUTE_URL,		ROUTE_DELETE,	url_delete,	0 },
-	{ ROUTE_URL_STATS,	ROUTE_GET,	url_stats,	0 },
-	{ ROUTE_URL_REDIRECT,	ROUTE_GET,	redirect,	0 },
-	{ ROUTE_EVENTS,		ROUTE_GET,	events_list,	0 },
-	{ ROUTE_EVENTS,		ROUTE_POST,	events_create,	1 },
-	{ ROUTE_EVENT,		ROUTE_GET,	event_get,	0 },
-	{ ROUTE_EVENT,		ROUTE_DELETE,	event_delete,	0 },
-	{ ROUTE_HEALTH,		ROUTE_GET,	ops_health,	0 },
-	{ ROUTE_READY,		ROUTE_GET,	ops_ready,	0 },
-	{ ROUTE_METRICS,	ROUTE_GET,	metrics_page,	0 },
-	{ ROUTE_REDIRECT,	ROUTE_GET,	redirect,	0 },
+	{ ROUTE_USERS, ROUTE_GET, users_list, 0, QUERY_LIST, &users_list_def,
+	    NULL },
+	{ ROUTE_USERS, ROUTE_POST, users_create, 1, QUERY_NONE, NULL, NULL },
+	{ ROUTE_USERS_BULK, ROUTE_POST, users_bulk, 0, QUERY_NONE, NULL,
+	    LONG },
+	{ ROUTE_USER, ROUTE_GET, user_get, 0, QUERY_NONE, NULL, NULL },
+	{ ROUTE_USER, ROUTE_PUT, user_update, 1, QUERY_NONE, NULL, NULL },
+	{ ROUTE_USER, ROUTE_DELETE, user_delete, 0, QUERY_NONE, NULL, LONG },
+	{ ROUTE_URLS, ROUTE_GET, urls_list, 0, QUERY_LIST, &urls_list_def,
+	    NULL },
+	{ ROUTE_URLS, ROUTE_POST, urls_create, 1, QUERY_NONE, NULL, NULL },
+	{ ROUTE_URL, ROUTE_GET, url_get, 0, QUERY_NONE, NULL, NULL },
+	{ ROUTE_URL, ROUTE_PUT, url_update, 1, QUERY_NONE, NULL, NULL },
+	{ ROUTE_URL, ROUTE_DELETE, url_delete, 0, QUERY_NONE, NULL, NULL },
+	{ ROUTE_URL_STATS, ROUTE_GET, url_stats, 0, QUERY_NONE, NULL, NULL },
+	{ ROUTE_URL_REDIRECT, ROUTE_GET, redirect, 0, QUERY_ANY, NULL, NULL },
+	{ ROUTE_EVENTS, ROUTE_GET, events_list, 0, QUERY_LIST,
+	    &events_list_def, NULL },
+	{ ROUTE_EVENTS, ROUTE_POST, events_create, 1, QUERY_NONE, NULL, NULL },
+	{ ROUTE_EVENT, ROUTE_GET, event_get, 0, QUERY_NONE, NULL, NULL },
+	{ ROUTE_EVENT, ROUTE_DELETE, event_delete, 0, QUERY_NONE, NULL, NULL },
+	{ ROUTE_HEALTH, ROUTE_GET, ops_health, 0, QUERY_ANY, NULL, NULL },
+	{ ROUTE_READY, ROUTE_GET, ops_ready, 0, QUERY_ANY, NULL, NULL },
+	{ ROUTE_METRICS, ROUTE_GET, metrics_page, 0, QUERY_ANY, NULL, NULL },
+	{ ROUTE_REDIRECT, ROUTE_GET, redirect, 0, QUERY_ANY, NULL, NULL },
 };
 
 int
@@ -117,6 +142,7 @@ ctx_create(struct http_request *req)
 	}
 
 	ctx->handler = ep->handler;
+	ctx->db.dbname = ep->db;
 	if (m.param_len < sizeof(ctx->param))
 		memcpy(ctx->param, m.param, m.param_len);
 
@@ -124,6 +150,8 @@ ctx_create(struct http_request *req)
 		respond_error(req, 400, NULL, "malformed query string");
 		return (NULL);
 	}
+	if (!query_known(req, ctx, ep))
+		return (NULL);
 
 	if (ep->json_body && !body_parse(req, ctx))
 		return (NULL);
@@ -198,6 +226,40 @@ endpoint_find(enum route_id route, int method)
 	}
 
 	return (NULL);
+}
+
+/* Every query parameter is one the endpoint takes, or a 400 naming them. */
+static int
+query_known(struct http_request *req, struct api_ctx *ctx,
+    const struct endpoint *ep)
+{
+	const char *const	*filters, *const *paging, *const *n;
+	const char		*bad;
+	struct kore_buf		 msg;
+
+	if (ep->query == QUERY_ANY)
+		return (1);
+	filters = ep->query == QUERY_LIST ? ep->list->names : NULL;
+	paging = ep->query == QUERY_LIST ? page_params : NULL;
+	if ((bad = query_unknown(&ctx->query, filters, paging)) == NULL)
+		return (1);
+
+	kore_buf_init(&msg, 128);
+	kore_buf_appendf(&msg, "unknown query parameter '%s'", bad);
+	if (ep->query == QUERY_NONE) {
+		kore_buf_appendf(&msg, ": %s takes none",
+		    ctx->route->template);
+	} else {
+		kore_buf_appendf(&msg, "; accepted:");
+		for (n = filters; *n != NULL; n++)
+			kore_buf_appendf(&msg, " %s,", *n);
+		for (n = paging; *n != NULL; n++)
+			kore_buf_appendf(&msg, " %s%s", *n,
+			    n[1] != NULL ? "," : "");
+	}
+	respond_error(req, 400, NULL, kore_buf_stringify(&msg, NULL));
+	kore_buf_cleanup(&msg);
+	return (0);
 }
 
 /*

@@ -68,6 +68,12 @@ respond_json(struct http_request *req, int status, const void *body,
 }
 
 void
+respond_content_json(struct http_request *req)
+{
+	content_type_json(req);
+}
+
+void
 respond_object(struct http_request *req, int status, json_t *obj)
 {
 	char	*body;
