@@ -276,6 +276,7 @@ app_up() {
 	rm -f "$dir/app.pid"
 	DATABASE_URL="$(pg_url "$PG_PORT")" \
 	REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+	PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$NGINX_PORT}" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" TRUST_PROXY_HEADERS=1 FLAVOR=prod \
 	    spawn "$dir/supervisor.pid" "$dir/app.log" "$SCRIPTS/supervise.sh" "$port" "$dir"
 	if ! wait_http "http://127.0.0.1:$port/health" "$dir/supervisor.pid" "app$n" "$dir/app.log"; then
@@ -363,6 +364,19 @@ nginx_render() {
 				done[name]++
 				if (name == drained) sub(/;/, " down;")
 			}
+		}
+		# "# env: NAME": the last number before the ";" becomes $NAME.
+		/# env: [A-Z_]+$/ && ENVIRON[$NF] != "" {
+			if (ENVIRON[$NF] !~ /^[0-9]+$/) {
+				print "nginx.conf: " $NF " must be a number" > "/dev/stderr"
+				bad = 1
+			}
+			semi = index($0, ";")
+			head = substr($0, 1, semi - 1)
+			match(head, /[0-9]+[^0-9]*$/)
+			num = substr(head, RSTART)
+			sub(/^[0-9]+/, ENVIRON[$NF], num)
+			$0 = substr(head, 1, RSTART - 1) num substr($0, semi)
 		}
 		{ print }
 		END {
