@@ -101,6 +101,14 @@ pg_start() {
 		return 0
 	fi
 	! port_in_use "$port" || die "port $port is already in use (PostgreSQL)"
+	# The project's settings (conf/postgresql.conf), fresh at each start;
+	# a cluster made before they existed learns to include them.
+	# shellcheck disable=SC2016 # $1 and $2 are for the inner sh
+	as_pg_user sh -c 'cat "$1" >"$2"' sh "$REPO_ROOT/conf/postgresql.conf" \
+	    "$dir/shortener.conf"
+	grep -q "^include_if_exists = 'shortener.conf'" "$dir/postgresql.auto.conf" ||
+	    as_pg_user sh -c 'echo "include_if_exists = '"'"'shortener.conf'"'"'" >>"$1"' \
+	    sh "$dir/postgresql.auto.conf"
 	# -w waits for startup; -o makes the port win over the conf file.
 	as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
 	    -o "-p $port -k '$(socket_dir "$dir" "$port")'" start >/dev/null ||
