@@ -29,6 +29,7 @@ PROFILE=short
 TMP=""
 PASSED=0
 FAILED=0
+SKIPPED=0
 PORT_VARS=(PG_PORT REDIS_PORT APP1_PORT APP2_PORT APP3_PORT NGINX_PORT
     PROMETHEUS_PORT ALERTMANAGER_PORT)
 
@@ -56,7 +57,7 @@ cleanup() {
 		log "a step failed (see above): counted as one failure"
 		FAILED=1
 	fi
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 	exit "$rc"
 }
@@ -71,6 +72,9 @@ keep_logs() {
 		[ -f "$RUN_DIR/$f" ] && cp "$RUN_DIR/$f" "$LOGS/${f//\//-}"
 	done
 	[ -f "$RUN_DIR/pg/server.log" ] && cp "$RUN_DIR/pg/server.log" "$LOGS/postgresql.log"
+	for f in public.xml public.log contract.tap contract.log; do
+		[ -f "$TMP/$f" ] && cp "$TMP/$f" "$LOGS/$f"
+	done
 	# Every request of the chaos run, its phases and the verdicts.
 	[ -d "$RUN_DIR/chaos" ] && cp -R "$RUN_DIR/chaos" "$LOGS/chaos"
 	return 0
@@ -226,6 +230,57 @@ test_never_stale() {
 	fi
 }
 
+# ---- 3c. the public port ---------------------------------------------------
+
+# count_report NAME FILE RC: a pytest JUnit or Criterion TAP report into
+# the totals (scripts/test_report.py prints "P F S" and each skip's reason).
+count_report() {
+	local name="$1" file="$2" rc="$3" p f sk
+	if [ ! -s "$file" ]; then
+		fail "$name: no report (exit $rc)"
+		return
+	fi
+	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$file")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + sk))
+	log "$name: $p passed, $f failed, $sk skipped"
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || fail "$name: exit $rc without a failed test"
+}
+
+# The contract's edge families and the mass invalidation, through nginx
+# with its default limits (tests/public, pytest).
+test_public_port() {
+	local rc=0 report="$TMP/public.xml"
+	PUBLIC_URL="http://127.0.0.1:$NGINX_PORT" \
+	APP_URLS="http://127.0.0.1:$APP1_PORT,http://127.0.0.1:$APP2_PORT,http://127.0.0.1:$APP3_PORT" \
+	DATABASE_URL="$(pg_url "$PG_PORT")" PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rsP -p no:cacheprovider --junitxml="$report" \
+	    "$REPO_ROOT/tests/public" 2>&1 | tee "$TMP/public.log" || rc=$?
+	count_report "public port" "$report" "$rc"
+}
+
+# The integration suite (the contract, black box) through nginx, as an
+# API client meets it. Left out: resilience (it stops the dependencies of
+# a private instance) and what reads /metrics, which is not on the public
+# port (metrics, and the cache test that counts local hits there).
+test_contract_through_nginx() {
+	local rc=0 report="$TMP/contract.tap" seed=""
+	make -C "$REPO_ROOT" --no-print-directory tests/bin/integration >/dev/null
+	# The stack loaded the shared seed when there is one (stack.sh).
+	[ -d "$SHARED_SEED" ] && seed="$SHARED_SEED"
+	(cd "$REPO_ROOT" && SHORTENER_URL="http://127.0.0.1:$NGINX_PORT" \
+	    SEED_DIR="$seed" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+	    PUBLIC_BASE_URL="http://127.0.0.1:$NGINX_PORT" \
+	    DATABASE_URL="$(pg_url "$PG_PORT")" CRITERION_JOBS=2 \
+	    timeout -k 10 900 tests/bin/integration \
+	    --filter '!(resilience/*|metrics/*|cache/hot_code_is_answered_from_the_workers_local_copy)' \
+	    --tap="$report") \
+	    >"$TMP/contract.log" 2>&1 || rc=$?
+	grep -E '^\[(FAIL|----)\]' "$TMP/contract.log" | head -n 40 >&2 || true
+	count_report "contract through nginx" "$report" "$rc"
+}
+
 # ---- 4. chaos -------------------------------------------------------------
 
 test_chaos() {
@@ -271,6 +326,9 @@ main() {
 	*) echo "usage: $0 [--full]" >&2; exit 2 ;;
 	esac
 	need_cmd docker-compose
+	# What an earlier stage (scripts/test.sh's private instance) exported
+	# is not this stack's: its instances use their own public URL.
+	unset PUBLIC_BASE_URL SHORTENER_URL REDIS_URL
 	TMP="$(mktemp -d "${TMPDIR:-/tmp}/shortener-stack.XXXXXX")"
 	# The postgres user must reach the cluster under it (pg.sh).
 	chmod 711 "$TMP"
@@ -282,6 +340,8 @@ main() {
 	test_status_and_again
 	test_busy_port
 	test_never_stale
+	test_public_port
+	test_contract_through_nginx
 	test_chaos
 	test_down
 }

@@ -141,6 +141,7 @@ start_app() {
 	APP_DIR="$TMP/app"
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
+	export PUBLIC_BASE_URL="http://127.0.0.1:$APP_PORT"
 	FLAVOR=cov "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
