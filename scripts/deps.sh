@@ -21,7 +21,7 @@ PACKAGES=(
 	# amtool, to check the Alertmanager configuration
 	prometheus-alertmanager
 	# load tests and tooling (procps: ps and pkill, for the test scripts)
-	wrk python3 python3-locust curl jq docker-compose procps
+	wrk python3 python3-locust python3-pytest curl jq docker-compose procps
 )
 
 POLICY=/usr/sbin/policy-rc.d
