@@ -10,7 +10,7 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench chaos load clean
+.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load clean
 
 all: build
 
@@ -60,6 +60,15 @@ seed: tools/seedgen
 # docs/performance.md.
 bench:
 	@scripts/bench-redirect.sh
+
+# The service at production size: 100k users, 1M URLs, 10M events (or
+# SCALE_USERS, SCALE_URLS, SCALE_EVENTS) on a private stack; every list
+# shape, point reads, writes and redirects timed directly and through
+# nginx, whole-list memory, a Locust run; targets PASS/FAIL
+# (scripts/bench_scale.py, figures in docs/performance.md).
+bench-scale:
+	@scripts/deps.sh
+	@/usr/bin/python3 scripts/bench_scale.py
 
 # The load test (Locust, locustfile.py) against a running stack (`make up`):
 # USERS simulated clients for DURATION, then requests/s, p50/p95/p99 and
