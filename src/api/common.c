@@ -9,11 +9,16 @@
 #include <string.h>
 
 #include "api/common.h"
-#include "app/config.h"
+#include "core/sqlstate.h"
+#include "config/config.h"
 #include "http/respond.h"
 #include "obs/log.h"
 
 static const char		*constraint_message(const char *);
+static int			 st_wait_row(struct http_request *,
+				    struct api_ctx *);
+static int			 st_wait_invalidated(struct http_request *,
+				    struct api_ctx *);
 
 /* What a violated constraint means to the client. */
 static const struct {
@@ -30,24 +35,32 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*state = ctx->db.sqlstate;
 
-	if (db_unavailable(&ctx->db)) {
+	switch (sqlstate_classify(state)) {
+	case SQLSTATE_UNAVAILABLE:
+	case SQLSTATE_TRANSIENT:
 		respond_unavailable(req, "the database is unavailable");
-	} else if (!strcmp(state, "23505")) {
-		respond_error(req, 409, NULL,
-		    constraint_message(ctx->db.constraint));
-	} else if (!strcmp(state, "23503")) {
-		respond_error(req, 404, NULL,
-		    constraint_message(ctx->db.constraint));
-	} else if (!strcmp(state, "57014")) {
+		break;
+	case SQLSTATE_TIMEOUT:
 		/* statement_timeout: the route's budget ran out. */
 		respond_unavailable(req, "the database did not answer in time");
-	} else if (!strncmp(state, "22", 2)) {
+		break;
+	case SQLSTATE_UNIQUE:
+		respond_error(req, 409, NULL,
+		    constraint_message(ctx->db.constraint));
+		break;
+	case SQLSTATE_FOREIGN_KEY:
+		respond_error(req, 404, NULL,
+		    constraint_message(ctx->db.constraint));
+		break;
+	case SQLSTATE_BAD_VALUE:
 		respond_error(req, 422, NULL, "a value cannot be stored");
-	} else {
+		break;
+	case SQLSTATE_OTHER:
 		log_event(LOG_LEVEL_ERROR, "database_error",
 		    "unexpected database error %s on %s",
-		    state, ctx->route->template);
+		    state, ctx->http.route->template);
 		respond_error(req, 500, NULL, NULL);
+		break;
 	}
 
 	return (KORE_RESULT_OK);
@@ -55,43 +68,64 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 
 int
 api_invalidate(struct http_request *req, struct api_ctx *ctx,
-    const char **codes, size_t count, enum urlcache_how how)
+    const char **codes, size_t count, enum urlcache_how how,
+    api_state next)
 {
-	if (!ctx->inval_started) {
-		ctx->inval_started = 1;
-		if (urlcache_invalidate(&ctx->inval, req, codes, count,
-		    how) > 0)
-			return (KORE_RESULT_RETRY);
-	}
+	ctx->after = next;
+	(void)urlcache_invalidate(&ctx->inval, req, codes, count, how);
+	return (api_then(req, ctx, st_wait_invalidated));
+}
 
-	return (ctx->inval.pending > 0 ? KORE_RESULT_RETRY : KORE_RESULT_OK);
+/* Redis has confirmed, and local copies have expired (cache/urlcache.c). */
+static int
+st_wait_invalidated(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->inval.pending > 0)
+		return (KORE_RESULT_RETRY);
+	return (api_then(req, ctx, ctx->after));
+}
+
+int
+api_then(struct http_request *req, struct api_ctx *ctx, api_state next)
+{
+	ctx->resume = next;
+	return (next(req, ctx));
 }
 
 int
 api_by_id_start(struct http_request *req, struct api_ctx *ctx,
     const char *sql, const char *what)
 {
-	if (ctx_param_id(ctx) == 0) {
+	ctx->what = what;
+	if (ctx_param_id(&ctx->http) == 0) {
 		api_not_found(req, what);
 		return (0);
 	}
 
-	db_prepare(&ctx->db, sql);
-	db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-	ctx->step = 1;
+	api_prepare(ctx, sql);
+	db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
 	return (1);
 }
 
 int
-api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
+api_fetch_by_id(struct http_request *req, struct http_ctx *h,
     const char *sql, const char *what)
 {
-	if (ctx->step == 0 && !api_by_id_start(req, ctx, sql, what))
-		return (KORE_RESULT_OK);
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql, what))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_row));
+}
+
+/* The row of a GET by id, sent as it is; none is a 404. */
+static int
+st_wait_row(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
-		return (api_not_found(req, what));
+		return (api_not_found(req, ctx->what));
 	return (api_send_value(req, 200, ctx));
 }
 

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "db/sql_events.h"
 #include "core/fields.h"
 #include "core/validate.h"
 #include "http/respond.h"
@@ -22,76 +23,67 @@ static const struct api_filter list_filters[] = {
 	{ NULL,		0,			0 },
 };
 
-static const char *const list_names[] = {
+const char *const events_list_names[] = {
 	"url_id", "user_id", "event_type", NULL
 };
 
-#define EVENTS_FILTER \
-	"($7::bigint IS NULL OR url_id = $7) AND " \
-	"($8::bigint IS NULL OR user_id = $8) AND " \
-	"($9::text IS NULL OR event_type = $9)"
-
-const struct api_list events_list_def = {
-	"events", list_filters, list_names,
-	LIST_SQL_PAGE("events", "event_json", EVENTS_FILTER),
-	LIST_SQL_BATCH("events", "event_json", EVENTS_FILTER),
+static const struct api_list events_list_def = {
+	"events", list_filters, events_list_names,
+	sql_events_page, sql_events_batch,
 };
 
-static const char sql_create[] =
-	"WITH chk AS (SELECT"
-	"    EXISTS (SELECT 1 FROM urls WHERE id = $1) AS url_ok,"
-	"    EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_ok),"
-	" ins AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT $1, $2, $3, coalesce($4::jsonb, '{}'::jsonb) FROM chk"
-	"    WHERE url_ok AND user_ok RETURNING events AS r)"
-	" SELECT chk.url_ok, chk.user_ok, (SELECT event_json(ins.r) FROM ins),"
-	" (SELECT (ins.r).id FROM ins) FROM chk";
-
-static const char sql_get[] =
-	"SELECT event_json(e) FROM events e WHERE id = $1";
-
-static const char sql_delete[] =
-	"DELETE FROM events WHERE id = $1 RETURNING id";
-
 static int	create_bind(struct http_request *, struct api_ctx *);
+static int	st_wait_insert(struct http_request *, struct api_ctx *);
+static int	st_wait_delete(struct http_request *, struct api_ctx *);
 
 int
-events_list(struct http_request *req, struct api_ctx *ctx)
+events_list(struct http_request *req, struct http_ctx *h)
 {
-	return (api_list(req, ctx, &events_list_def));
+	return (api_list(req, api_ctx(h), &events_list_def));
 }
 
 int
-events_create(struct http_request *req, struct api_ctx *ctx)
+events_create(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		if (!create_bind(req, ctx))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!create_bind(req, ctx))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_insert));
+}
+
+static int
+st_wait_insert(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (strcmp(db_value(&ctx->db, 0, 0), "t"))
 		return (api_not_found(req, "url"));
 	if (strcmp(db_value(&ctx->db, 0, 1), "t"))
 		return (api_not_found(req, "user"));
-
 	return (api_created(req, ctx, "events", 2, 3));
 }
 
 int
-event_get(struct http_request *req, struct api_ctx *ctx)
+event_get(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_get, "event"));
+	return (api_fetch_by_id(req, h, sql_events_get, "event"));
 }
 
 int
-event_delete(struct http_request *req, struct api_ctx *ctx)
+event_delete(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0 &&
-	    !api_by_id_start(req, ctx, sql_delete, "event"))
-		return (KORE_RESULT_OK);
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql_events_delete, "event"))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_delete));
+}
+
+static int
+st_wait_delete(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "event"));
@@ -109,11 +101,11 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	char			*text;
 
 	errors = json_object();
-	field_int(ctx->body, "url_id", FIELD_REQUIRED, errors, &url_id);
-	field_int(ctx->body, "user_id", FIELD_REQUIRED, errors, &user_id);
-	field_string(ctx->body, "event_type", FIELD_REQUIRED,
+	field_int(ctx->http.body, "url_id", FIELD_REQUIRED, errors, &url_id);
+	field_int(ctx->http.body, "user_id", FIELD_REQUIRED, errors, &user_id);
+	field_string(ctx->http.body, "event_type", FIELD_REQUIRED,
 	    validate_event_type, errors, &type, &type_len);
-	if (field_object(ctx->body, "details", FIELD_NULLABLE, errors,
+	if (field_object(ctx->http.body, "details", FIELD_NULLABLE, errors,
 	    &details) != FIELD_SET)
 		details = NULL;
 
@@ -121,7 +113,7 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
-	db_prepare(&ctx->db, sql_create);
+	api_prepare(ctx, sql_events_create);
 	db_param_int(&ctx->db, 0, url_id);
 	db_param_int(&ctx->db, 1, user_id);
 	db_param_text(&ctx->db, 2, type, type_len);

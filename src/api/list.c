@@ -29,7 +29,7 @@
 
 #include "api/common.h"
 #include "api/list.h"
-#include "app/config.h"
+#include "config/config.h"
 #include "http/respond.h"
 #include "http/stream.h"
 #include "obs/log.h"
@@ -37,15 +37,8 @@
 #define LIST_BATCH		1000
 #define COUNT_KEY_MAX		160
 
-enum list_step {
-	ST_WAIT_PAGE,		/* the page statement */
-	ST_WAIT_BATCH,		/* a batch of a whole list */
-	ST_WAIT_SENT		/* a batch being written to the client */
-};
-
 struct list_state {
 	const struct api_list	*list;
-	enum list_step		 step;
 	struct page_req		 page;
 	struct http_stream	 stream;
 	PGresult		*piece;		/* the batch being written */
@@ -66,11 +59,11 @@ static void		 bind_page(struct api_ctx *, struct list_state *,
 static void		 bind_whole(struct api_ctx *, struct list_state *,
 			    const char *);
 static int		 st_wait_page(struct http_request *,
-			    struct api_ctx *, struct list_state *);
+			    struct api_ctx *);
 static int		 st_wait_batch(struct http_request *,
-			    struct api_ctx *, struct list_state *);
+			    struct api_ctx *);
 static int		 st_wait_sent(struct http_request *,
-			    struct api_ctx *, struct list_state *);
+			    struct api_ctx *);
 static int		 stream_failed(struct http_request *,
 			    struct list_state *);
 static void		 piece_release(void *);
@@ -80,21 +73,13 @@ int
 api_list(struct http_request *req, struct api_ctx *ctx,
     const struct api_list *list)
 {
-	struct list_state	*ls = ctx->state;
+	struct list_state	*ls;
 
-	if (ls == NULL && (ls = list_start(req, ctx, list)) == NULL)
+	API_RESUME(req, ctx);
+	if ((ls = list_start(req, ctx, list)) == NULL)
 		return (KORE_RESULT_OK);
-
-	switch (ls->step) {
-	case ST_WAIT_PAGE:
-		return (st_wait_page(req, ctx, ls));
-	case ST_WAIT_BATCH:
-		return (st_wait_batch(req, ctx, ls));
-	case ST_WAIT_SENT:
-		return (st_wait_sent(req, ctx, ls));
-	}
-
-	fatal("api_list: step %d", ls->step);
+	return (api_then(req, ctx, ls->page.paginated ? st_wait_page :
+	    st_wait_batch));
 }
 
 /* Parses and binds everything; NULL once an error has been answered. */
@@ -111,14 +96,14 @@ list_start(struct http_request *req, struct api_ctx *ctx,
 	ctx->state = ls;
 	ctx->state_free = state_free;
 
-	if ((bad = page_parse(&ctx->query, &ls->page)) != NULL) {
+	if ((bad = page_parse(&ctx->http.query, &ls->page)) != NULL) {
 		(void)snprintf(msg, sizeof(msg),
 		    "query parameter '%s' must be an integer", bad);
 		respond_error(req, 400, NULL, msg);
 		return (NULL);
 	}
 
-	db_prepare(&ctx->db, ls->page.paginated ? list->sql_page :
+	api_prepare(ctx, ls->page.paginated ? list->sql_page :
 	    list->sql_batch);
 	if (!filters_bind(req, ctx, list, key, sizeof(key)))
 		return (NULL);
@@ -178,7 +163,7 @@ filter_bind(struct http_request *req, struct api_ctx *ctx,
 	int64_t		 n;
 	int		 b;
 
-	if ((v = query_get(&ctx->query, f->name)) == NULL) {
+	if ((v = query_get(&ctx->http.query, f->name)) == NULL) {
 		db_param_null(&ctx->db, i);
 		return (0);
 	}
@@ -225,7 +210,6 @@ bind_page(struct api_ctx *ctx, struct list_state *ls, const char *key)
 	db_param_str(&ctx->db, 3, ls->keyed ? key : NULL);
 	db_param_int(&ctx->db, 4, config.list_count_max + 1);
 	db_param_int(&ctx->db, 5, config.list_offset_max);
-	ls->step = ST_WAIT_PAGE;
 }
 
 /* The first batch of a whole list: after_id filters it, count included. */
@@ -243,13 +227,12 @@ bind_whole(struct api_ctx *ctx, struct list_state *ls, const char *key)
 	db_param_str(&ctx->db, 3, key[0] != '\0' ? key : NULL);
 	db_param_int(&ctx->db, 4, config.list_max_rows + 1);
 	db_param_int(&ctx->db, 5, config.list_max_rows);
-	ls->step = ST_WAIT_BATCH;
 }
 
 static int
-st_wait_page(struct http_request *req, struct api_ctx *ctx,
-    struct list_state *ls)
+st_wait_page(struct http_request *req, struct api_ctx *ctx)
 {
+	struct list_state	*ls = ctx->state;
 	const struct page_req	*p = &ls->page;
 	struct page_result	 r;
 	char			*link, num[24], msg[192];
@@ -285,7 +268,7 @@ st_wait_page(struct http_request *req, struct api_ctx *ctx,
 	(void)snprintf(num, sizeof(num), "%" PRId64, r.total);
 	http_response_header(req, "x-total-count", num);
 
-	if ((link = page_link_header(req->path, &ctx->query, p, &r)) != NULL) {
+	if ((link = page_link_header(req->path, &ctx->http.query, p, &r)) != NULL) {
 		http_response_header(req, "link", link);
 		free(link);
 	}
@@ -296,9 +279,9 @@ st_wait_page(struct http_request *req, struct api_ctx *ctx,
 }
 
 static int
-st_wait_batch(struct http_request *req, struct api_ctx *ctx,
-    struct list_state *ls)
+st_wait_batch(struct http_request *req, struct api_ctx *ctx)
 {
+	struct list_state	*ls = ctx->state;
 	char		msg[160];
 	int64_t		rows;
 
@@ -340,7 +323,7 @@ st_wait_batch(struct http_request *req, struct api_ctx *ctx,
 	db_param_null(&ctx->db, 3);
 	db_param_null(&ctx->db, 4);
 	ls->piece = db_take_result(&ctx->db);
-	ls->step = ST_WAIT_SENT;
+	ctx->resume = st_wait_sent;
 	if (ls->pieces++ > 0)
 		stream_put(&ls->stream, ",", 1);
 	stream_write(&ls->stream, PQgetvalue(ls->piece, 0, 1),
@@ -351,15 +334,15 @@ st_wait_batch(struct http_request *req, struct api_ctx *ctx,
 	 * handler is not run again before Kore's next wait (up to 100 ms).
 	 */
 	if (!ls->stream.pending)
-		return (st_wait_sent(req, ctx, ls));
+		return (st_wait_sent(req, ctx));
 	return (KORE_RESULT_RETRY);
 }
 
 /* The batch is out: the next one, or the end of the list. */
 static int
-st_wait_sent(struct http_request *req, struct api_ctx *ctx,
-    struct list_state *ls)
+st_wait_sent(struct http_request *req, struct api_ctx *ctx)
 {
+	struct list_state	*ls = ctx->state;
 	if (ls->stream.pending)
 		return (KORE_RESULT_RETRY);
 
@@ -370,8 +353,7 @@ st_wait_sent(struct http_request *req, struct api_ctx *ctx,
 	}
 
 	db_rearm(&ctx->db);
-	ls->step = ST_WAIT_BATCH;
-	return (st_wait_batch(req, ctx, ls));
+	return (api_then(req, ctx, st_wait_batch));
 }
 
 /* The status is out: only cutting the connection can tell the client. */

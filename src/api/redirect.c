@@ -32,12 +32,6 @@
 /* Longest User-Agent or Referer kept in a click event, in bytes. */
 #define CLICK_HEADER_MAX	512
 
-enum redirect_step {
-	STEP_START = 0,
-	STEP_WAIT_CACHE,
-	STEP_WAIT_DATABASE
-};
-
 struct redirect_state {
 	struct urlcache_get	cached;
 	struct lookup_waiter	lookup;
@@ -59,16 +53,12 @@ static void	click_record(struct http_request *, const char *, int64_t,
 static char	*header_copy(struct http_request *, const char *);
 
 int
-redirect(struct http_request *req, struct api_ctx *ctx)
+redirect(struct http_request *req, struct http_ctx *h)
 {
-	switch (ctx->step) {
-	case STEP_START:
-		return (st_start(req, ctx));
-	case STEP_WAIT_CACHE:
-		return (st_wait_cache(req, ctx));
-	default:
-		return (st_wait_database(req, ctx));
-	}
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	return (st_start(req, ctx));
 }
 
 static int
@@ -76,7 +66,7 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st;
 
-	if (!shortcode_is_wellformed(ctx->param, strlen(ctx->param))) {
+	if (!shortcode_is_wellformed(ctx->http.param, strlen(ctx->http.param))) {
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		return (api_not_found(req, "short link"));
 	}
@@ -85,7 +75,7 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 	ctx->state = st;
 	ctx->state_free = redirect_state_free;
 
-	switch (urlcache_get(&st->cached, req, ctx->param)) {
+	switch (urlcache_get(&st->cached, req, ctx->http.param)) {
 	case -1:
 		metrics_cache_lookup(METRICS_CACHE_BYPASS);
 		st->cache = "BYPASS";
@@ -94,7 +84,7 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 		return (st_wait_cache(req, ctx));
 	}
 
-	ctx->step = STEP_WAIT_CACHE;
+	ctx->resume = st_wait_cache;
 	return (KORE_RESULT_RETRY);
 }
 
@@ -116,7 +106,7 @@ st_wait_cache(struct http_request *req, struct api_ctx *ctx)
 	case URLCACHE_NEGATIVE:
 		metrics_cache_lookup(METRICS_CACHE_NEGATIVE);
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
-		ctx->cache = "HIT";
+		ctx->http.cache = "HIT";
 		http_response_header(req, "x-cache", "HIT");
 		return (api_not_found(req, "short link"));
 	case URLCACHE_MISS:
@@ -143,8 +133,8 @@ lookup_database(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
-	ctx->step = STEP_WAIT_DATABASE;
-	code_lookup(&st->lookup, req, ctx->param);
+	ctx->resume = st_wait_database;
+	code_lookup(&st->lookup, req, ctx->http.param);
 	return (KORE_RESULT_RETRY);
 }
 
@@ -161,15 +151,15 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 		if (ask_cache_again(req, ctx))
 			return (KORE_RESULT_RETRY);
 		metrics_redirect(METRICS_REDIRECT_UNAVAILABLE);
-		ctx->cache = st->cache;
+		ctx->http.cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
 		respond_unavailable(req, "the database is unavailable");
 		return (KORE_RESULT_OK);
 	case LOOKUP_ABSENT:
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		if (st->fill)
-			urlcache_fill_absent(ctx->param);
-		ctx->cache = st->cache;
+			urlcache_fill_absent(ctx->http.param);
+		ctx->http.cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
 		return (api_not_found(req, "short link"));
 	case LOOKUP_FOUND:
@@ -181,7 +171,7 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 		e.user_id = st->lookup.user_id;
 		e.url = st->lookup.url;
 		e.url_len = strlen(st->lookup.url);
-		urlcache_fill(ctx->param, &e);
+		urlcache_fill(ctx->http.param, &e);
 	}
 
 	return (redirect_respond(req, ctx, st->lookup.url_id,
@@ -205,10 +195,10 @@ ask_cache_again(struct http_request *req, struct api_ctx *ctx)
 	code_lookup_release(&st->lookup);
 	memset(&st->lookup, 0, sizeof(st->lookup));
 	urlcache_get_release(&st->cached);
-	if (urlcache_get(&st->cached, req, ctx->param) == -1)
+	if (urlcache_get(&st->cached, req, ctx->http.param) == -1)
 		return (0);
 
-	ctx->step = STEP_WAIT_CACHE;
+	ctx->resume = st_wait_cache;
 	return (1);
 }
 
@@ -230,11 +220,11 @@ redirect_respond(struct http_request *req, struct api_ctx *ctx,
 
 	metrics_redirect(METRICS_REDIRECT_FOUND);
 	if (req->method == HTTP_METHOD_GET)
-		click_record(req, ctx->param, url_id, user_id);
+		click_record(req, ctx->http.param, url_id, user_id);
 
 	http_response_header(req, "location", url);
 	http_response_header(req, "cache-control", "private, max-age=0");
-	ctx->cache = st->cache;
+	ctx->http.cache = st->cache;
 	http_response_header(req, "x-cache", st->cache);
 	http_response(req, 302, NULL, 0);
 	return (KORE_RESULT_OK);

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "db/sql_urls.h"
 #include "core/fields.h"
 #include "core/shortcode.h"
 #include "core/validate.h"
@@ -26,84 +27,14 @@ static const struct api_filter list_filters[] = {
 	{ NULL,		0,			0 },
 };
 
-static const char *const list_names[] = {
+const char *const urls_list_names[] = {
 	"user_id", "is_active", "short_code", NULL
 };
 
-#define URLS_FILTER \
-	"($7::bigint IS NULL OR user_id = $7) AND " \
-	"($8::boolean IS NULL OR is_active = $8) AND " \
-	"($9::text IS NULL OR short_code = $9)"
-
-const struct api_list urls_list_def = {
-	"urls", list_filters, list_names,
-	LIST_SQL_PAGE("urls", "url_json", URLS_FILTER),
-	LIST_SQL_BATCH("urls", "url_json", URLS_FILTER),
+static const struct api_list urls_list_def = {
+	"urls", list_filters, urls_list_names,
+	sql_urls_page, sql_urls_batch,
 };
-
-static const char sql_create[] =
-	"WITH u AS (INSERT INTO urls (user_id, short_code, original_url,"
-	"    title, is_active) VALUES ($1, $2, $3, $4, $5)"
-	"    RETURNING urls AS r, id, user_id, short_code, original_url,"
-	"    created_at),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type,"
-	"    \"timestamp\", details) SELECT id, user_id, 'created', created_at,"
-	"    jsonb_build_object('short_code', short_code,"
-	"    'original_url', original_url) FROM u)"
-	" SELECT url_json(u.r), u.short_code, u.id FROM u";
-
-static const char sql_get[] =
-	"SELECT url_json(u) FROM urls u WHERE id = $1";
-
-/*
- * old is read under a row lock in the same snapshot the update runs in,
- * so the events name exactly the fields this request changed.
- */
-static const char sql_update[] =
-	"WITH old AS (SELECT * FROM urls WHERE id = $1 FOR UPDATE),"
-	" new AS (UPDATE urls u SET"
-	"    title = CASE WHEN $2 THEN $3 ELSE u.title END,"
-	"    is_active = coalesce($4, u.is_active),"
-	"    original_url = coalesce($5, u.original_url),"
-	"    updated_at = now() AT TIME ZONE 'UTC'"
-	"    FROM old WHERE u.id = old.id RETURNING u AS r),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT (n.r).id, (n.r).user_id, 'updated',"
-	"    jsonb_build_object('field', f.field, 'new_value', f.value)"
-	"    FROM new n, old o, LATERAL (VALUES"
-	"    ('title', to_jsonb((n.r).title),"
-	"        (n.r).title IS DISTINCT FROM o.title),"
-	"    ('is_active', to_jsonb((n.r).is_active),"
-	"        (n.r).is_active <> o.is_active),"
-	"    ('original_url', to_jsonb((n.r).original_url),"
-	"        (n.r).original_url <> o.original_url))"
-	"    AS f(field, value, changed) WHERE f.changed)"
-	" SELECT url_json(n.r), o.short_code FROM new n, old o";
-
-static const char sql_delete[] =
-	"WITH d AS (DELETE FROM urls WHERE id = $1"
-	"    RETURNING id, user_id, short_code),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT id, user_id, 'deleted', jsonb_build_object("
-	"    'reason', 'user_requested', 'short_code', short_code) FROM d)"
-	" SELECT short_code FROM d";
-
-/* Thirty UTC days, oldest first, days without clicks included. */
-static const char sql_stats[] =
-	"SELECT json_build_object('url_id', u.id, 'short_code', u.short_code,"
-	" 'clicks', coalesce(t.clicks, 0),"
-	" 'last_click_at', api_ts(t.last_click_at),"
-	" 'daily', (SELECT json_agg(json_build_object("
-	"     'date', to_char(d.day, 'YYYY-MM-DD'),"
-	"     'clicks', coalesce(c.clicks, 0)) ORDER BY d.day)"
-	"   FROM generate_series((now() AT TIME ZONE 'UTC')::date - 29,"
-	"       (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)"
-	"   LEFT JOIN url_click_daily c"
-	"       ON c.url_id = u.id AND c.day = d.day::date))"
-	" FROM urls u LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
-	"     max(last_click_at) AS last_click_at FROM url_click_daily"
-	"     WHERE url_id = u.id) t ON true"
-	" WHERE u.id = $1";
 
 struct url_create {
 	int	custom_code;
@@ -113,26 +44,37 @@ static int	create_bind(struct http_request *, struct api_ctx *);
 static int	create_collided(const struct api_ctx *);
 static void	bind_random_code(struct api_ctx *);
 static int	update_bind(struct http_request *, struct api_ctx *);
+static int	st_wait_insert(struct http_request *, struct api_ctx *);
+static int	st_wait_update(struct http_request *, struct api_ctx *);
+static int	st_wait_delete(struct http_request *, struct api_ctx *);
+static int	respond_created(struct http_request *, struct api_ctx *);
+static int	respond_updated(struct http_request *, struct api_ctx *);
+static int	respond_deleted(struct http_request *, struct api_ctx *);
 
 int
-urls_list(struct http_request *req, struct api_ctx *ctx)
+urls_list(struct http_request *req, struct http_ctx *h)
 {
-	return (api_list(req, ctx, &urls_list_def));
+	return (api_list(req, api_ctx(h), &urls_list_def));
 }
 
 int
-urls_create(struct http_request *req, struct api_ctx *ctx)
+urls_create(struct http_request *req, struct http_ctx *h)
 {
-	struct url_create	*st;
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!create_bind(req, ctx))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_insert));
+}
+
+/* A random code that collides is drawn again, CODE_ATTEMPTS times. */
+static int
+st_wait_insert(struct http_request *req, struct api_ctx *ctx)
+{
+	struct url_create	*st = ctx->state;
 	const char		*code;
 
-	if (ctx->step == 0) {
-		if (!create_bind(req, ctx))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	st = ctx->state;
 	switch (db_run(req, &ctx->db)) {
 	case DB_PENDING:
 		return (KORE_RESULT_RETRY);
@@ -140,7 +82,7 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 		if (!st->custom_code && create_collided(ctx) &&
 		    ++ctx->tries < CODE_ATTEMPTS) {
 			bind_random_code(ctx);
-			return (urls_create(req, ctx));
+			return (st_wait_insert(req, ctx));
 		}
 		return (api_db_error(req, ctx));
 	case DB_DONE:
@@ -153,63 +95,87 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 	 * it gets a tombstone; a random one only needs the key gone.
 	 */
 	code = db_value(&ctx->db, 0, 1);
-	if (api_invalidate(req, ctx, &code, 1, st->custom_code ?
-	    URLCACHE_TOMBSTONE : URLCACHE_DELETE) == KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
+	return (api_invalidate(req, ctx, &code, 1, st->custom_code ?
+	    URLCACHE_TOMBSTONE : URLCACHE_DELETE, respond_created));
+}
+
+static int
+respond_created(struct http_request *req, struct api_ctx *ctx)
+{
 	return (api_created(req, ctx, "urls", 0, 2));
 }
 
 int
-url_get(struct http_request *req, struct api_ctx *ctx)
+url_get(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_get, "url"));
+	return (api_fetch_by_id(req, h, sql_urls_get, "url"));
 }
 
 int
-url_update(struct http_request *req, struct api_ctx *ctx)
+url_update(struct http_request *req, struct http_ctx *h)
+{
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!update_bind(req, ctx))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_update));
+}
+
+static int
+st_wait_update(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*code;
-
-	if (ctx->step == 0) {
-		if (!update_bind(req, ctx))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
 
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
 	code = db_value(&ctx->db, 0, 1);
-	if (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE) ==
-	    KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
+	return (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE,
+	    respond_updated));
+}
+
+static int
+respond_updated(struct http_request *req, struct api_ctx *ctx)
+{
 	return (api_send_value(req, 200, ctx));
 }
 
 int
-url_delete(struct http_request *req, struct api_ctx *ctx)
+url_delete(struct http_request *req, struct http_ctx *h)
+{
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql_urls_delete, "url"))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_delete));
+}
+
+static int
+st_wait_delete(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*code;
-
-	if (ctx->step == 0 &&
-	    !api_by_id_start(req, ctx, sql_delete, "url"))
-		return (KORE_RESULT_OK);
 
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
 	code = db_value(&ctx->db, 0, 0);
-	if (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE) ==
-	    KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
+	return (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE,
+	    respond_deleted));
+}
+
+static int
+respond_deleted(struct http_request *req, struct api_ctx *ctx)
+{
 	respond_no_content(req);
 	return (KORE_RESULT_OK);
 }
 
 int
-url_stats(struct http_request *req, struct api_ctx *ctx)
+url_stats(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_stats, "url"));
+	return (api_fetch_by_id(req, h, sql_urls_stats, "url"));
 }
 
 static int
@@ -224,13 +190,13 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	enum field_result	 has_title, has_active, has_code;
 
 	errors = json_object();
-	field_int(ctx->body, "user_id", FIELD_REQUIRED, errors, &user_id);
-	field_string(ctx->body, "original_url", FIELD_REQUIRED, validate_url,
+	field_int(ctx->http.body, "user_id", FIELD_REQUIRED, errors, &user_id);
+	field_string(ctx->http.body, "original_url", FIELD_REQUIRED, validate_url,
 	    errors, &url, &url_len);
-	has_title = field_string(ctx->body, "title", FIELD_NULLABLE,
+	has_title = field_string(ctx->http.body, "title", FIELD_NULLABLE,
 	    validate_title, errors, &title, &title_len);
-	has_active = field_bool(ctx->body, "is_active", 0, errors, &active);
-	has_code = field_string(ctx->body, "short_code", FIELD_NULLABLE,
+	has_active = field_bool(ctx->http.body, "is_active", 0, errors, &active);
+	has_code = field_string(ctx->http.body, "short_code", FIELD_NULLABLE,
 	    validate_custom_code, errors, &code, &code_len);
 
 	if (json_object_size(errors) > 0)
@@ -242,7 +208,7 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	ctx->state = st;
 	ctx->state_free = kore_free;
 
-	db_prepare(&ctx->db, sql_create);
+	api_prepare(ctx, sql_urls_create);
 	db_param_int(&ctx->db, 0, user_id);
 	if (st->custom_code)
 		db_param_text(&ctx->db, 1, code, code_len);
@@ -290,21 +256,21 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 	enum field_result	 has_url, has_title, has_active;
 
 	errors = json_object();
-	has_url = field_string(ctx->body, "original_url", 0, validate_url,
+	has_url = field_string(ctx->http.body, "original_url", 0, validate_url,
 	    errors, &url, &url_len);
-	has_title = field_string(ctx->body, "title", FIELD_NULLABLE,
+	has_title = field_string(ctx->http.body, "title", FIELD_NULLABLE,
 	    validate_title, errors, &title, &title_len);
-	has_active = field_bool(ctx->body, "is_active", 0, errors, &active);
+	has_active = field_bool(ctx->http.body, "is_active", 0, errors, &active);
 
 	if (json_object_size(errors) > 0)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
-	if (ctx_param_id(ctx) == 0)
+	if (ctx_param_id(&ctx->http) == 0)
 		return (api_not_found(req, "url"), 0);
 
-	db_prepare(&ctx->db, sql_update);
-	db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+	api_prepare(ctx, sql_urls_update);
+	db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
 	db_param_bool(&ctx->db, 1, has_title == FIELD_SET ||
 	    has_title == FIELD_NULL);
 	if (has_title == FIELD_SET)

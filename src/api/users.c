@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/common.h"
 #include "api/list.h"
+#include "db/sql_users.h"
 #include "core/fields.h"
 #include "core/validate.h"
 #include "http/respond.h"
@@ -22,62 +23,40 @@ static const struct api_filter list_filters[] = {
 	{ NULL,		0,			0 },
 };
 
-static const char *const list_names[] = { "username", "email", NULL };
+const char *const users_list_names[] = { "username", "email", NULL };
 
-#define USERS_FILTER \
-	"($7::text IS NULL OR username = $7) AND " \
-	"($8::text IS NULL OR lower(email) = lower($8))"
-
-const struct api_list users_list_def = {
-	"users", list_filters, list_names,
-	LIST_SQL_PAGE("users", "user_json", USERS_FILTER),
-	LIST_SQL_BATCH("users", "user_json", USERS_FILTER),
+static const struct api_list users_list_def = {
+	"users", list_filters, users_list_names,
+	sql_users_page, sql_users_batch,
 };
-
-static const char sql_create[] =
-	"INSERT INTO users (username, email) VALUES ($1, $2)"
-	" RETURNING user_json(users), id";
-
-static const char sql_get[] =
-	"SELECT user_json(u) FROM users u WHERE id = $1";
-
-static const char sql_update[] =
-	"UPDATE users SET username = coalesce($2, username),"
-	" email = coalesce($3, email) WHERE id = $1 RETURNING user_json(users)";
-
-/*
- * The user's URLs go first so that their deletion can be logged as
- * events; the foreign key's cascade then finds nothing left to do.
- */
-static const char sql_delete[] =
-	"WITH gone AS (DELETE FROM urls WHERE user_id = $1"
-	"    RETURNING id, user_id, short_code),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT id, user_id, 'deleted', jsonb_build_object("
-	"    'reason', 'user_deleted', 'short_code', short_code) FROM gone),"
-	" u AS (DELETE FROM users WHERE id = $1 RETURNING id)"
-	" SELECT (SELECT count(*) FROM u),"
-	" (SELECT coalesce(string_agg(short_code, ' '), '') FROM gone)";
 
 static int	read_user(struct http_request *, struct api_ctx *, int);
 static int	id_collided(const struct api_ctx *);
-static int	invalidate_codes(struct http_request *, struct api_ctx *);
+static int	st_wait_insert(struct http_request *, struct api_ctx *);
+static int	st_wait_update(struct http_request *, struct api_ctx *);
+static int	st_wait_delete(struct http_request *, struct api_ctx *);
+static int	respond_deleted(struct http_request *, struct api_ctx *);
 
 int
-users_list(struct http_request *req, struct api_ctx *ctx)
+users_list(struct http_request *req, struct http_ctx *h)
 {
-	return (api_list(req, ctx, &users_list_def));
+	return (api_list(req, api_ctx(h), &users_list_def));
 }
 
 int
-users_create(struct http_request *req, struct api_ctx *ctx)
+users_create(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		if (!read_user(req, ctx, FIELD_REQUIRED))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!read_user(req, ctx, FIELD_REQUIRED))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_insert));
+}
+
+static int
+st_wait_insert(struct http_request *req, struct api_ctx *ctx)
+{
 	switch (db_run(req, &ctx->db)) {
 	case DB_PENDING:
 		return (KORE_RESULT_RETRY);
@@ -88,7 +67,7 @@ users_create(struct http_request *req, struct api_ctx *ctx)
 		 */
 		if (id_collided(ctx) && ++ctx->tries < ID_ATTEMPTS) {
 			db_rearm(&ctx->db);
-			return (users_create(req, ctx));
+			return (st_wait_insert(req, ctx));
 		}
 		return (api_db_error(req, ctx));
 	case DB_DONE:
@@ -99,22 +78,27 @@ users_create(struct http_request *req, struct api_ctx *ctx)
 }
 
 int
-user_get(struct http_request *req, struct api_ctx *ctx)
+user_get(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_get, "user"));
+	return (api_fetch_by_id(req, h, sql_users_get, "user"));
 }
 
 int
-user_update(struct http_request *req, struct api_ctx *ctx)
+user_update(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		if (!read_user(req, ctx, 0))
-			return (KORE_RESULT_OK);
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "user"));
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!read_user(req, ctx, 0))
+		return (KORE_RESULT_OK);
+	if (ctx_param_id(&ctx->http) == 0)
+		return (api_not_found(req, "user"));
+	return (api_then(req, ctx, st_wait_update));
+}
+
+static int
+st_wait_update(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "user"));
@@ -122,19 +106,14 @@ user_update(struct http_request *req, struct api_ctx *ctx)
 }
 
 int
-user_delete(struct http_request *req, struct api_ctx *ctx)
+user_delete(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0 &&
-	    !api_by_id_start(req, ctx, sql_delete, "user"))
-		return (KORE_RESULT_OK);
+	struct api_ctx	*ctx = api_ctx(h);
 
-	API_AWAIT(req, ctx);
-	if (db_int(&ctx->db, 0, 0) == 0)
-		return (api_not_found(req, "user"));
-	if (invalidate_codes(req, ctx) == KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
-	respond_no_content(req);
-	return (KORE_RESULT_OK);
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql_users_delete, "user"))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_delete));
 }
 
 /*
@@ -143,15 +122,16 @@ user_delete(struct http_request *req, struct api_ctx *ctx)
  * hundred thousand links costs one string, not a JSON document.
  */
 static int
-invalidate_codes(struct http_request *req, struct api_ctx *ctx)
+st_wait_delete(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	**list;
 	char		*codes, *p, *code;
 	size_t		 n;
 	int		 r;
 
-	if (ctx->inval_started)
-		return (api_invalidate(req, ctx, NULL, 0, URLCACHE_TOMBSTONE));
+	API_AWAIT(req, ctx);
+	if (db_int(&ctx->db, 0, 0) == 0)
+		return (api_not_found(req, "user"));
 
 	codes = kore_strdup(db_value(&ctx->db, 0, 1));
 	n = 0;
@@ -164,15 +144,23 @@ invalidate_codes(struct http_request *req, struct api_ctx *ctx)
 		if (*code != '\0')
 			list[n++] = code;
 	}
-	r = api_invalidate(req, ctx, list, n, URLCACHE_TOMBSTONE);
+	r = api_invalidate(req, ctx, list, n, URLCACHE_TOMBSTONE,
+	    respond_deleted);
 	kore_free(list);
 	kore_free(codes);
 	return (r);
 }
 
+static int
+respond_deleted(struct http_request *req, struct api_ctx *ctx)
+{
+	respond_no_content(req);
+	return (KORE_RESULT_OK);
+}
+
 /*
  * Validates username and email and binds them. Creation wants both
- * ($1, $2 of sql_create); an update takes either ($2, $3 of sql_update,
+ * ($1, $2 of sql_users_create); an update takes either ($2, $3 of sql_users_update,
  * with the id as $1).
  */
 static int
@@ -184,9 +172,9 @@ read_user(struct http_request *req, struct api_ctx *ctx, int required)
 	int		 has_user, has_email, base;
 
 	errors = json_object();
-	has_user = field_string(ctx->body, "username", required,
+	has_user = field_string(ctx->http.body, "username", required,
 	    validate_username, errors, &username, &ulen) == FIELD_SET;
-	has_email = field_string(ctx->body, "email", required,
+	has_email = field_string(ctx->http.body, "email", required,
 	    validate_email, errors, &email, &elen) == FIELD_SET;
 
 	if (json_object_size(errors) > 0) {
@@ -196,11 +184,11 @@ read_user(struct http_request *req, struct api_ctx *ctx, int required)
 	json_decref(errors);
 
 	if (required) {
-		db_prepare(&ctx->db, sql_create);
+		api_prepare(ctx, sql_users_create);
 		base = 0;
 	} else {
-		db_prepare(&ctx->db, sql_update);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+		api_prepare(ctx, sql_users_update);
+		db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
 		base = 1;
 	}
 

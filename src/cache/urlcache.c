@@ -56,7 +56,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include "app/config.h"
+#include "config/config.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "core/localcache.h"

@@ -27,25 +27,21 @@ static void	match_events(struct segment *, size_t, struct route_match *);
 static void	found(struct route_match *, enum route_id,
 		    const struct segment *);
 
-#define GET_HEAD	(ROUTE_GET | ROUTE_HEAD)
-
 static const struct route routes[ROUTE_COUNT] = {
-	{ ROUTE_USERS,		"/users",		GET_HEAD | ROUTE_POST },
-	{ ROUTE_USERS_BULK,	"/users/bulk",		ROUTE_POST },
-	{ ROUTE_USER,		"/users/:id",
-	    GET_HEAD | ROUTE_PUT | ROUTE_DELETE },
-	{ ROUTE_URLS,		"/urls",		GET_HEAD | ROUTE_POST },
-	{ ROUTE_URL,		"/urls/:id",
-	    GET_HEAD | ROUTE_PUT | ROUTE_DELETE },
-	{ ROUTE_URL_STATS,	"/urls/:id/stats",	GET_HEAD },
-	{ ROUTE_URL_REDIRECT,	"/urls/:code/redirect",	GET_HEAD },
-	{ ROUTE_EVENTS,		"/events",		GET_HEAD | ROUTE_POST },
-	{ ROUTE_EVENT,		"/events/:id",		GET_HEAD | ROUTE_DELETE },
-	{ ROUTE_HEALTH,		"/health",		GET_HEAD },
-	{ ROUTE_READY,		"/ready",		GET_HEAD },
-	{ ROUTE_METRICS,	"/metrics",		GET_HEAD },
-	{ ROUTE_REDIRECT,	"/:code",		GET_HEAD },
-	{ ROUTE_NOT_FOUND,	"unmatched",		0 },
+	{ ROUTE_USERS,		"/users" },
+	{ ROUTE_USERS_BULK,	"/users/bulk" },
+	{ ROUTE_USER,		"/users/:id" },
+	{ ROUTE_URLS,		"/urls" },
+	{ ROUTE_URL,		"/urls/:id" },
+	{ ROUTE_URL_STATS,	"/urls/:id/stats" },
+	{ ROUTE_URL_REDIRECT,	"/urls/:code/redirect" },
+	{ ROUTE_EVENTS,		"/events" },
+	{ ROUTE_EVENT,		"/events/:id" },
+	{ ROUTE_HEALTH,		"/health" },
+	{ ROUTE_READY,		"/ready" },
+	{ ROUTE_METRICS,	"/metrics" },
+	{ ROUTE_REDIRECT,	"/:code" },
+	{ ROUTE_NOT_FOUND,	"unmatched" },
 };
 
 void

@@ -40,7 +40,6 @@ enum route_id {
 struct route {
 	enum route_id	 id;
 	const char	*template;	/* "/urls/:id": a metrics label */
-	int		 methods;	/* ROUTE_* bits */
 };
 
 struct route_match {
@@ -55,7 +54,10 @@ struct route_match {
  */
 void			 route_match(const char *path, struct route_match *m);
 const struct route	*route_get(enum route_id id);
-/* "GET, HEAD, POST": for the Allow header; buf of at least 64 bytes. */
+/*
+ * "GET, HEAD, POST": for the Allow header; buf of at least 64 bytes. The
+ * methods a route has are the endpoints' (http/router.h), not here.
+ */
 void			 route_allow(int methods, char *buf, size_t len);
 
 #endif

@@ -18,7 +18,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include "app/config.h"
+#include "config/config.h"
 #include "core/apierror.h"
 #include "core/route.h"
 #include "http/respond.h"

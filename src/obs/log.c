@@ -35,6 +35,7 @@
 
 #include "core/logline.h"
 #include "core/numfmt.h"
+#include "config/config.h"
 #include "obs/log.h"
 
 #define LINE_MAX_BYTES	2048
@@ -64,22 +65,9 @@ static int		batching;
 void
 log_init(void)
 {
-	const char	*v;
-
 	self_pid = getpid();
-	if ((v = getenv("LOG_LEVEL")) != NULL) {
-		if (!strcasecmp(v, "debug"))
-			min_level = LOG_LEVEL_DEBUG;
-		else if (!strcasecmp(v, "warn") || !strcasecmp(v, "warning"))
-			min_level = LOG_LEVEL_WARN;
-		else if (!strcasecmp(v, "error"))
-			min_level = LOG_LEVEL_ERROR;
-		else
-			min_level = LOG_LEVEL_INFO;
-	}
-
-	v = getenv("TRUST_PROXY_HEADERS");
-	trust_proxy = v != NULL && !strcmp(v, "1");
+	min_level = (enum log_level)config.log_level;
+	trust_proxy = config.trust_proxy;
 }
 
 void

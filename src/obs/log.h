@@ -10,13 +10,13 @@
 struct http_request;
 
 enum log_level {
-	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_DEBUG,	/* the values of config.log_level */
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_ERROR
 };
 
-/* Reads LOG_LEVEL and TRUST_PROXY_HEADERS; once per process. */
+/* After config_load(), in each process that logs. */
 void	log_init(void);
 /* In each worker: request lines are then batched (see log.c). */
 void	log_worker_start(void);

@@ -1,8 +1,11 @@
 /*
  * Settings that differ between deployments, read from the environment
- * once per worker process.
+ * once, by the Kore parent before it forks the workers (which inherit
+ * them) and again by a worker the parent forked after a module reload.
+ * This is the one place the environment is read; every other file reads
+ * config. It includes nothing of the project: every layer may use it.
  * Kore's own tuning (workers, limits, bind address) lives in
- * conf/shortener.conf instead. See docs/configuration.md.
+ * conf/shortener.conf instead. Every setting: docs/configuration.md.
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -13,6 +16,7 @@
 #define DB_LONG_NAME	"db_long"	/* same database, longer timeout */
 
 struct app_config {
+	int		 loaded;
 	const char	*database_url;
 	const char	*redis_url;
 	int		 cache_budget_ms;	/* per Redis command */
@@ -21,7 +25,8 @@ struct app_config {
 	int		 cache_tombstone_ms;	/* after an invalidation */
 	int		 local_cache_ms;	/* worker copies; 0: none */
 	int		 worker_slice_us;	/* scheduler slice; 0: kernel's */
-	const char	*log_level;
+	int		 log_level;		/* LOG_LEVEL, see obs/log.h */
+	int		 trust_proxy;		/* TRUST_PROXY_HEADERS=1 */
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */
 	const char	*public_base_url;	/* short_url, Location */
@@ -32,12 +37,23 @@ struct app_config {
 	long		 list_count_max;	/* rows counted for a total */
 };
 
+/* Log levels, lowest first (obs/log.c names them). */
+#define CONFIG_LOG_DEBUG	0
+#define CONFIG_LOG_INFO		1
+#define CONFIG_LOG_WARN		2
+#define CONFIG_LOG_ERROR	3
+
 /*
- * Written by config_load() when a worker starts, from the environment it
- * inherited; read-only afterwards.
+ * Written by config_load() from the environment; read-only afterwards.
+ * config.loaded tells whether this process's copy is filled (a module
+ * reload starts a new, empty one).
  */
 extern struct app_config	config;
 
-void	config_load(void);
+/*
+ * Reads the environment into config. NULL on success, else what is wrong
+ * (a setting the service cannot run with), for the caller to stop on.
+ */
+const char	*config_load(void);
 
 #endif

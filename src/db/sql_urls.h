@@ -1,0 +1,27 @@
+/* The statements on urls (db/sql_urls.c). */
+#ifndef SQL_URLS_H
+#define SQL_URLS_H
+
+/* Lists: db/sql_list.h; filters $7 user_id, $8 is_active, $9 short_code. */
+extern const char	sql_urls_page[];
+extern const char	sql_urls_batch[];
+/*
+ * $1 user_id, $2 short_code, $3 original_url, $4 title, $5 is_active:
+ * (url_json, short_code, id).
+ */
+extern const char	sql_urls_create[];
+/* $1 id: url_json. */
+extern const char	sql_urls_get[];
+/*
+ * $1 id, $2 whether title is given, $3 title, $4 is_active, $5
+ * original_url (NULL: unchanged): (url_json, short_code).
+ */
+extern const char	sql_urls_update[];
+/* $1 id: short_code. */
+extern const char	sql_urls_delete[];
+/* $1 id: the stats JSON. */
+extern const char	sql_urls_stats[];
+/* $1 short_code: (id, user_id, original_url) of an active URL. */
+extern const char	sql_urls_lookup[];
+
+#endif
