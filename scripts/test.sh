@@ -195,6 +195,23 @@ integration_run() {
 	count_run "$LOGS/integration-$name.log" "$rc"
 }
 
+# The kodev loop (tests/dev): build, run, rebuild and reload in a
+# checkout named shortener, against this PostgreSQL and Redis.
+run_dev_loop() {
+	local rc=0 report="$LOGS/dev.xml" p f sk
+	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP \
+	    -p no:cacheprovider --junitxml="$report" "$REPO_ROOT/tests/dev" \
+	    2>&1 | tee "$LOGS/dev.log" || rc=$?
+	if [ ! -s "$report" ]; then
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$report")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+}
+
 # Monitoring configuration: rule tests, Alertmanager and Grafana checks,
 # and every dashboard and alert query against a Prometheus scraping this
 # app (scripts/test-observability.sh; its synthesis line feeds count).
@@ -267,6 +284,7 @@ run_integration() {
 	start_redis
 	start_app
 	run_integration_binary
+	run_dev_loop
 	run_observability
 	# SIGTERM now, not in the trap: coverage needs the .gcda files.
 	"$SCRIPTS/app.sh" stop "$APP_DIR"

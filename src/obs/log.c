@@ -49,18 +49,30 @@ static const char	*client_address(struct http_request *, char *,
 static void		 emit(struct logline *, int);
 static void		 write_all(const char *, size_t);
 static void		 flush_timer(void *, u_int64_t);
+static pid_t		 my_pid(void);
 
 /* Set once per process by log_init(); read-only afterwards. */
 static enum log_level	min_level = LOG_LEVEL_INFO;
 static int		trust_proxy;
 
-/* Set by log_init() and again by each worker: getpid(2) is a syscall. */
+/*
+ * Set by log_init() and again by each worker: getpid(2) is a syscall. A
+ * module reload empties it in the parent; my_pid() then asks again.
+ */
 static pid_t		self_pid;
 
 /* Owned by each worker: request lines not written yet. */
 static char		batch[PIPE_BUF];
 static size_t		batch_len;
 static int		batching;
+
+static pid_t
+my_pid(void)
+{
+	if (self_pid == 0)
+		self_pid = getpid();
+	return (self_pid);
+}
 
 void
 log_init(void)
@@ -117,7 +129,7 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", level_name(level));
 	logline_str(&l, "event", event);
-	logline_int(&l, "pid", (int64_t)self_pid);
+	logline_int(&l, "pid", (int64_t)my_pid());
 	logline_str(&l, "msg", msg);
 	/* Events go out at once, after the requests that came before. */
 	log_flush();
@@ -138,7 +150,7 @@ log_request(struct http_request *req, const struct log_request *r)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", "info");
 	logline_str(&l, "event", "request");
-	logline_int(&l, "pid", (int64_t)self_pid);
+	logline_int(&l, "pid", (int64_t)my_pid());
 	logline_str(&l, "request_id", r->request_id);
 	logline_str(&l, "method", method_name(req->method));
 	logline_str(&l, "route", r->route);
