@@ -58,7 +58,6 @@ struct writer {
 	int			pace_pending;
 	uint64_t		last_start_ms;
 	uint64_t		retry_ms;
-	struct clickwriter_stats stats;
 };
 
 static void	writer_start(void);
@@ -99,7 +98,6 @@ clickwriter_push(struct click *c)
 void
 clickwriter_stats(struct clickwriter_stats *out)
 {
-	*out = writer->stats;
 	out->queued = writer->queue.len + writer->batch_len;
 	out->dropped = writer->queue.dropped;
 }
@@ -180,9 +178,6 @@ static void
 batch_written(void)
 {
 	metrics_click_batch(writer->batch_len);
-	writer->stats.written += writer->batch_len;
-	writer->stats.batches++;
-	writer->stats.last_batch = writer->batch_len;
 }
 
 static void

@@ -11,10 +11,7 @@
 
 struct clickwriter_stats {
 	uint64_t	queued;		/* now waiting, in flight included */
-	uint64_t	written;
-	uint64_t	dropped;
-	uint64_t	batches;
-	uint64_t	last_batch;	/* size of the last batch written */
+	uint64_t	dropped;	/* since the worker started */
 };
 
 /* Once per worker, after the database is registered. */

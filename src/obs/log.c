@@ -50,6 +50,7 @@ static void		 emit(struct logline *, int);
 static void		 write_all(const char *, size_t);
 static void		 flush_timer(void *, u_int64_t);
 static pid_t		 my_pid(void);
+static int		 log_enabled(enum log_level);
 
 /* Set once per process by log_init(); read-only afterwards. */
 static enum log_level	min_level = LOG_LEVEL_INFO;
@@ -104,7 +105,7 @@ flush_timer(void *arg, u_int64_t now)
 	log_flush();
 }
 
-int
+static int
 log_enabled(enum log_level level)
 {
 	return (level >= min_level);

@@ -22,7 +22,6 @@ void	log_init(void);
 void	log_worker_start(void);
 /* Writes what is batched; at worker exit. */
 void	log_flush(void);
-int	log_enabled(enum log_level level);
 
 /* {"time","level","event","msg",...}; msg is printf-formatted. */
 void	log_event(enum log_level level, const char *event, const char *fmt,
