@@ -44,8 +44,13 @@ tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
 	    -ljansson -lcsv -lcriterion $(UNIT_LDFLAGS)
 
-unit: tests/bin/unit
-	tests/bin/unit
+# The unit tests read the generated sample's users.csv (tools/seedgen).
+tests/bin/seed/users.csv: tools/seedgen
+	@mkdir -p tests/bin/seed
+	tools/seedgen --out tests/bin/seed >/dev/null
+
+unit: tests/bin/unit tests/bin/seed/users.csv
+	SEED_USERS_CSV=tests/bin/seed/users.csv tests/bin/unit
 
 tests/bin/integration: $(INTEG_SRC) $(wildcard tests/integration/*.h)
 	@mkdir -p tests/bin

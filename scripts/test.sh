@@ -6,7 +6,8 @@
 #   unit         `make unit` (Criterion, tests/unit/*.c)
 #   integration  build the app with coverage (flavor cov), start a private
 #                PostgreSQL and a private Redis on free loopback ports in a
-#                temp dir, migrate, load ../shared/seed when present, start
+#                temp dir, migrate, load the generated sample (tools/seedgen,
+#                the shape of the hackathon's seed), start
 #                the app on a free port, run tests/bin/integration against
 #                it, stop the app with SIGTERM (workers then write their
 #                .gcda files) and print gcovr's line coverage of src/
@@ -16,7 +17,7 @@
 #   all          all three (default)
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
-# SEED_DIR (when a seed was loaded) and shell commands to break things:
+# SEED_DIR (the sample loaded) and shell commands to break things:
 # SHORTENER_PG_STOP / SHORTENER_PG_START (that PostgreSQL),
 # SHORTENER_PG_PAUSE / SHORTENER_PG_RESUME (SIGSTOP / SIGCONT of its
 # postmaster and every child: a server that accepts TCP and never answers),
@@ -117,13 +118,10 @@ start_postgres() {
 	export DATABASE_URL
 	log "postgresql on 127.0.0.1:$PG_PORT ($PG_DIR)"
 	"$SCRIPTS/migrate.sh"
-	if [ -d "$SHARED_SEED" ]; then
-		"$SCRIPTS/seed-load.sh" "$SHARED_SEED"
-		export SEED_DIR="$SHARED_SEED"
-	else
-		log "no seed at $SHARED_SEED: database left empty"
-		unset SEED_DIR
-	fi
+	make -C "$REPO_ROOT" --no-print-directory -s seed
+	"$REPO_ROOT/tools/seedgen" --out "$TMP/seed" >/dev/null
+	"$SCRIPTS/seed-load.sh" "$TMP/seed"
+	export SEED_DIR="$TMP/seed"
 }
 
 # Before the app: its workers connect at start-up, and a cache that is
