@@ -269,7 +269,7 @@ test_contract_through_nginx() {
 	make -C "$REPO_ROOT" --no-print-directory tests/bin/integration >/dev/null
 	# The stack loaded the shared seed when there is one (stack.sh).
 	[ -d "$SHARED_SEED" ] && seed="$SHARED_SEED"
-	(cd "$REPO_ROOT" && SHORTENER_URL="http://127.0.0.1:$NGINX_PORT" \
+	(cd "$REPO_ROOT" && SHORTENER_URL="http://127.0.0.1:$NGINX_PORT" SHORTENER_BEHIND_NGINX=1 \
 	    SEED_DIR="$seed" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
 	    PUBLIC_BASE_URL="http://127.0.0.1:$NGINX_PORT" \
 	    DATABASE_URL="$(pg_url "$PG_PORT")" CRITERION_JOBS=2 \
