@@ -72,9 +72,11 @@ keep_logs() {
 		[ -f "$RUN_DIR/$f" ] && cp "$RUN_DIR/$f" "$LOGS/${f//\//-}"
 	done
 	[ -f "$RUN_DIR/pg/server.log" ] && cp "$RUN_DIR/pg/server.log" "$LOGS/postgresql.log"
-	for f in public.xml public.log contract.tap contract.log; do
+	for f in public.xml public.log contract.tap contract.log browser.xml \
+	    browser.log; do
 		[ -f "$TMP/$f" ] && cp "$TMP/$f" "$LOGS/$f"
 	done
+	[ -d "$TMP/screenshots" ] && cp -R "$TMP/screenshots" "$LOGS/screenshots"
 	# Every request of the chaos run, its phases and the verdicts.
 	[ -d "$RUN_DIR/chaos" ] && cp -R "$RUN_DIR/chaos" "$LOGS/chaos"
 	return 0
@@ -260,6 +262,17 @@ test_public_port() {
 	count_report "public port" "$report" "$rc"
 }
 
+# The web app in headless Chromium through nginx (tests/browser, pytest
+# and Selenium); its screenshots stay with the logs.
+test_browser() {
+	local rc=0 report="$TMP/browser.xml"
+	PUBLIC_URL="http://127.0.0.1:$NGINX_PORT" SCREENSHOT_DIR="$TMP/screenshots" \
+	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP -p no:cacheprovider \
+	    --junitxml="$report" "$REPO_ROOT/tests/browser" 2>&1 |
+	    tee "$TMP/browser.log" || rc=$?
+	count_report "browser" "$report" "$rc"
+}
+
 # The integration suite (the contract, black box) through nginx, as an
 # API client meets it. Left out: resilience (it stops the dependencies of
 # a private instance) and what reads /metrics, which is not on the public
@@ -340,7 +353,9 @@ main() {
 	test_status_and_again
 	test_busy_port
 	test_never_stale
+	web_deps
 	test_public_port
+	test_browser
 	test_contract_through_nginx
 	test_chaos
 	test_down

@@ -265,10 +265,10 @@
   }
 
   function createForm() {
-    var f = el("form", { class: "grid", id: "create", "aria-labelledby": "create-title", novalidate: true });
+    var f = el("form", { class: "grid", id: "create", "aria-labelledby": "new-link-heading", novalidate: true });
     var user = el("input", { type: "number", min: "1", required: true, inputmode: "numeric" });
     user.value = localStorage.getItem(USER_STORE) || "";
-    f.appendChild(el("h2", { id: "create-title", text: "New short link", style: "grid-column: 1 / -1; margin: 0" }));
+    f.appendChild(el("h2", { id: "new-link-heading", text: "New short link", style: "grid-column: 1 / -1; margin: 0" }));
     f.appendChild(field("create", "original_url", "Destination URL", el("input", { type: "url", required: true, placeholder: "https://example.com/page" }), null, true));
     f.appendChild(field("create", "user_id", "Owner (user id)", user));
     f.appendChild(field("create", "short_code", "Custom code", el("input", { type: "text", pattern: "[A-Za-z0-9_-]{3,32}", placeholder: "optional" }), "3-32 of A-Z a-z 0-9 _ -"));
