@@ -10,7 +10,7 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load clean assets screenshots
+.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load clean assets screenshots dashboard-png
 
 all: build
 
@@ -102,6 +102,22 @@ bench:
 bench-scale:
 	@scripts/deps.sh
 	@/usr/bin/python3 scripts/bench_scale.py
+
+# The web app's main pages as PNG files in docs/screenshots/, from headless
+# Chromium against a running stack (`make up`, or HOST=...), with a small
+# sample of its own (scripts/screenshots.py).
+screenshots:
+	@scripts/deps.sh
+	@PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 scripts/screenshots.py $(HOST) docs/screenshots
+
+# The Grafana dashboard drawn from a running Prometheus (`make up`'s, or
+# PROMETHEUS=...) into docs/dashboard.png (scripts/dashboard_png.py).
+PROMETHEUS	?= http://127.0.0.1:9090
+DASHBOARD_MINUTES ?= 15
+
+dashboard-png:
+	@scripts/deps.sh
+	@/usr/bin/python3 scripts/dashboard_png.py $(PROMETHEUS) docs/dashboard.png $(DASHBOARD_MINUTES)
 
 # The load test (Locust, locustfile.py) against a running stack (`make up`):
 # USERS simulated clients for DURATION, then requests/s, p50/p95/p99 and

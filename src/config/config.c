@@ -59,8 +59,8 @@ config_load(void)
 	    100000000);
 	config.list_count_max = env_long("LIST_COUNT_MAX", 10000, 1,
 	    1000000000);
-	config.web_prometheus_url = link_url(getenv("WEB_PROMETHEUS_URL"));
-	config.web_grafana_url = link_url(getenv("WEB_GRAFANA_URL"));
+	config.web_prometheus_url = link_url(env_or("WEB_PROMETHEUS_URL", ""));
+	config.web_grafana_url = link_url(env_or("WEB_GRAFANA_URL", ""));
 	config.loaded = 1;
 	return (NULL);
 }
