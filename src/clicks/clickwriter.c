@@ -147,7 +147,7 @@ batch_take(void)
 	clicks_arrays(writer->batch, writer->batch_len, &writer->batch_cols);
 }
 
-/* The batch's column arrays, kept alive by the writer, as $1..$16. */
+/* The batch's column arrays, kept alive by the writer, as $1..$19. */
 static void
 bind_batch(void)
 {

@@ -16,17 +16,21 @@ struct strbuf {
 	size_t	 cap;
 };
 
-/* One click's share of an aggregate, before equal keys are added up. */
+/*
+ * One click's share of an aggregate row, before equal keys are added up:
+ * an hourly row (url, hour) or a facet row (url, day and the click's
+ * Referer host and families).
+ */
 struct agg_row {
 	int64_t		 url_id;
 	int64_t		 bucket;	/* hour start (s) or day number */
-	const char	*value;		/* facets; NULL in hourly rows */
+	const char	*ref;		/* facet rows; NULL in hourly rows */
+	uint8_t		 browser, os, device;
 	int64_t		 clicks;
 	int64_t		 bots;
-	char		 facet;
+	int64_t		 last_us;	/* hourly: the latest click */
 };
 
-#define FACETS		4
 #define HOUR_US		INT64_C(3600000000)
 #define DAY_US		INT64_C(86400000000)
 
@@ -150,8 +154,8 @@ clicks_arrays_free(struct click_arrays *a)
 }
 
 /*
- * The hourly and facet rows of the batch, into columns 7-15 (opened with
- * "{" by the caller, closed by it). One scratch row per click and facet,
+ * The hourly and facet rows of the batch, into columns 7-18 (opened with
+ * "{" by the caller, closed by it). One scratch row per click for each,
  * sorted and added up: a few thousand rows, well under a millisecond.
  */
 static void
@@ -159,11 +163,10 @@ aggregate(const struct click *clicks, size_t n, struct click_arrays *a,
     struct strbuf *b)
 {
 	struct agg_row	*r;
-	char		*host, facet[2] = { 0, 0 };
 	size_t		 i, nh, nf, k;
 
-	if (n * (FACETS + 1) > a->rows_cap) {
-		a->rows_cap = n * (FACETS + 1);
+	if (n > a->rows_cap) {
+		a->rows_cap = n;
 		a->rows = xreallocarray(a->rows, a->rows_cap, sizeof(*a->rows));
 	}
 	if (n > a->hosts_cap) {
@@ -173,16 +176,16 @@ aggregate(const struct click *clicks, size_t n, struct click_arrays *a,
 
 	r = a->rows;
 	for (i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
 		r[i].url_id = clicks[i].url_id;
 		r[i].bucket = floor_div(clicks[i].at_us, HOUR_US) * 3600;
-		r[i].value = NULL;
-		r[i].facet = 0;
 		r[i].clicks = 1;
 		r[i].bots = clicks[i].cls.bot;
+		r[i].last_us = clicks[i].at_us;
 	}
 	nh = agg_merge(r, n);
 	for (i = 0; i < nh; i++) {
-		for (k = 7; k <= 10; k++) {
+		for (k = 7; k <= 11; k++) {
 			if (i > 0)
 				strbuf_add(&b[k], ",", 1);
 		}
@@ -190,44 +193,41 @@ aggregate(const struct click *clicks, size_t n, struct click_arrays *a,
 		array_int(&b[8], r[i].bucket);
 		array_int(&b[9], r[i].clicks);
 		array_int(&b[10], r[i].bots);
+		array_int(&b[11], r[i].last_us);
 	}
 
 	nf = 0;
 	for (i = 0; i < n; i++) {
 		const struct click	*c = &clicks[i];
-		const char		*values[FACETS];
-		static const char	 facets[FACETS] = { 'r', 'b', 'o', 'd' };
+		char			*host;
 
 		if (c->cls.bot)
 			continue;
 		host = a->hosts + i * (REFERER_HOST_MAX + 1);
 		referer_host(c->referer, host);
-		values[0] = host;
-		values[1] = ua_browser_name(c->cls.browser);
-		values[2] = ua_os_name(c->cls.os);
-		values[3] = ua_device_name(c->cls.device);
-		for (k = 0; k < FACETS; k++) {
-			r[nf].url_id = c->url_id;
-			r[nf].bucket = floor_div(c->at_us, DAY_US);
-			r[nf].facet = facets[k];
-			r[nf].value = values[k];
-			r[nf].clicks = 1;
-			r[nf].bots = 0;
-			nf++;
-		}
+		memset(&r[nf], 0, sizeof(r[nf]));
+		r[nf].url_id = c->url_id;
+		r[nf].bucket = floor_div(c->at_us, DAY_US);
+		r[nf].ref = host;
+		r[nf].browser = c->cls.browser;
+		r[nf].os = c->cls.os;
+		r[nf].device = c->cls.device;
+		r[nf].clicks = 1;
+		nf++;
 	}
 	nf = agg_merge(r, nf);
 	for (i = 0; i < nf; i++) {
-		for (k = 11; k <= 15; k++) {
+		for (k = 12; k <= 18; k++) {
 			if (i > 0)
 				strbuf_add(&b[k], ",", 1);
 		}
-		facet[0] = r[i].facet;
-		array_int(&b[11], r[i].url_id);
-		array_int(&b[12], r[i].bucket);
-		array_element(&b[13], facet);
-		array_element(&b[14], r[i].value);
-		array_int(&b[15], r[i].clicks);
+		array_int(&b[12], r[i].url_id);
+		array_int(&b[13], r[i].bucket);
+		array_element(&b[14], r[i].ref);
+		array_element(&b[15], ua_browser_name(r[i].browser));
+		array_element(&b[16], ua_os_name(r[i].os));
+		array_element(&b[17], ua_device_name(r[i].device));
+		array_int(&b[18], r[i].clicks);
 	}
 	a->hourly = nh;
 	a->facets = nf;
@@ -247,6 +247,8 @@ agg_merge(struct agg_row *r, size_t n)
 		if (agg_cmp(&r[out], &r[i]) == 0) {
 			r[out].clicks += r[i].clicks;
 			r[out].bots += r[i].bots;
+			if (r[i].last_us > r[out].last_us)
+				r[out].last_us = r[i].last_us;
 		} else {
 			r[++out] = r[i];
 		}
@@ -254,21 +256,26 @@ agg_merge(struct agg_row *r, size_t n)
 	return (out + 1);
 }
 
-/* The order of the tables' primary keys: url_id, facet, bucket, value. */
+/* The order of the tables' primary keys. */
 static int
 agg_cmp(const void *pa, const void *pb)
 {
 	const struct agg_row	*a = pa, *b = pb;
+	int			 c;
 
 	if (a->url_id != b->url_id)
 		return (a->url_id < b->url_id ? -1 : 1);
-	if (a->facet != b->facet)
-		return (a->facet < b->facet ? -1 : 1);
 	if (a->bucket != b->bucket)
 		return (a->bucket < b->bucket ? -1 : 1);
-	if (a->value == NULL || b->value == NULL)
+	if (a->ref == NULL || b->ref == NULL)
 		return (0);
-	return (strcmp(a->value, b->value));
+	if ((c = strcmp(a->ref, b->ref)) != 0)
+		return (c);
+	if (a->browser != b->browser)
+		return (a->browser < b->browser ? -1 : 1);
+	if (a->os != b->os)
+		return (a->os < b->os ? -1 : 1);
+	return (a->device < b->device ? -1 : a->device > b->device);
 }
 
 /* Division rounding towards minus infinity (times before 1970). */

@@ -54,17 +54,18 @@ void	click_release(struct click *c);
  * batch's aggregates, added up here so that PostgreSQL upserts one row
  * per distinct key instead of grouping the batch itself:
  *
- *	7-10	per URL and UTC hour: url_id, hour (epoch seconds of its
- *		start), clicks, bot clicks
- *	11-15	per URL, UTC day and facet, people only (bots are counted
- *		in the hourly rows, not in any facet): url_id, day (days
- *		since 1970-01-01), facet ("r" Referer host, "b" browser,
- *		"o" operating system, "d" device), value, clicks
+ *	7-11	per URL and UTC hour: url_id, hour (epoch seconds of its
+ *		start), clicks, bot clicks, the latest click (at_us)
+ *	12-18	per URL, UTC day and kind of visitor, people only (bots
+ *		are only counted in the hourly rows): url_id, day (days
+ *		since 1970-01-01), Referer host ("" without one), browser,
+ *		operating system, device (core/uaclass.h names), clicks
  *
- * Keys come out sorted, so that concurrent batches lock rows in one
- * order.
+ * A URL thus costs one hourly row and, usually, one or two facet rows
+ * per batch. Keys come out sorted, so that concurrent batches lock rows
+ * in one order.
  */
-#define CLICK_COLUMNS		16
+#define CLICK_COLUMNS		19
 #define CLICK_ROW_COLUMNS	7
 
 struct agg_row;

@@ -54,8 +54,10 @@ const char sql_urls_update[] =
 	"    expires_at = CASE WHEN $6 THEN $7 ELSE u.expires_at END,"
 	"    max_clicks = CASE WHEN $8 THEN $9 ELSE u.max_clicks END,"
 	"    cap_used = CASE WHEN $8 AND $9::bigint IS NOT NULL"
-	"        AND u.max_clicks IS NULL THEN coalesce((SELECT sum(clicks)"
-	"        FROM url_click_daily WHERE url_id = u.id), 0)"
+	"        AND u.max_clicks IS NULL THEN (SELECT coalesce(sum(clicks), 0)"
+	"        FROM (SELECT clicks FROM url_click_daily WHERE url_id = u.id"
+	"        UNION ALL SELECT clicks FROM url_click_hourly"
+	"        WHERE url_id = u.id) c)"
 	"        ELSE u.cap_used END,"
 	"    updated_at = now() AT TIME ZONE 'UTC'"
 	"    FROM old WHERE u.id = old.id RETURNING u AS r),"
@@ -86,61 +88,57 @@ const char sql_urls_delete[] =
 
 /*
  * The contract's fields (daily: thirty UTC days, oldest first, days
- * without clicks included) and the period $2..$3 (dates, inclusive)
- * from the aggregates of db/migrations/021: a few hundred rows read by
- * primary key, whatever the size of events. Hours are sparse (only those
- * with clicks); days are dense.
+ * without clicks included) and the period $2..$3 (dates, inclusive),
+ * from the aggregates of db/migrations/021 and url_click_daily (clicks
+ * without classification): a few hundred rows read by primary key,
+ * whatever the size of events. Hours are sparse (only those with
+ * clicks); days are dense.
  */
 #define STATS_HOURS \
 	"url_click_hourly WHERE url_id = u.id AND hour >= $2::date" \
 	" AND hour < $3::date + 1"
+#define STATS_DAYS(d0, d1) \
+	"generate_series(" d0 ", " d1 ", interval '1 day') AS d(day)" \
+	" LEFT JOIN url_clicks_by_day(u.id, " d0 ", " d1 ") c" \
+	" ON c.day = d.day::date"
+#define TODAY	"(now() AT TIME ZONE 'UTC')::date"
 
 const char sql_urls_stats[] =
 	"SELECT json_build_object('url_id', u.id, 'short_code', u.short_code,"
-	" 'clicks', coalesce(t.clicks, 0),"
-	" 'last_click_at', api_ts(t.last_click_at),"
+	" 'clicks', coalesce(t.clicks, 0) + coalesce(h.clicks, 0),"
+	" 'last_click_at', api_ts(greatest(t.last_click_at, h.last_click_at)),"
 	" 'daily', (SELECT json_agg(json_build_object("
 	"     'date', to_char(d.day, 'YYYY-MM-DD'),"
 	"     'clicks', coalesce(c.clicks, 0)) ORDER BY d.day)"
-	"   FROM generate_series((now() AT TIME ZONE 'UTC')::date - 29,"
-	"       (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)"
-	"   LEFT JOIN url_click_daily c"
-	"       ON c.url_id = u.id AND c.day = d.day::date),"
-	" 'period', json_build_object("
+	"   FROM " STATS_DAYS(TODAY " - 29", TODAY) "),"
+	" 'period', (SELECT json_build_object("
 	"   'from', to_char($2::date, 'YYYY-MM-DD'),"
 	"   'to', to_char($3::date, 'YYYY-MM-DD'),"
-	"   'clicks', (SELECT coalesce(sum(clicks), 0)::bigint"
-	"       FROM url_click_daily WHERE url_id = u.id"
-	"       AND day BETWEEN $2::date AND $3::date),"
-	"   'human_clicks', (SELECT coalesce(sum(clicks - bot_clicks), 0)"
-	"       ::bigint FROM " STATS_HOURS "),"
-	"   'bot_clicks', (SELECT coalesce(sum(bot_clicks), 0)::bigint"
-	"       FROM " STATS_HOURS "),"
-	"   'by_day', (SELECT json_agg(json_build_object("
+	"   'clicks', coalesce(sum(c.clicks), 0),"
+	"   'human_clicks', coalesce(sum(c.people), 0),"
+	"   'bot_clicks', coalesce(sum(c.bots), 0),"
+	"   'by_day', json_agg(json_build_object("
 	"       'date', to_char(d.day, 'YYYY-MM-DD'),"
 	"       'clicks', coalesce(c.clicks, 0),"
-	"       'human_clicks', coalesce(h.people, 0),"
-	"       'bot_clicks', coalesce(h.bots, 0)) ORDER BY d.day)"
-	"     FROM generate_series($2::date, $3::date, interval '1 day')"
-	"         AS d(day)"
-	"     LEFT JOIN url_click_daily c"
-	"         ON c.url_id = u.id AND c.day = d.day::date"
-	"     LEFT JOIN (SELECT hour::date AS day,"
-	"         sum(clicks - bot_clicks)::bigint AS people,"
-	"         sum(bot_clicks)::bigint AS bots FROM " STATS_HOURS
-	"         GROUP BY 1) h ON h.day = d.day::date),"
+	"       'human_clicks', coalesce(c.people, 0),"
+	"       'bot_clicks', coalesce(c.bots, 0)) ORDER BY d.day),"
 	"   'by_hour', (SELECT coalesce(json_agg(json_build_object("
 	"       'hour', api_ts(hour), 'clicks', clicks,"
 	"       'human_clicks', clicks - bot_clicks,"
 	"       'bot_clicks', bot_clicks) ORDER BY hour), '[]')"
 	"     FROM " STATS_HOURS "),"
-	"   'referrers', click_facet_top(u.id, 'r', $2::date, $3::date, 10),"
-	"   'browsers', click_facet_top(u.id, 'b', $2::date, $3::date, 10),"
-	"   'os', click_facet_top(u.id, 'o', $2::date, $3::date, 10),"
-	"   'devices', click_facet_top(u.id, 'd', $2::date, $3::date, 10)))"
-	" FROM urls u LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
+	"   'referrers', click_facet_top(u.id, 'referrer', $2, $3, 10),"
+	"   'browsers', click_facet_top(u.id, 'browser', $2, $3, 10),"
+	"   'os', click_facet_top(u.id, 'os', $2, $3, 10),"
+	"   'devices', click_facet_top(u.id, 'device', $2, $3, 10))"
+	"   FROM " STATS_DAYS("$2::date", "$3::date") "))"
+	" FROM urls u"
+	" LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
 	"     max(last_click_at) AS last_click_at FROM url_click_daily"
 	"     WHERE url_id = u.id) t ON true"
+	" LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
+	"     max(last_click_at) AS last_click_at FROM url_click_hourly"
+	"     WHERE url_id = u.id) h ON true"
 	" WHERE u.id = $1";
 
 /*
