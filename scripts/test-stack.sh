@@ -11,6 +11,7 @@
 #   3b. never stale: a link cached on all three instances (Redis and the
 #      workers' local copies), deactivated through nginx, is a 404 on
 #      every instance at once
+#   3d. the web app in headless Chromium through nginx (tests/browser)
 #   4. the chaos suite (scripts/chaos.sh): --short by default, a few seconds
 #      per fault; --full (`make chaos`) runs the long version and rewrites
 #      the generated section of docs/failure-modes.md with its figures

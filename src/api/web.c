@@ -6,7 +6,7 @@
  * reads a file at run time.
  *
  *	GET /			the web app (assets/web/index.html)
- *	GET /docs		the API reference, Swagger UI (assets/web/docs.html)
+ *	GET /docs		the API reference: Swagger UI, assets/web/docs.html
  *	GET /openapi.json	the OpenAPI document (below)
  *	GET /static/<file>	the app's scripts and styles, and the vendor
  *				files `make assets` copies from npm;
@@ -83,7 +83,7 @@ static const struct web_asset statics[] = {
  * partly inline and its images data: URIs.
  */
 #define PAGE_CSP							\
-	"default-src 'self'; img-src 'self' data: blob:; "			\
+	"default-src 'self'; img-src 'self' data: blob:; "		\
 	"style-src 'self' 'unsafe-inline'; script-src 'self'; "		\
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "	\
 	"form-action 'self'"
@@ -177,6 +177,8 @@ etag_matches(struct http_request *req, const char *etag)
 	if (!http_request_header(req, "if-none-match", &v))
 		return (0);
 	for (p = v; *p != '\0'; p++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
 		if (*p == '*')
 			return (1);
 		if (p[0] == 'W' && p[1] == '/')
@@ -244,8 +246,8 @@ openapi_build(void)
 	size_t			 n, i;
 	int			 ok = 1;
 
-	doc = json_loadb((const char *)asset_openapi_json, asset_len_openapi_json,
-	    JSON_PRESERVE_ORDER, &err);
+	doc = json_loadb((const char *)asset_openapi_json,
+	    asset_len_openapi_json, JSON_PRESERVE_ORDER, &err);
 	if (doc == NULL) {
 		log_event(LOG_LEVEL_ERROR, "openapi", "assets/openapi.json: "
 		    "line %d: %s", err.line, err.text);

@@ -92,7 +92,7 @@ base_url(const char *v)
 static const char *
 link_url(const char *v)
 {
-	if (v == NULL || (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
 	    strpbrk(v, " \t\r\n'\"<>\\") != NULL || strlen(v) > 500)
 		return ("");
 	return (v);

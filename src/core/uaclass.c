@@ -116,7 +116,8 @@ botmatch_create(const char *json, size_t len, const char **err)
 	json_array_foreach(list, i, item) {
 		if (!json_is_string(item) || json_string_length(item) == 0) {
 			json_decref(list);
-			*err = "the bot list holds something else than patterns";
+			*err = "the bot list holds other things than "
+			    "patterns";
 			return (NULL);
 		}
 		total += 2 * json_string_length(item) + 1;
