@@ -56,7 +56,7 @@ def legend(fmt, metric):
 
 def unit_scale(panel):
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
-    if unit in ("s",):
+    if unit == "s" and "latency" in panel.get("title", "").lower():
         return 1000.0, "ms"
     if unit in ("percentunit",):
         return 100.0, "%"
