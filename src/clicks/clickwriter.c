@@ -51,7 +51,7 @@
 #define RETRY_MIN_MS		100
 #define RETRY_MAX_MS		2000
 #define CLICK_PACE_MS		50
-#define UA_CACHE_SLOTS		1024
+#define UA_CACHE_SLOTS		4096
 
 struct writer {
 	struct clickq		queue;
