@@ -275,6 +275,7 @@ app_up() {
 	REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
 	PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$NGINX_PORT}" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" TRUST_PROXY_HEADERS=1 FLAVOR=prod \
+	WEB_PROMETHEUS_URL="${WEB_PROMETHEUS_URL:-http://127.0.0.1:$PROMETHEUS_PORT/}" \
 	    spawn "$dir/supervisor.pid" "$dir/app.log" "$SCRIPTS/supervise.sh" "$port" "$dir"
 	if ! wait_http "http://127.0.0.1:$port/health" "$dir/supervisor.pid" "app$n" "$dir/app.log"; then
 		app_down "$n"
@@ -619,6 +620,9 @@ banner() {
 	cat <<EOF
 
 The shortener runs at $base (nginx in front of 3 instances)
+
+  Open $base/ in a browser: create, manage and study links
+  API reference: $base/docs (OpenAPI document: $base/openapi.json)
 
   curl -s $base/health
   curl -s '$base/users?per_page=3'

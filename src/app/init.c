@@ -30,6 +30,8 @@
 #include <kore/pgsql.h>
 #include <kore/seccomp.h>
 
+#include "assets.h"	/* kodev's, from assets/ */
+
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -124,7 +126,8 @@ kore_worker_configure(void)
 	db_init();
 	redis_init(config.redis_url, config.cache_budget_ms);
 	urlcache_init();
-	clickwriter_init();
+	clickwriter_init((const char *)asset_isbot_patterns_json,
+	    asset_len_isbot_patterns_json);
 	metrics_deps_source(deps_sample);
 	metrics_worker_start();
 	log_worker_start();

@@ -35,6 +35,8 @@ struct app_config {
 	long		 list_max_rows;		/* whole lists; 400 above */
 	long		 list_offset_max;	/* deepest OFFSET served */
 	long		 list_count_max;	/* rows counted for a total */
+	const char	*web_prometheus_url;	/* linked by the web app; "" */
+	const char	*web_grafana_url;	/* linked by the web app; "" */
 };
 
 /* Log levels, lowest first (obs/log.c names them). */
