@@ -1,8 +1,13 @@
-# syntax=docker/dockerfile:1
-#
 # The shortener as a container: built with kodev in a full Debian, run
 # from a slim one that only has the runtime libraries. The same image runs
-# the app instances and the one-shot migrate-and-seed job.
+# the app instances and the one-shot migrate-and-seed job (db-init).
+#
+# Every image of docker-compose.yml starts from debian:bookworm-slim and
+# installs Debian 12's packages, the ones the Docker-free stack runs
+# (docs/decisions.md, "Container images"). Where no registry can be
+# reached, scripts/compose.py makes that base locally (debootstrap).
+# Builds need a network for apt-get: docker-compose.yml builds with the
+# host's (build.network: host).
 
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
@@ -11,12 +16,20 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # kodev names the application after its directory.
 WORKDIR /build/shortener
+COPY Makefile Makefile
 COPY conf conf
 COPY src src
-COPY assets assets
 COPY tools tools
-RUN KORE_BUILD_FLAVOR=prod kodev build \
- && cc -std=c11 -O2 -o seedgen tools/seedgen.c \
+# kodev wants an assets/ directory; the project has no assets and git
+# keeps no empty directory. seedgen is built by the Makefile's rule (the
+# project's CFLAGS, -D_GNU_SOURCE among them), as on the host.
+ARG SHORTENER_VERSION=unknown
+ARG SHORTENER_COMMIT=unknown
+RUN mkdir -p assets \
+ && printf '#define SHORTENER_VERSION\t"%s"\n#define SHORTENER_COMMIT\t"%s"\n' \
+      "$SHORTENER_VERSION" "$SHORTENER_COMMIT" >src/obs/build_info.h \
+ && KORE_BUILD_FLAVOR=prod kodev build \
+ && make tools/seedgen \
  && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 /\10.0.0.0 /' conf/shortener.conf
 
 FROM debian:bookworm-slim
@@ -28,7 +41,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /build/shortener/shortener.so ./shortener.so
 COPY --from=build /build/shortener/conf/shortener.conf conf/shortener.conf
-COPY --from=build /build/shortener/seedgen /usr/local/bin/seedgen
+COPY --from=build /build/shortener/tools/seedgen /usr/local/bin/seedgen
 COPY db/migrations db/migrations
 COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh scripts/
 USER shortener
