@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 #
-# deps.sh: install the Debian 12 packages the project needs, when missing.
+# deps.sh [--docker]: install the Debian 12 packages the project needs,
+# when missing.
 #
-# The one list of system packages lives here. Silent when everything is
+# The one list of system packages lives here: PACKAGES for everything
+# (`make up`, `make test`), DOCKER_PACKAGES in addition with --docker (a
+# Docker engine and the tools to make a base image without a registry:
+# `make compose-up` and the container tests; scripts/compose.py). Silent when everything is
 # installed, so `make up`/`make test` can call it every time. Installs run
 # with a policy-rc.d that forbids starting services: redis, nginx and
 # postgresql would otherwise start system daemons on the ports the
@@ -20,9 +24,17 @@ PACKAGES=(
 	postgresql postgresql-client redis-server nginx prometheus
 	# amtool, to check the Alertmanager configuration
 	prometheus-alertmanager
+	# process supervision of the Docker-free stack (supervisord)
+	supervisor
 	# load tests and tooling (procps: ps and pkill, for the test scripts)
-	wrk python3 python3-locust curl jq docker-compose procps
+	wrk python3 python3-locust python3-pytest python3-yaml curl jq
+	docker-compose procps
 )
+
+# The container topology: an engine (dockerd, started by
+# scripts/compose.py when none runs) and debootstrap, which makes the
+# debian:bookworm-slim base image where no registry can be reached.
+DOCKER_PACKAGES=(docker.io debootstrap)
 
 POLICY=/usr/sbin/policy-rc.d
 
@@ -63,6 +75,11 @@ apt_install() {
 }
 
 main() {
+	case "${1:-}" in
+	"") ;;
+	--docker) PACKAGES+=("${DOCKER_PACKAGES[@]}") ;;
+	*) echo "usage: $0 [--docker]" >&2; exit 2 ;;
+	esac
 	command -v dpkg-query >/dev/null 2>&1 || die "not a Debian system (no dpkg-query)"
 	local missing
 	mapfile -t missing < <(missing_packages)
