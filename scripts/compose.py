@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """compose.py: the container topology (docker-compose.yml) on this machine.
 
   up          `make compose-up`: find or start a Docker engine, write .env
@@ -49,6 +49,7 @@ Python standard library and python3-yaml only; docker and docker-compose (or
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -383,9 +384,33 @@ class Compose:
             ["docker-compose"] if shutil.which("docker-compose") else ["docker", "compose"])
         self._config = None
 
+    def pick_network(self):
+        """NETWORK_PREFIX, unless set: the subnet of the project's network
+        when it exists, else the first /24 from 172.31.254 down that no
+        network of the engine overlaps."""
+        if self.env.get("NETWORK_PREFIX"):
+            return
+        nets = docker(self.host, "network", "ls", "-q", capture=True).stdout.split()
+        used = {}
+        for n in json.loads(docker(self.host, "network", "inspect", *nets, capture=True).stdout):
+            for c in (n.get("IPAM") or {}).get("Config") or []:
+                if c.get("Subnet") and ":" not in c["Subnet"]:
+                    used[n["Name"]] = ipaddress.ip_network(c["Subnet"], strict=False)
+        mine = used.get("%s_default" % self.project)
+        if mine:
+            self.env["NETWORK_PREFIX"] = str(mine.network_address).rsplit(".", 1)[0]
+            return
+        for third in range(254, 0, -1):
+            cand = ipaddress.ip_network("172.31.%d.0/24" % third)
+            if not any(cand.overlaps(u) for u in used.values()):
+                self.env["NETWORK_PREFIX"] = "172.31.%d" % third
+                return
+        die("no free /24 in 172.31.0.0/16 for the project network: set NETWORK_PREFIX")
+
     def save_state(self):
-        """Remember the ports and bind address this `up` used."""
-        keys = sorted(k for k in self.env if k.endswith("_PORT") or k == "NGINX_BIND")
+        """Remember the ports, bind address and network this `up` used."""
+        keys = sorted(k for k in self.env if k.endswith("_PORT")
+                      or k in ("NGINX_BIND", "NETWORK_PREFIX"))
         self.state.parent.mkdir(parents=True, exist_ok=True)
         self.state.write_text("".join("%s=%s\n" % (k, self.env[k]) for k in keys))
 
@@ -527,6 +552,7 @@ def cmd_up(a):
     t0 = time.time()
     host, started = ensure_engine()
     dc = Compose(host)
+    dc.pick_network()
     skipped = pullable_services(dc, host)
     services = [s for s in dc.services() if s not in skipped]
     preflight(dc, services)
@@ -666,6 +692,7 @@ def main():
     sub.add_parser("base-image")
     p = sub.add_parser("engine")
     p.add_argument("action", choices=["start", "stop", "status", "env"])
+    p.add_argument("--force", action="store_true", help="stop: even with containers on it")
     p = sub.add_parser("dc")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
@@ -695,6 +722,10 @@ def main():
             host = find_engine()
             if host and not managed(host):
                 die("the engine at %s was not started by this script" % host)
+            left = docker(host, "ps", "-aq", capture=True).stdout.split() if host else []
+            if left and not a.force:
+                log("engine kept: %d container(s) on it (--force stops it anyway)" % len(left))
+                return 0
             stop_engine()
         elif a.action == "status":
             host = find_engine()

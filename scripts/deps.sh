@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 #
-# deps.sh [--docker]: install the Debian 12 packages the project needs,
-# when missing.
+# deps.sh [--compose|--docker]: install the Debian 12 packages the project
+# needs, when missing.
 #
-# The one list of system packages lives here: PACKAGES for everything
-# (`make up`, `make test`), DOCKER_PACKAGES in addition with --docker (a
-# Docker engine and the tools to make a base image without a registry:
-# `make compose-up` and the container tests; scripts/compose.py). Silent when everything is
+# The one list of system packages lives here, in three groups:
+#   (none)     PACKAGES: everything `make up` and `make test` use
+#   --compose  COMPOSE_PACKAGES only: what scripts/compose.py needs to drive
+#              an engine (`make compose-up` on a machine that has one)
+#   --docker   DOCKER_PACKAGES only: an engine and the tool that makes a
+#              base image without a registry; scripts/compose.py installs
+#              them when no engine answers (never beside another engine's
+#              packages: docker.io conflicts with Docker's own docker-ce) Silent when everything is
 # installed, so `make up`/`make test` can call it every time. Installs run
 # with a policy-rc.d that forbids starting services: redis, nginx and
 # postgresql would otherwise start system daemons on the ports the
@@ -31,9 +35,10 @@ PACKAGES=(
 	docker-compose procps
 )
 
-# The container topology: an engine (dockerd, started by
-# scripts/compose.py when none runs) and debootstrap, which makes the
-# debian:bookworm-slim base image where no registry can be reached.
+COMPOSE_PACKAGES=(docker-compose python3 python3-yaml curl)
+# An engine (dockerd, started by scripts/compose.py when none runs) and
+# debootstrap, which makes the debian:bookworm-slim base image where no
+# registry can be reached.
 DOCKER_PACKAGES=(docker.io debootstrap)
 
 POLICY=/usr/sbin/policy-rc.d
@@ -77,8 +82,9 @@ apt_install() {
 main() {
 	case "${1:-}" in
 	"") ;;
-	--docker) PACKAGES+=("${DOCKER_PACKAGES[@]}") ;;
-	*) echo "usage: $0 [--docker]" >&2; exit 2 ;;
+	--compose) PACKAGES=("${COMPOSE_PACKAGES[@]}") ;;
+	--docker) PACKAGES=("${DOCKER_PACKAGES[@]}") ;;
+	*) echo "usage: $0 [--compose|--docker]" >&2; exit 2 ;;
 	esac
 	command -v dpkg-query >/dev/null 2>&1 || die "not a Debian system (no dpkg-query)"
 	local missing
