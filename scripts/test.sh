@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# test.sh [all|unit|integration|stack]: the project's test command
+# test.sh [all|unit|integration|stack|compose]: the project's test command
 # (`make test`).
 #
 #   unit         `make unit` (Criterion, tests/unit/*.c)
@@ -11,9 +11,17 @@
 #                it, stop the app with SIGTERM (workers then write their
 #                .gcda files) and print gcovr's line coverage of src/
 #                (below COVERAGE_MIN, 85%, is a failure)
-#   stack        scripts/test-stack.sh: the Docker-free topology on free
-#                ports, docker-compose.yml validation, the short chaos suite
-#   all          all three (default)
+#   stack        tests/stack (pytest): the Docker-free topology under
+#                supervisord on free ports, supervision, the short chaos suite
+#   compose      tests/compose (pytest): docker-compose.yml validation, then,
+#                where a Docker engine answers or can be started (root,
+#                docker.io): image builds, the topology up and healthy, the
+#                contract suites against a container, a redirect through
+#                the published port, restart semantics, the short chaos
+#                suite against containers, `down -v` leaving nothing.
+#                Where no engine can be started those tests are SKIPPED
+#                with the reason, never counted as passed
+#   all          all of them (default)
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
 # SEED_DIR (when a seed was loaded) and shell commands to break things:
@@ -27,8 +35,9 @@
 # stops the database, the cache and the app under everyone).
 #
 # Everything it starts is stopped, and the temp dir removed, on any exit.
-# Logs of the last run stay in .build/test-logs/. Exits non-zero when any
-# step or test fails; the last line is "N passed, M failed".
+# Logs of the last run stay in .build/test-logs/ (pytest's JUnit XML
+# there too). Exits non-zero when any step or test fails; the last line is
+# "N passed, M failed, K skipped".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -46,6 +55,7 @@ APP_DIR=""
 APP_PORT=""
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 # The EXIT trap: stop what runs, keep the logs, print the totals. A step
 # that failed before any test could report still fails the run.
@@ -69,7 +79,7 @@ cleanup() {
 		log "a step failed (see above): counted as one failure"
 		FAILED=1
 	fi
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 	exit "$rc"
 }
@@ -227,28 +237,36 @@ coverage() {
 	fi
 }
 
-# The whole Docker-free topology (three instances behind nginx, Redis,
-# PostgreSQL, Prometheus, Alertmanager) on free ports, the compose file's
-# validation and the short chaos suite (scripts/test-stack.sh).
-run_stack() {
-	local rc=0
-	"$SCRIPTS/test-stack.sh" 2>&1 | tee "$LOGS/stack.log" || rc=$?
-	count_plain "$LOGS/stack.log" "$rc"
+# run_pytest NAME DIR: a pytest suite, its skips listed with their reasons
+# (-rs); the totals come from its JUnit XML.
+run_pytest() {
+	local name="$1" dir="$2" rc=0 before="$FAILED" p f s
+	need_cmd pytest-3
+	(cd "$REPO_ROOT" && pytest-3 -rs -p no:cacheprovider --junitxml="$LOGS/$name.xml" \
+	    "$dir") 2>&1 | tee "$LOGS/$name.log" || rc=$?
+	if [ -f "$LOGS/$name.xml" ]; then
+		read -r p f s < <(python3 -c 'import sys, xml.etree.ElementTree as E
+r = E.parse(sys.argv[1]).getroot()
+r = r if r.tag == "testsuite" else r[0]
+n, f, e, s = (int(r.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+print(n - f - e - s, f + e, s)' "$LOGS/$name.xml")
+		PASSED=$((PASSED + p))
+		FAILED=$((FAILED + f))
+		SKIPPED=$((SKIPPED + s))
+	fi
+	[ "$rc" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
 }
 
-# count_plain LOG RC: like count_run, for a runner whose last line is
-# the plain "N passed, M failed".
-count_plain() {
-	local line passed failed before="$FAILED"
-	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 || true)"
-	if [ -n "$line" ]; then
-		passed="${line%% passed*}"
-		failed="${line#*passed, }"
-		failed="${failed%% failed*}"
-		PASSED=$((PASSED + passed))
-		FAILED=$((FAILED + failed))
-	fi
-	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
+# The whole Docker-free topology (three instances behind nginx, Redis,
+# PostgreSQL, Prometheus, Alertmanager under supervisord) on free ports
+# and the short chaos suite.
+run_stack() {
+	run_pytest stack tests/stack
+}
+
+# The container topology, where a Docker engine can be had.
+run_compose() {
+	run_pytest compose tests/compose
 }
 
 run_integration() {
@@ -280,8 +298,8 @@ run_integration() {
 main() {
 	local what="${1:-all}"
 	case "$what" in
-	all | unit | integration | stack) ;;
-	*) echo "usage: $0 [all|unit|integration|stack]" >&2; exit 2 ;;
+	all | unit | integration | stack | compose) ;;
+	*) echo "usage: $0 [all|unit|integration|stack|compose]" >&2; exit 2 ;;
 	esac
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -289,10 +307,11 @@ main() {
 	rm -rf "$LOGS"
 	"$SCRIPTS/deps.sh"
 	case "$what" in
-	all) run_unit; run_integration; run_stack ;;
+	all) run_unit; run_integration; run_stack; run_compose ;;
 	unit) run_unit ;;
 	integration) run_integration ;;
 	stack) mkdir -p "$LOGS"; run_stack ;;
+	compose) mkdir -p "$LOGS"; run_compose ;;
 	esac
 }
 
