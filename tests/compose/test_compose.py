@@ -138,9 +138,11 @@ class Project:
         return dict(self.env, DOCKER_HOST=host)
 
     def keep_logs(self):
-        LOGS.mkdir(parents=True, exist_ok=True)
-        p = self("dc", "logs", "--no-color", "--timestamps")
-        (LOGS / "services.log").write_text(p.stdout + p.stderr)
+        """Every service's log, once, before `down` removes the containers."""
+        if self.resources()["containers"]:
+            LOGS.mkdir(parents=True, exist_ok=True)
+            p = self("dc", "logs", "--no-color", "--timestamps")
+            (LOGS / "services.log").write_text(p.stdout + p.stderr)
 
 
 @pytest.fixture(scope="module")
