@@ -50,7 +50,7 @@ EXPOSE 8080
 # (up to 5 s; Kore 4.1 alone would drop them, see src/app/init.c) and
 # flushes its click queue before it exits.
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+HEALTHCHECK --interval=5s --timeout=6s --start-period=5s --retries=3 \
+  CMD curl -fsS -m 5 http://127.0.0.1:8080/health || exit 1
 # -f foreground, -n no chroot, -r keep the unprivileged user.
 CMD ["kore", "-f", "-n", "-r", "-c", "conf/shortener.conf"]
