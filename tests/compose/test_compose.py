@@ -259,6 +259,41 @@ def test_redirect_through_the_published_port(project):
         assert e.headers["X-Request-Id"] == "compose-redirect"
 
 
+def test_an_instance_resolves_names_in_its_sandbox(project):
+    """The instances reach PostgreSQL and Redis through /etc/hosts; one
+    given names only Docker's DNS knows (the containers' own names) must
+    work too: glibc's resolver needs sendmmsg, which the seccomp filter
+    lacked (every worker died, "sandbox violation")."""
+    need_up(project)
+    env = project.docker_env()
+    names = {}
+    for svc in ("postgres", "redis"):
+        cid = sh(["docker", "ps", "-q", "--filter", "label=com.docker.compose.project=%s"
+                  % project.name, "--filter", "label=com.docker.compose.service=%s" % svc],
+                 env=env).stdout.split()[0]
+        names[svc] = sh(["docker", "inspect", "-f", "{{.Name}}", cid], env=env).stdout.strip("/\n")
+    name = "%s_resolver" % project.name
+    p = sh(["docker", "run", "-d", "--name", name, "--network", "%s_default" % project.name,
+            "-e", "DATABASE_URL=postgresql://shortener:%s@%s:5432/shortener?connect_timeout=2"
+            "&gssencmode=disable" % (project.password(), names["postgres"]),
+            "-e", "REDIS_URL=redis://%s:6379/0" % names["redis"],
+            "shortener:%s" % project.name], env=env)
+    assert p.returncode == 0
+    try:
+        deadline, ready = time.time() + 30, None
+        while time.time() < deadline:
+            ready = sh(["docker", "exec", name, "curl", "-s", "-m", "2",
+                        "http://127.0.0.1:8080/ready"], env=env).stdout
+            if '"database":"ok"' in ready and '"cache":"ok"' in ready:
+                break
+            time.sleep(0.5)
+        logs = sh(["docker", "logs", name], env=env)
+        assert "sandbox violation" not in logs.stdout + logs.stderr
+        assert '"database":"ok"' in ready and '"cache":"ok"' in ready, ready
+    finally:
+        sh(["docker", "rm", "-f", name], env=env)
+
+
 def chaosload(project, *args):
     p = sh(["python3", REPO / "tests" / "chaos" / "chaosload.py"] + list(args),
            env=project.docker_env(), timeout=1800)
