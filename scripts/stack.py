@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """stack.py up|down|status|logs [-f]|restart|ctl ARGS: the production
 topology of docker-compose.yml on this machine, without Docker, supervised
 by supervisord (Debian's `supervisor`; conf/supervisord.conf says how each
@@ -55,8 +55,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import xmlrpc.client
 import zlib
 from pathlib import Path
+
+# Debian's supervisor package: the transport supervisorctl itself uses.
+from supervisor.xmlrpc import SupervisorTransport
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
@@ -175,15 +179,24 @@ def environment(ports):
 # ---- supervisord -----------------------------------------------------------
 
 class Supervisor:
+    """supervisord of this stack: started with conf/supervisord.conf, driven
+    through its XML-RPC interface on the unix socket (supervisorctl's own
+    transport), so that a status or a start costs no process."""
+
     def __init__(self, ports):
         self.env = environment(ports)
+        self.rpc = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=SupervisorTransport(
+            None, None, "unix://" + self.env["SUPERVISOR_SOCK"])).supervisor
 
-    def ctl(self, *args, capture=False, check=False):
-        p = subprocess.run(["supervisorctl", "-c", str(CONF)] + list(args), env=self.env,
-                           text=True, capture_output=capture)
-        if check and p.returncode != 0:
-            die("supervisorctl %s: %s" % (" ".join(args), (p.stdout or "") + (p.stderr or "")))
-        return p
+    def ctl(self, *args):
+        """supervisorctl, for the user (`stack.py ctl ...`)."""
+        return subprocess.run(["supervisorctl", "-c", str(CONF)] + list(args), env=self.env)
+
+    def call(self, method, *args):
+        try:
+            return getattr(self.rpc, method)(*args)
+        except xmlrpc.client.Fault as e:
+            die("supervisord: %s%s: %s" % (method, args, e.faultString))
 
     def pid(self):
         """supervisord's pid, or None when it does not run."""
@@ -194,6 +207,12 @@ class Supervisor:
         except (OSError, ValueError):
             return None
 
+    def answers(self):
+        try:
+            return self.rpc.getState()["statename"] == "RUNNING"
+        except (OSError, xmlrpc.client.Error):
+            return False
+
     def start(self):
         if self.pid():
             return
@@ -203,29 +222,51 @@ class Supervisor:
         log("starting supervisord (conf/supervisord.conf, log %s)" % (RUN / "supervisord.log"))
         run(["supervisord", "-c", CONF], env=self.env, cwd=RUN)
         deadline = time.time() + 10
-        while self.ctl("pid", capture=True).returncode != 0:
+        while not self.answers():
             if time.time() > deadline:
                 die("supervisord does not answer (log: %s)" % (RUN / "supervisord.log"))
             time.sleep(0.1)
 
     def states(self):
         """{program: (STATE, pid or None, description)}."""
-        out = {}
-        if not self.pid():
-            return out
-        for line in self.ctl("status", capture=True).stdout.splitlines():
-            parts = line.split(None, 2)
-            if len(parts) >= 2:
-                m = re.search(r"pid (\d+)", line)
-                out[parts[0]] = (parts[1], int(m.group(1)) if m else None,
-                                 parts[2] if len(parts) > 2 else "")
-        return out
+        if not self.pid() or not self.answers():
+            return {}
+        return {p["name"]: (p["statename"], p["pid"] or None, p["description"])
+                for p in self.call("getAllProcessInfo")}
 
     def running(self, name):
-        return self.states().get(name, ("",))[0] == "RUNNING"
+        return self.states().get(name, ("",))[0] in ("RUNNING", "STARTING")
+
+    def settle(self, names):
+        """Until NAMES have run their startsecs (RUNNING): what supervisorctl
+        shows, and the proof that they did not die right after answering."""
+        deadline = time.time() + START_TIMEOUT
+        while time.time() < deadline:
+            states = self.states()
+            if all(states.get(n, ("",))[0] == "RUNNING" for n in names):
+                return
+            time.sleep(0.1)
+        die("not RUNNING after %ds: %s" % (START_TIMEOUT, ", ".join(
+            "%s %s" % (n, self.states().get(n, ("?",))[0]) for n in names)))
 
     def program_pid(self, name):
         return self.states().get(name, (None, None))[1]
+
+    def start_program(self, name, wait=True):
+        """Start NAME; with WAIT, until it has run startsecs (RUNNING)."""
+        try:
+            self.rpc.startProcess(name, wait)
+        except xmlrpc.client.Fault as e:
+            if "ALREADY_STARTED" not in e.faultString:
+                die("supervisord: cannot start %s: %s" % (name, e.faultString))
+
+    def stop_program(self, name):
+        """Stop NAME (its whole process group) and wait until it is gone."""
+        try:
+            self.rpc.stopProcess(name, True)
+        except xmlrpc.client.Fault as e:
+            if "NOT_RUNNING" not in e.faultString:
+                die("supervisord: cannot stop %s: %s" % (name, e.faultString))
 
 
 # ---- readiness ---------------------------------------------------------------
@@ -478,8 +519,9 @@ def restart_instance(sv, ports, app):
     nginx_up = sv.running("nginx")
     if nginx_up:
         nginx_reload(ports, app)
-    sv.ctl("stop", app, capture=True, check=True)
-    sv.ctl("start", app, capture=True, check=True)
+    sv.stop_program(app)
+    # Not waiting for supervisord's startsecs: readiness is /health.
+    sv.start_program(app, wait=False)
     wait_ready(sv, app, ports)
     if nginx_up:
         nginx_reload(ports)
@@ -488,11 +530,14 @@ def restart_instance(sv, ports, app):
 
 def restart_stale(sv, ports):
     """Instances running an older module than the build: rolled, not stopped."""
+    rolled = []
     for app in APPS:
         pid = sv.program_pid(app)
         if pid and MODULE.exists() and MODULE.stat().st_mtime > start_time(pid):
             log("module rebuilt: rolling restart of %s" % app)
             restart_instance(sv, ports, app)
+            rolled.append(app)
+    sv.settle(rolled)
 
 
 # ---- the layout before supervisord ------------------------------------------
@@ -576,10 +621,11 @@ def cmd_up(ports):
                 after_start(s, ports, sv.env)
             continue
         prepare(s, ports, sv.env)
-        sv.ctl("start", s, capture=True)
+        sv.start_program(s, wait=False)
         wait_ready(sv, s, ports)
         after_start(s, ports, sv.env)
         log("%s up on 127.0.0.1:%d (pid %s)" % (s, ports[PORT_OF[s]], sv.program_pid(s)))
+    sv.settle(SERVICES)
     # Only ports that worked are remembered for status/down/next up.
     save_ports(ports)
     restart_stale(sv, ports)
@@ -590,7 +636,7 @@ def cmd_down(ports):
     sv = Supervisor(ports)
     pid = sv.pid()
     if pid:
-        sv.ctl("shutdown", capture=True)
+        sv.call("shutdown")
         deadline = time.time() + 120
         while alive(pid):
             if time.time() > deadline:
@@ -660,6 +706,7 @@ def main():
         sv = Supervisor(ports)
         for app in APPS:
             restart_instance(sv, ports, app)
+        sv.settle(APPS)
     elif cmd == "ctl":
         return Supervisor(ports).ctl(*args[1:]).returncode
     else:

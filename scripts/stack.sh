@@ -1,3 +1,3 @@
 #!/bin/sh
 # The Docker-free stack: scripts/stack.py (up|down|status|logs [-f]|restart|ctl).
-exec python3 "$(dirname "$0")/stack.py" "$@"
+exec "$(dirname "$0")/stack.py" "$@"
