@@ -365,8 +365,9 @@ class Compose:
             if not create_env:
                 die("%s missing" % self.env_file)
             write_env_file(self.env_file)
-        # The environment wins, then the settings of the last `up` (so that
-        # `roll` recreates an instance on the ports it had), then the file.
+        # The environment wins, then what the last `up` took from the
+        # environment (so that `roll` recreates an instance on the ports it
+        # had), then the file.
         self.env = dict(os.environ)
         self.project = self.env.get("COMPOSE_PROJECT_NAME") or read_env_file(
             self.env_file).get("COMPOSE_PROJECT_NAME") or "shortener"
@@ -408,9 +409,13 @@ class Compose:
         die("no free /24 in 172.31.0.0/16 for the project network: set NETWORK_PREFIX")
 
     def save_state(self):
-        """Remember the ports, bind address and network this `up` used."""
-        keys = sorted(k for k in self.env if k.endswith("_PORT")
-                      or k in ("NGINX_BIND", "NETWORK_PREFIX"))
+        """Remember what this `up` took from the environment (ports, bind
+        address) and the network it picked; what .env says stays .env's."""
+        file_values = read_env_file(self.env_file)
+        keys = sorted(k for k in self.env if (k.endswith("_PORT") or k == "NGINX_BIND")
+                      and k in os.environ)
+        if "NETWORK_PREFIX" not in os.environ and "NETWORK_PREFIX" not in file_values:
+            keys.append("NETWORK_PREFIX")
         self.state.parent.mkdir(parents=True, exist_ok=True)
         self.state.write_text("".join("%s=%s\n" % (k, self.env[k]) for k in keys))
 
