@@ -7,10 +7,16 @@ project expects of its restart policy (`restart: unless-stopped`) and of
 the watchdog (autoheal) for the case Docker does not cover:
 
   crash           SIGKILL of the container's main process (Kore's parent,
-                  PID 1 in the container) from the host. A real crash (a
-                  SIGSEGV) looks the same to Docker: the main process died
-                  of a signal nobody sent through Docker. Expected: Docker
-                  restarts it.
+                  PID 1 in the container) from the host, the container
+                  having run for more than 10 s. A real crash (a SIGSEGV)
+                  looks the same to Docker: the main process died of a
+                  signal nobody sent through Docker. Expected: Docker
+                  restarts it (its RestartCount grows); should it not,
+                  autoheal starts it 3 s later, and the row says so.
+  crash-unrestarted  the same with the restart policy switched off
+                  (docker update --restart no), standing in for a crash
+                  Docker does not follow with a restart (seen once).
+                  Expected: autoheal starts it 3 s later.
   oom             a memory limit (96 MB, docker update), oom_score_adj 1000
                   on Kore's parent, and a process in the container that
                   allocates until the cgroup is full: the kernel's OOM
@@ -32,8 +38,8 @@ the watchdog (autoheal) for the case Docker does not cover:
 
 Each case ends with app2 running and healthy again (restored the way an
 operator would: compose up, or a recreate to drop the test's memory
-limit). The short profile (the test command) runs crash, docker-kill and
-unhealthy with shorter observation windows; full (`make chaos-compose`)
+limit). The short profile (the test command) runs crash, crash-unrestarted,
+docker-kill and unhealthy with shorter observation windows; full (`make chaos-compose`)
 runs all of them and writes the table into docs/failure-modes.md.
 """
 
@@ -48,6 +54,7 @@ from targets import REPO, children, sh
 
 CASES = {
     "crash": "SIGKILL of the main process (Kore's parent, PID 1) from the host",
+    "crash-unrestarted": "the same with the restart policy off (`docker update --restart no`)",
     "oom": "96 MB memory limit, Kore's parent first in line for the OOM killer, "
            "a process allocating in the container",
     "docker-kill": "`docker kill`",
@@ -56,7 +63,7 @@ CASES = {
     "docker-restart": "`docker restart`",
     "unhealthy": "both workers SIGSTOPped: the process lives, /health times out",
 }
-SHORT = ["crash", "docker-kill", "unhealthy"]
+SHORT = ["crash", "crash-unrestarted", "docker-kill", "unhealthy"]
 
 
 class Events:
@@ -110,6 +117,18 @@ class Restarts:
             time.sleep(0.1)
         return False
 
+    def started_ago(self):
+        """Seconds since app2's container (re)started."""
+        started = self.app()["State"]["StartedAt"]
+        t = time.mktime(time.strptime(started[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        return time.time() - t
+
+    def ran(self, seconds):
+        """Wait until app2 has run SECONDS since its last start."""
+        left = seconds - self.started_ago()
+        if left > 0:
+            time.sleep(left)
+
     def healthy(self):
         st = self.app()["State"]
         return st["Running"] and (st.get("Health") or {}).get("Status") == "healthy"
@@ -137,16 +156,20 @@ class Restarts:
         self.rows.append(row)
         self.log("%s: %s" % (name, json.dumps(row)))
 
-    def measure_back(self, ev, t0, row, timeout=60):
-        """Docker's die, oom, start and healthy after T0, as seconds."""
+    def measure_back(self, ev, t0, row, count0, timeout=60):
+        """Docker's die, oom, start and healthy after T0, as seconds, and who
+        started it again: Docker's restart policy counts its restarts
+        (RestartCount, from COUNT0), a start through the API does not."""
         self.wait(self.healthy, timeout)
+        row["restart_count"] = self.app()["RestartCount"] - count0
         time.sleep(0.3)
         die, attrs = ev.first("die", t0)
         oom, _ = ev.first("oom", t0)
         start, _ = ev.first("start", t0)
         healthy, _ = ev.first("health_status: healthy", start or t0)
         row.update(exit_code=int(attrs["exitCode"]) if attrs else None, oom_event=oom is not None,
-                   restarted_by_docker=start is not None,
+                   restarted_by_docker=row["restart_count"] > 0 or (
+                       row["case"] == "docker-restart" and start is not None),
                    running_after_s=round(start - t0, 2) if start else None,
                    healthy_after_s=round(healthy - t0, 2) if start and healthy else None)
 
@@ -167,22 +190,43 @@ class Restarts:
     # ---- the cases ------------------------------------------------------
 
     def case_crash(self, c, ev, row):
+        # A restart policy applies to a container that ran for 10 s.
+        self.ran(11)
+        count0 = self.app()["RestartCount"]
         t0 = time.time()
-        os.kill(c["State"]["Pid"], signal.SIGKILL)
-        self.measure_back(ev, t0, row)
-        row["project"] = "nothing to do: the restart policy"
+        os.kill(self.app()["State"]["Pid"], signal.SIGKILL)
+        self.measure_back(ev, t0, row, count0)
+        row["project"] = self.project_for_crash(row)
+
+    def case_crash_unrestarted(self, c, ev, row):
+        self.t.docker("update", "--restart", "no", c["Id"])
+        try:
+            count0 = self.app()["RestartCount"]
+            t0 = time.time()
+            os.kill(self.app()["State"]["Pid"], signal.SIGKILL)
+            self.measure_back(ev, t0, row, count0)
+        finally:
+            self.t.docker("update", "--restart", "unless-stopped", c["Id"])
+        row["project"] = self.project_for_crash(row)
+
+    def project_for_crash(self, row):
+        if row["restarted_by_docker"]:
+            return "nothing to do: the restart policy"
+        return "autoheal started it (Docker did not)" if row.get("running_after_s") else "nothing"
 
     def case_oom(self, c, ev, row):
+        self.ran(11)
         cid = c["Id"]
         self.t.docker("update", "--memory", "96m", "--memory-swap", "96m", cid)
         with open("/proc/%d/oom_score_adj" % c["State"]["Pid"], "w") as f:
             f.write("1000")
+        count0 = self.app()["RestartCount"]
         t0 = time.time()
         subprocess.run(["docker", "exec", cid, "sh", "-c",
                         "head -c 400000000 /dev/zero | tail -n 1 >/dev/null"],
                        env=self.t.env, capture_output=True)
-        self.measure_back(ev, t0, row)
-        row["project"] = "nothing to do: the restart policy"
+        self.measure_back(ev, t0, row, count0)
+        row["project"] = self.project_for_crash(row)
         # The limit was the test's: a recreated container has none.
         self.compose_up("--force-recreate")
         self.wait(self.healthy, 60)
@@ -208,9 +252,10 @@ class Restarts:
         self.measure_stays_down(ev, t0, row)
 
     def case_docker_restart(self, c, ev, row):
+        count0 = self.app()["RestartCount"]
         t0 = time.time()
         self.t.docker("restart", c["Id"])
-        self.measure_back(ev, t0, row)
+        self.measure_back(ev, t0, row, count0)
         row["project"] = "nothing to do"
 
     def case_unhealthy(self, c, ev, row):
@@ -245,11 +290,19 @@ class Restarts:
         for r in self.rows:
             n = r["case"]
             if n in self.EXPECT_BACK:
-                ok = r.get("restarted_by_docker") and r.get("healthy_after_s") is not None
-                j.check("restarts: %s: Docker restarts it" % n, ok and r["healthy_after_s"] < 20,
-                        "exit %s%s, running again after %s s, healthy after %s s" % (
+                ok = r.get("healthy_after_s") is not None and r["healthy_after_s"] < 20
+                j.check("restarts: %s: back and healthy" % n, ok,
+                        "exit %s%s, %s, running again after %s s, healthy after %s s" % (
                             r.get("exit_code"), ", OOM event" if r.get("oom_event") else "",
+                            "restarted by Docker" if r.get("restarted_by_docker")
+                            else "NOT restarted by Docker: " + r.get("project", ""),
                             r.get("running_after_s"), r.get("healthy_after_s")))
+            elif n == "crash-unrestarted":
+                j.check("restarts: crash-unrestarted: autoheal starts it",
+                        not r.get("restarted_by_docker") and r.get("healthy_after_s") is not None
+                        and r["healthy_after_s"] < 20,
+                        "exit %s, not restarted by Docker; started after %s s, healthy after %s s"
+                        % (r.get("exit_code"), r.get("running_after_s"), r.get("healthy_after_s")))
             elif n in self.EXPECT_DOWN:
                 j.check("restarts: %s: a manual stop, not restarted" % n,
                         not r.get("restarted_by_docker") and r.get("compose_up_healthy_s") is not None,

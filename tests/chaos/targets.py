@@ -186,6 +186,12 @@ class ComposeTarget:
         nets = self.inspect("app%d" % n)["NetworkSettings"]["Networks"]
         return "%s:8080" % next(iter(nets.values()))["IPAddress"]
 
+    def ran_for(self, n):
+        """Seconds since app N's container (re)started."""
+        started = self.inspect("app%d" % n)["State"]["StartedAt"]
+        return time.time() - (time.mktime(time.strptime(started[:19], "%Y-%m-%dT%H:%M:%S"))
+                              - time.timezone)
+
     def health(self, n):
         st = self.inspect("app%d" % n)["State"]
         return (st.get("Health") or {}).get("Status")
