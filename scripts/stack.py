@@ -544,7 +544,7 @@ def restart_stale(sv, ports):
 
 def legacy_down():
     """A stack started by the shell scripts before supervisord (pid files,
-    scripts/supervise.sh per instance, pg_ctl) is stopped first: its
+    a bash supervisor per instance, pg_ctl) is stopped first: its
     processes hold the ports."""
     files = [RUN / a / "supervisor.pid" for a in APPS] + [RUN / a / "app.pid" for a in APPS] + [
         RUN / "app" / "app.pid", RUN / "nginx" / "nginx.pid", RUN / "redis" / "redis.pid",

@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""Load driver and accountant of the chaos suite (scripts/chaos.sh).
+"""Driver and accountant of the chaos suite, for both topologies.
+
+  suite     the whole suite against a running topology (--target stack: the
+            Docker-free one in RUN_DIR; --target compose: the project of
+            scripts/compose.py): one fault at a time under load, each a
+            phase (the faults are in tests/chaos/targets.py), then `check`
+  restarts  restart semantics of an app container (tests/chaos/restarts.py)
 
 Every request it sends is recorded (one JSON line each), so that after the
 faults every answer can be checked against what the database holds:
