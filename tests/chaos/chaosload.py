@@ -420,8 +420,10 @@ def judge_phase(j, phase, recs, nlog, fig):
                 "first HIT %.2f s after the restart; %d HITs after it" % (phase["recovery_s"], len(hits)))
     if kind == "postgres":
         w503 = [r for r in fails if r["status"] == 503 and r["kind"] != "redirect"]
+        # Sent while the database was down (some answered a little later:
+        # a worker's one blocking connect to a vanished database).
         during = [r for r in recs if r["kind"] == "redirect"
-                  and phase["fault_at"] < r["t0"] and r["t1"] < phase["restore_start"]]
+                  and phase["fault_at"] < r["t0"] < phase["restore_start"]]
         odd = [r for r in during if r["status"] != 302 and r not in known]
         fig.update(write_503=len(w503), redirects_during_outage=len(during),
                    recovery_s=round(phase["recovery_s"], 2))
