@@ -70,7 +70,12 @@ static int	reloading;
  * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
  * kill the worker. The rest serve libpq and hiredis over TCP; mremap is
  * glibc's realloc() of a large block, e.g. hiredis' read buffer growing
- * for a reply of a few hundred KB.
+ * for a reply of a few hundred KB. sendmmsg is glibc's resolver sending
+ * its A and AAAA queries at once: libpq and hiredis resolve host names
+ * (`postgres`, `redis` under docker-compose) inside the worker. It is the
+ * only call `seccomp_tracing yes` reported in a container through
+ * start-up, reads, writes, redirects, and reconnects after Redis and
+ * PostgreSQL were restarted or paused.
  */
 KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -91,6 +96,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(mkdir),
 	KORE_SYSCALL_ALLOW(mremap),
+	KORE_SYSCALL_ALLOW(sendmmsg),
 	KORE_SYSCALL_ALLOW(sched_getattr),
 	KORE_SYSCALL_ALLOW(sched_setattr)
 );
