@@ -42,7 +42,7 @@ integration:
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lcriterion $(UNIT_LDFLAGS)
+	    -ljansson -lcsv -lcrypto -lidn2 -lcriterion $(UNIT_LDFLAGS)
 
 # The unit tests read the generated sample's users.csv (tools/seedgen).
 tests/bin/seed/users.csv: tools/seedgen
