@@ -15,13 +15,17 @@ PACKAGES=(
 	# build and unit tests
 	kore build-essential pkg-config
 	libjansson-dev libcsv-dev libhiredis-dev libpq-dev
+	# SHA-256 of API keys (libcrypto), IDNA of link hosts
+	libssl-dev libidn2-dev
 	libcurl4-openssl-dev libcriterion-dev gcovr
 	# services of the stack
 	postgresql postgresql-client redis-server nginx prometheus
 	# amtool, to check the Alertmanager configuration
 	prometheus-alertmanager
-	# load tests and tooling (procps: ps and pkill, for the test scripts)
+	# load tests and tooling (procps: ps and pkill, for the test scripts;
+	# openssl: the stacks' self-signed TLS certificate)
 	wrk python3 python3-locust python3-pytest curl jq docker-compose procps
+	openssl
 )
 
 POLICY=/usr/sbin/policy-rc.d

@@ -13,6 +13,7 @@
 extern const char *const	users_list_names[];
 extern const char *const	urls_list_names[];
 extern const char *const	events_list_names[];
+extern const char *const	keys_list_names[];
 
 int	users_list(struct http_request *, struct http_ctx *);
 int	users_create(struct http_request *, struct http_ctx *);
@@ -32,6 +33,11 @@ int	events_list(struct http_request *, struct http_ctx *);
 int	events_create(struct http_request *, struct http_ctx *);
 int	event_get(struct http_request *, struct http_ctx *);
 int	event_delete(struct http_request *, struct http_ctx *);
+
+int	keys_list(struct http_request *, struct http_ctx *);
+int	keys_create(struct http_request *, struct http_ctx *);
+int	key_get(struct http_request *, struct http_ctx *);
+int	key_revoke(struct http_request *, struct http_ctx *);
 
 int	redirect(struct http_request *, struct http_ctx *);
 

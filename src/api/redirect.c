@@ -10,6 +10,16 @@
  * redirect never waits for it to be stored. Unknown and inactive codes are
  * a 404 and record nothing; HEAD answers the same without a click, for
  * monitors and link previews.
+ *
+ * Whatever path the URL came by (the worker's copy, Redis, PostgreSQL),
+ * it is checked once more before it becomes a Location: a value with a
+ * control character would split the response. The API refuses such
+ * URLs and the schema cannot store them (db/migrations/014), so one here
+ * means a cache or a database written behind the service's back: it is
+ * logged and the link answered as not found. The redirect tells the
+ * browser to send the destination no Referer (Referrer-Policy:
+ * no-referrer): the page a link was clicked on is the clicker's
+ * business, not the destination's (docs/decisions.md).
  */
 
 #include <sys/time.h>
@@ -27,6 +37,7 @@
 #include "core/text.h"
 #include "db/codelookup.h"
 #include "http/respond.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 
 /* Longest User-Agent or Referer kept in a click event, in bytes. */
@@ -218,13 +229,22 @@ redirect_respond(struct http_request *req, struct api_ctx *ctx,
 {
 	struct redirect_state	*st = ctx->state;
 
+	ctx->http.cache = st->cache;
+	if (!text_header_safe(url, strlen(url))) {
+		log_event(LOG_LEVEL_ERROR, "unsafe_location", "short link %s "
+		    "holds a URL with control characters (X-Cache %s): not "
+		    "sent", ctx->http.param, st->cache);
+		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
+		return (api_not_found(req, "short link"));
+	}
+
 	metrics_redirect(METRICS_REDIRECT_FOUND);
 	if (req->method == HTTP_METHOD_GET)
 		click_record(req, ctx->http.param, url_id, user_id);
 
 	http_response_header(req, "location", url);
 	http_response_header(req, "cache-control", "private, max-age=0");
-	ctx->http.cache = st->cache;
+	http_response_header(req, "referrer-policy", "no-referrer");
 	http_response_header(req, "x-cache", st->cache);
 	http_response(req, 302, NULL, 0);
 	return (KORE_RESULT_OK);

@@ -2,14 +2,16 @@
  * Every endpoint of the service, in one table: its route and method, its
  * handler, what the dispatcher must check before it runs (a JSON body,
  * the query parameters it takes), the database pool whose statement
- * timeout it runs under, and the one-line summary the API documentation
- * shows. The dispatcher gets this table (http/router.h) and computes
- * Allow from it; nothing else lists methods.
+ * timeout it runs under, the one-line summary the API documentation
+ * shows, and who may call it (api/routes.h). The
+ * dispatcher gets this table (http/router.h) and computes Allow from it;
+ * nothing else lists methods.
  */
 
 #include <stddef.h>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/common.h"
 #include "api/list.h"
 #include "api/routes.h"
@@ -18,6 +20,10 @@
 
 #define JSON	1
 #define LONG	DB_LONG_NAME
+#define KEY	API_ACCESS_KEY
+#define OPEN	API_ACCESS_OPEN
+#define ADMIN	API_ACCESS_ADMIN
+#define KEYS	API_ACCESS_KEYS
 
 /*
  * The routes; an API user's reading order. The filters of a list are
@@ -26,47 +32,55 @@
  */
 static const struct api_route routes[] = {
 	{ { ROUTE_USERS, ROUTE_GET, users_list, 0, QUERY_LIST,
-	    users_list_names }, NULL, "List users" },
+	    users_list_names }, NULL, "List users", KEY },
 	{ { ROUTE_USERS, ROUTE_POST, users_create, JSON, QUERY_NONE, NULL },
-	    NULL, "Create a user" },
+	    NULL, "Create a user", ADMIN },
 	{ { ROUTE_USERS_BULK, ROUTE_POST, users_bulk, 0, QUERY_NONE, NULL },
-	    LONG, "Import users from a CSV file" },
+	    LONG, "Import users from a CSV file", ADMIN },
 	{ { ROUTE_USER, ROUTE_GET, user_get, 0, QUERY_NONE, NULL }, NULL,
-	    "Get a user" },
+	    "Get a user", KEY },
 	{ { ROUTE_USER, ROUTE_PUT, user_update, JSON, QUERY_NONE, NULL }, NULL,
-	    "Update a user" },
+	    "Update a user", KEY },
 	{ { ROUTE_USER, ROUTE_DELETE, user_delete, 0, QUERY_NONE, NULL }, LONG,
-	    "Delete a user and their URLs" },
+	    "Delete a user and their URLs", ADMIN },
 	{ { ROUTE_URLS, ROUTE_GET, urls_list, 0, QUERY_LIST, urls_list_names },
-	    NULL, "List URLs" },
+	    NULL, "List URLs", KEY },
 	{ { ROUTE_URLS, ROUTE_POST, urls_create, JSON, QUERY_NONE, NULL },
-	    NULL, "Create a short link" },
+	    NULL, "Create a short link", KEY },
 	{ { ROUTE_URL, ROUTE_GET, url_get, 0, QUERY_NONE, NULL }, NULL,
-	    "Get a URL" },
+	    "Get a URL", KEY },
 	{ { ROUTE_URL, ROUTE_PUT, url_update, JSON, QUERY_NONE, NULL }, NULL,
-	    "Update a URL" },
+	    "Update a URL", KEY },
 	{ { ROUTE_URL, ROUTE_DELETE, url_delete, 0, QUERY_NONE, NULL }, NULL,
-	    "Delete a URL" },
+	    "Delete a URL", KEY },
 	{ { ROUTE_URL_STATS, ROUTE_GET, url_stats, 0, QUERY_NONE, NULL }, NULL,
-	    "Clicks of a URL" },
+	    "Clicks of a URL", KEY },
 	{ { ROUTE_URL_REDIRECT, ROUTE_GET, redirect, 0, QUERY_ANY, NULL }, NULL,
-	    "Follow a short link (alias)" },
+	    "Follow a short link (alias)", OPEN },
 	{ { ROUTE_EVENTS, ROUTE_GET, events_list, 0, QUERY_LIST,
-	    events_list_names }, NULL, "List events" },
+	    events_list_names }, NULL, "List events", KEY },
 	{ { ROUTE_EVENTS, ROUTE_POST, events_create, JSON, QUERY_NONE, NULL },
-	    NULL, "Record an event" },
+	    NULL, "Record an event", KEY },
 	{ { ROUTE_EVENT, ROUTE_GET, event_get, 0, QUERY_NONE, NULL }, NULL,
-	    "Get an event" },
+	    "Get an event", KEY },
 	{ { ROUTE_EVENT, ROUTE_DELETE, event_delete, 0, QUERY_NONE, NULL },
-	    NULL, "Delete an event" },
+	    NULL, "Delete an event", KEY },
+	{ { ROUTE_KEYS, ROUTE_GET, keys_list, 0, QUERY_LIST, keys_list_names },
+	    NULL, "List API keys", KEYS },
+	{ { ROUTE_KEYS, ROUTE_POST, keys_create, JSON, QUERY_NONE, NULL },
+	    NULL, "Create an API key (shown once)", KEYS },
+	{ { ROUTE_KEY, ROUTE_GET, key_get, 0, QUERY_NONE, NULL }, NULL,
+	    "Get an API key (without its secret)", KEYS },
+	{ { ROUTE_KEY, ROUTE_DELETE, key_revoke, 0, QUERY_NONE, NULL }, NULL,
+	    "Revoke an API key", KEYS },
 	{ { ROUTE_HEALTH, ROUTE_GET, ops_health, 0, QUERY_ANY, NULL }, NULL,
-	    "Liveness" },
+	    "Liveness", OPEN },
 	{ { ROUTE_READY, ROUTE_GET, ops_ready, 0, QUERY_ANY, NULL }, NULL,
-	    "Readiness" },
+	    "Readiness", OPEN },
 	{ { ROUTE_METRICS, ROUTE_GET, metrics_page, 0, QUERY_ANY, NULL }, NULL,
-	    "Prometheus metrics (not on the public port)" },
+	    "Prometheus metrics (not on the public port)", OPEN },
 	{ { ROUTE_REDIRECT, ROUTE_GET, redirect, 0, QUERY_ANY, NULL }, NULL,
-	    "Follow a short link" },
+	    "Follow a short link", OPEN },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -88,6 +102,7 @@ api_routes_register(void)
 	router.count = NROUTES;
 	router.ctx_size = sizeof(struct api_ctx);
 	router.cleanup = ctx_cleanup;
+	router.gate = api_gate;
 	http_router_set(&router);
 }
 
@@ -115,6 +130,7 @@ ctx_cleanup(struct http_ctx *h)
 	struct api_ctx	*ctx = api_ctx(h);
 
 	db_cleanup(&ctx->db);
+	api_gate_release(ctx);
 	urlcache_inval_release(&ctx->inval);
 	if (ctx->state_free != NULL)
 		ctx->state_free(ctx->state);

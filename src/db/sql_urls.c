@@ -8,10 +8,12 @@
 #include "db/sql_list.h"
 #include "db/sql_urls.h"
 
+/* $10: the owner a key is scoped to. */
 #define URLS_FILTER \
 	"($7::bigint IS NULL OR user_id = $7) AND " \
 	"($8::boolean IS NULL OR is_active = $8) AND " \
-	"($9::text IS NULL OR short_code = $9)"
+	"($9::text IS NULL OR short_code = $9) AND " \
+	"($10::bigint IS NULL OR user_id = $10)"
 
 const char sql_urls_page[] = LIST_SQL_PAGE("urls", "url_json", URLS_FILTER);
 const char sql_urls_batch[] = LIST_SQL_BATCH("urls", "url_json",
@@ -28,14 +30,16 @@ const char sql_urls_create[] =
 	" SELECT url_json(u.r), u.short_code, u.id FROM u";
 
 const char sql_urls_get[] =
-	"SELECT url_json(u) FROM urls u WHERE id = $1";
+	"SELECT url_json(u) FROM urls u WHERE id = $1"
+	" AND ($2::bigint IS NULL OR user_id = $2)";
 
 /*
  * old is read under a row lock in the same snapshot the update runs in,
  * so the events name exactly the fields this request changed.
  */
 const char sql_urls_update[] =
-	"WITH old AS (SELECT * FROM urls WHERE id = $1 FOR UPDATE),"
+	"WITH old AS (SELECT * FROM urls WHERE id = $1"
+	"    AND ($6::bigint IS NULL OR user_id = $6) FOR UPDATE),"
 	" new AS (UPDATE urls u SET"
 	"    title = CASE WHEN $2 THEN $3 ELSE u.title END,"
 	"    is_active = coalesce($4, u.is_active),"
@@ -57,6 +61,7 @@ const char sql_urls_update[] =
 
 const char sql_urls_delete[] =
 	"WITH d AS (DELETE FROM urls WHERE id = $1"
+	"    AND ($2::bigint IS NULL OR user_id = $2)"
 	"    RETURNING id, user_id, short_code),"
 	" logged AS (" EVENTS_INSERT "SELECT id, user_id, 'deleted',"
 	"    " EVENTS_NOW ", jsonb_build_object("
@@ -78,7 +83,7 @@ const char sql_urls_stats[] =
 	" FROM urls u LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
 	"     max(last_click_at) AS last_click_at FROM url_click_daily"
 	"     WHERE url_id = u.id) t ON true"
-	" WHERE u.id = $1";
+	" WHERE u.id = $1 AND ($2::bigint IS NULL OR u.user_id = $2)";
 
 /* The redirect's lookup (db/codelookup.c). */
 const char sql_urls_lookup[] =

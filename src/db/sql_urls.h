@@ -2,7 +2,16 @@
 #ifndef SQL_URLS_H
 #define SQL_URLS_H
 
-/* Lists: db/sql_list.h; filters $7 user_id, $8 is_active, $9 short_code. */
+/*
+ * Every statement that reads or changes existing rows takes, last, the
+ * owner a key is scoped to (NULL: none): another user's URL is "not
+ * found".
+ */
+
+/*
+ * Lists: db/sql_list.h; filters $7 user_id, $8 is_active, $9 short_code;
+ * $10 owner.
+ */
 extern const char	sql_urls_page[];
 extern const char	sql_urls_batch[];
 /*
@@ -10,16 +19,16 @@ extern const char	sql_urls_batch[];
  * (url_json, short_code, id).
  */
 extern const char	sql_urls_create[];
-/* $1 id: url_json. */
+/* $1 id, $2 owner: url_json. */
 extern const char	sql_urls_get[];
 /*
  * $1 id, $2 whether title is given, $3 title, $4 is_active, $5
- * original_url (NULL: unchanged): (url_json, short_code).
+ * original_url (NULL: unchanged), $6 owner: (url_json, short_code).
  */
 extern const char	sql_urls_update[];
-/* $1 id: short_code. */
+/* $1 id, $2 owner: short_code. */
 extern const char	sql_urls_delete[];
-/* $1 id: the stats JSON. */
+/* $1 id, $2 owner: the stats JSON. */
 extern const char	sql_urls_stats[];
 /* $1 short_code: (id, user_id, original_url) of an active URL. */
 extern const char	sql_urls_lookup[];
