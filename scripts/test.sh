@@ -9,9 +9,12 @@
 #                temp dir, migrate, load the generated sample (tools/seedgen,
 #                the shape of the hackathon's seed), start
 #                the app on a free port, run tests/bin/integration against
-#                it, stop the app with SIGTERM (workers then write their
-#                .gcda files) and print gcovr's line coverage of src/
-#                (below COVERAGE_MIN, 85%, is a failure)
+#                it (API keys off: the open contract), then tests/security
+#                (pytest: instances of its own with API keys on, beside
+#                this one on the same PostgreSQL and Redis), stop the apps
+#                with SIGTERM (workers then write their .gcda files) and
+#                print gcovr's line coverage of src/ (below COVERAGE_MIN,
+#                85%, is a failure)
 #   stack        scripts/test-stack.sh: the Docker-free topology on free
 #                ports, docker-compose.yml validation, the short chaos suite
 #   all          all three (default)
@@ -140,6 +143,9 @@ start_app() {
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
 	export PUBLIC_BASE_URL="http://127.0.0.1:$APP_PORT"
+	# The open contract: no keys, and no per-address API budget (every
+	# test shares one address); tests/security turns both on.
+	export API_KEYS_REQUIRED=0 RATE_LIMIT_PER_ADDRESS=0
 	FLAVOR=cov "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
@@ -200,6 +206,25 @@ run_dev_loop() {
 	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP \
 	    -p no:cacheprovider --junitxml="$report" "$REPO_ROOT/tests/dev" \
 	    2>&1 | tee "$LOGS/dev.log" || rc=$?
+	if [ ! -s "$report" ]; then
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$report")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+}
+
+# Keys, scopes, rate limits, hostile links, response headers, the bulk
+# import beside other requests, TLS in front (tests/security, pytest):
+# instances of its own (cov flavor) on this PostgreSQL and Redis.
+run_security() {
+	local rc=0 report="$LOGS/security.xml" p f sk
+	SECURITY_LOG_DIR="$LOGS/security" PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
+	    --junitxml="$report" "$REPO_ROOT/tests/security" \
+	    2>&1 | tee "$LOGS/security.log" || rc=$?
 	if [ ! -s "$report" ]; then
 		FAILED=$((FAILED + 1))
 		return
@@ -282,6 +307,7 @@ run_integration() {
 	start_redis
 	start_app
 	run_integration_binary
+	run_security
 	run_dev_loop
 	run_observability
 	# SIGTERM now, not in the trap: coverage needs the .gcda files.
