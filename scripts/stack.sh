@@ -31,7 +31,14 @@
 # these defaults): NGINX_PORT 8080 (the public base URL; APP_PORT is its
 # former name), APP1_PORT..APP3_PORT 8081..8083, PG_PORT 15432, REDIS_PORT
 # 6380, PROMETHEUS_PORT 9090, ALERTMANAGER_PORT 9093. The instances get
-# LOG_LEVEL (info) and TRUST_PROXY_HEADERS=1: only nginx reaches them.
+# LOG_LEVEL (info) and TRUSTED_PROXIES=127.0.0.1: nginx is their proxy.
+#
+# API keys (docs/security.md): off by default here, the open contract;
+# API_KEYS_REQUIRED=1 turns them on, with an admin key generated once
+# into run/admin.key (stored in the database as its hash) and printed by
+# the banner. With keys off the app's per-address API budget is off too
+# (RATE_LIMIT_PER_ADDRESS=0 unless set): every anonymous client would
+# share it; nginx's per-address limits stay.
 # ALERT_WEBHOOK_URL (default http://127.0.0.1:9/, the discard port where
 # nothing listens: notifications fail and are logged by Alertmanager) is
 # where Alertmanager posts; set a real one to receive alerts.
@@ -183,6 +190,27 @@ postgres_up() {
 	seed_if_empty
 }
 
+keys_required() {
+	[ "${API_KEYS_REQUIRED:-0}" = 1 ] && echo 1 || echo 0
+}
+
+# The mode the running instances were started in (app_up records it).
+keys_running() {
+	cat "$(app_dir 1)/keys_required" 2>/dev/null || keys_required
+}
+
+# With keys on: the admin key of run/admin.key (made once), its hash
+# stored by scripts/apikey.py bootstrap.
+admin_key_bootstrap() {
+	[ "$(keys_running)" = 1 ] || return 0
+	export DATABASE_URL
+	DATABASE_URL="$(pg_url "$PG_PORT")"
+	if [ ! -s "$RUN/admin.key" ]; then
+		(umask 077 && "$PYTHON" "$SCRIPTS/apikey.py" generate >"$RUN/admin.key")
+	fi
+	ADMIN_API_KEY="$(cat "$RUN/admin.key")" "$PYTHON" "$SCRIPTS/apikey.py" bootstrap
+}
+
 postgres_down() {
 	[ -e "$RUN/pg" ] || return 0
 	"$SCRIPTS/pg.sh" stop "$(pg_dir)" "$PG_PORT"
@@ -274,10 +302,13 @@ app_up() {
 	fi
 	mkdir -p "$dir"
 	rm -f "$dir/app.pid"
+	keys_required >"$dir/keys_required"
 	DATABASE_URL="$(pg_url "$PG_PORT")" \
 	REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
 	PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$NGINX_PORT}" \
-	LOG_LEVEL="${LOG_LEVEL:-info}" TRUST_PROXY_HEADERS=1 FLAVOR=prod \
+	LOG_LEVEL="${LOG_LEVEL:-info}" TRUSTED_PROXIES=127.0.0.1 FLAVOR=prod \
+	API_KEYS_REQUIRED="$(keys_required)" \
+	RATE_LIMIT_PER_ADDRESS="${RATE_LIMIT_PER_ADDRESS:-$([ "$(keys_required)" = 1 ] && echo 1200 || echo 0)}" \
 	    spawn "$dir/supervisor.pid" "$dir/app.log" "$SCRIPTS/supervise.sh" "$port" "$dir"
 	if ! wait_http "http://127.0.0.1:$port/health" "$dir/supervisor.pid" "app$n" "$dir/app.log"; then
 		app_down "$n"
@@ -618,14 +649,20 @@ preflight() {
 }
 
 banner() {
-	local base="http://127.0.0.1:$NGINX_PORT"
+	local base="http://127.0.0.1:$NGINX_PORT" key="" mode
+	mode="open: API keys not required (API_KEYS_REQUIRED=1 make up for keys)"
+	if [ "$(keys_running)" = 1 ]; then
+		mode="API keys required; the admin key is in run/admin.key"
+		key=" -H 'X-Api-Key: $(cat "$RUN/admin.key")'"
+	fi
 	cat <<EOF
 
 The shortener runs at $base (nginx in front of 3 instances)
+Mode:         $mode
 
   curl -s $base/health
-  curl -s '$base/users?per_page=3'
-  curl -s -X POST $base/urls -H 'Content-Type: application/json' \\
+  curl -s$key '$base/users?per_page=3'
+  curl -s -X POST $base/urls$key -H 'Content-Type: application/json' \\
       -d '{"user_id": 1, "original_url": "https://example.com/hello"}'
   curl -si $base/<short_code>          # 302 to the original URL
 
@@ -633,6 +670,7 @@ Instances:    127.0.0.1:$APP1_PORT, :$APP2_PORT, :$APP3_PORT (GET /metrics on ea
 Prometheus:   http://127.0.0.1:$PROMETHEUS_PORT    Alertmanager: http://127.0.0.1:$ALERTMANAGER_PORT
 Grafana:      only in docker-compose (no Debian package)
 Database:     psql '$(pg_url "$PG_PORT")'
+Keys:         DATABASE_URL='$(pg_url "$PG_PORT")' scripts/apikey.py create|list|revoke
 Status: make status   Logs: make logs   Rolling restart: scripts/stack.sh restart   Stop: make down
 EOF
 }
@@ -647,6 +685,7 @@ cmd_up() {
 	for s in "${SERVICES[@]}"; do
 		"${s}_up"
 	done
+	admin_key_bootstrap
 	# Only ports that worked are remembered for status/down/next up.
 	save_ports
 	restart_stale
