@@ -8,6 +8,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       kore build-essential libjansson-dev libcsv-dev libhiredis-dev libpq-dev \
+      libssl-dev libidn2-dev \
  && rm -rf /var/lib/apt/lists/*
 # kodev names the application after its directory.
 WORKDIR /build/shortener
@@ -22,7 +23,8 @@ RUN KORE_BUILD_FLAVOR=prod kodev build \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      kore libjansson4 libcsv3 libhiredis0.14 libpq5 postgresql-client curl \
+      kore libjansson4 libcsv3 libhiredis0.14 libpq5 libidn2-0 postgresql-client \
+      curl python3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener
 WORKDIR /app
@@ -30,7 +32,8 @@ COPY --from=build /build/shortener/shortener.so ./shortener.so
 COPY --from=build /build/shortener/conf/shortener.conf conf/shortener.conf
 COPY --from=build /build/shortener/seedgen /usr/local/bin/seedgen
 COPY db/migrations db/migrations
-COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh scripts/
+COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh \
+     scripts/apikey.py scripts/
 USER shortener
 EXPOSE 8080
 # On SIGTERM each worker stops accepting, finishes the requests in flight

@@ -10,7 +10,7 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load clean
+.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load env clean
 
 all: build
 
@@ -97,6 +97,11 @@ load:
 # scripts/stack.sh restart.
 chaos:
 	@scripts/test-stack.sh --full
+
+# .env for docker-compose: .env.example with a generated ADMIN_API_KEY (an
+# existing .env keeps its values; docs/security.md).
+env:
+	@/usr/bin/python3 scripts/apikey.py dotenv .env
 
 clean:
 	rm -rf .build tests/bin tools/seedgen
