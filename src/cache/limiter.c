@@ -125,10 +125,12 @@ reply(void *arg, enum redis_status st, redisReply *r)
 static void
 local_judge(struct limiter_call *c)
 {
-	uint32_t	share;
+	uint32_t	share, n;
 
-	share = worker_count > 1 ?
-	    (c->limit + worker_count - 1) / worker_count : c->limit;
+	/* worker_count counts Kore's two service slots too. */
+	n = worker_count > KORE_WORKER_BASE ?
+	    (uint32_t)(worker_count - KORE_WORKER_BASE) : 1;
+	share = (c->limit + n - 1) / n;
 	ratelimit_local_hit(&local, c->bucket, kore_time_ms(),
 	    share > 0 ? share : 1, &c->result);
 }
