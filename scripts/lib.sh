@@ -8,8 +8,6 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SCRIPTS="$REPO_ROOT/scripts"
-# The seed shipped beside the repository (../shared/seed), when there is one.
-SHARED_SEED="$(dirname "$REPO_ROOT")/shared/seed"
 # Debian's Python, whose packages (python3-pytest, ...) scripts/deps.sh
 # installs; a python3 earlier on PATH (pyenv) would not see them.
 PYTHON="${PYTHON:-/usr/bin/python3}"

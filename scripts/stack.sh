@@ -232,20 +232,17 @@ postgres_logs() {
 	return 0
 }
 
-# seed_if_empty: the shared seed beside the repo when there is one, else
-# a generated one; never over existing data.
+# seed_if_empty: the generated sample (tools/seedgen: 400 users, 2 000
+# URLs, the shape of the hackathon's seed); never over existing data.
 seed_if_empty() {
-	local n dir="$SHARED_SEED"
+	local n dir="$RUN/seed"
 	n="$(psql "$DATABASE_URL" -X -tAc 'SELECT count(*) FROM users')"
 	if [ "$n" != 0 ]; then
 		log "database holds $n users: not seeding"
 		return 0
 	fi
-	if [ ! -d "$dir" ]; then
-		dir="$RUN/seed"
-		make -C "$REPO_ROOT" --no-print-directory -s seed
-		"$REPO_ROOT/tools/seedgen" --out "$dir"
-	fi
+	make -C "$REPO_ROOT" --no-print-directory -s seed
+	"$REPO_ROOT/tools/seedgen" --out "$dir" >/dev/null
 	"$SCRIPTS/seed-load.sh" "$dir"
 }
 

@@ -72,7 +72,7 @@ keep_logs() {
 		[ -f "$RUN_DIR/$f" ] && cp "$RUN_DIR/$f" "$LOGS/${f//\//-}"
 	done
 	[ -f "$RUN_DIR/pg/server.log" ] && cp "$RUN_DIR/pg/server.log" "$LOGS/postgresql.log"
-	for f in public.xml public.log contract.tap contract.log; do
+	for f in docs.xml docs.log public.xml public.log contract.tap contract.log; do
 		[ -f "$TMP/$f" ] && cp "$TMP/$f" "$LOGS/$f"
 	done
 	# Every request of the chaos run, its phases and the verdicts.
@@ -248,6 +248,17 @@ count_report() {
 	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || fail "$name: exit $rc without a failed test"
 }
 
+# Every example of docs/api.md, on the fresh stack, before anything else
+# writes to it (tests/docs/test_api_examples.py).
+test_api_examples() {
+	local rc=0 report="$TMP/docs.xml"
+	PUBLIC_URL="http://127.0.0.1:$NGINX_PORT" APP_URL="http://127.0.0.1:$APP1_PORT" \
+	DATABASE_URL="$(pg_url "$PG_PORT")" PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rsP -p no:cacheprovider --junitxml="$report" \
+	    "$REPO_ROOT/tests/docs" 2>&1 | tee "$TMP/docs.log" || rc=$?
+	count_report "docs examples" "$report" "$rc"
+}
+
 # The contract's edge families and the mass invalidation, through nginx
 # with its default limits (tests/public, pytest).
 test_public_port() {
@@ -267,8 +278,8 @@ test_public_port() {
 test_contract_through_nginx() {
 	local rc=0 report="$TMP/contract.tap" seed=""
 	make -C "$REPO_ROOT" --no-print-directory tests/bin/integration >/dev/null
-	# The stack loaded the shared seed when there is one (stack.sh).
-	[ -d "$SHARED_SEED" ] && seed="$SHARED_SEED"
+	# The sample the stack loaded (stack.sh).
+	seed="$RUN_DIR/seed"
 	(cd "$REPO_ROOT" && SHORTENER_URL="http://127.0.0.1:$NGINX_PORT" SHORTENER_BEHIND_NGINX=1 \
 	    SEED_DIR="$seed" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
 	    PUBLIC_BASE_URL="http://127.0.0.1:$NGINX_PORT" \
@@ -337,6 +348,7 @@ main() {
 	test_compose
 	free_ports
 	test_up
+	test_api_examples
 	test_status_and_again
 	test_busy_port
 	test_never_stale

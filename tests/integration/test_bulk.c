@@ -7,6 +7,8 @@
  * processes of one run share them. Rows a previous run left at those ids
  * are deleted first, so every run starts from "absent".
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,4 +357,58 @@ Test(bulk, header_only_file_imports_nothing)
 	cr_expect_eq(r->status, 201, "header only: %ld %s", r->status, r->body);
 	expect_summary(r, 0, 0, 0);
 	http_free(r);
+}
+
+/*
+ * Imports of the same new emails at the same time: the set-based import
+ * of one collides with another's rows (unique violation) and goes the
+ * row-by-row way instead; every upload is answered, every email ends up
+ * exactly once, and across all reports each row was created once.
+ */
+Test(bulk, concurrent_imports_of_the_same_rows)
+{
+	enum { IMPORTS = 4, ROWS = 1500 };
+	char		*csv, *p, tag[64];
+	const char	*pattern;
+	int		 fds[IMPORTS][2], i;
+	pid_t		 pids[IMPORTS];
+	long		 created = 0, updated = 0, got[2];
+	size_t		 cap = (size_t)ROWS * 96 + 64;
+
+	snprintf(tag, sizeof(tag), "%s", uniq("same"));
+	csv = malloc(cap);
+	cr_assert_not_null(csv);
+	p = csv + sprintf(csv, "username,email\n");
+	for (i = 0; i < ROWS; i++)
+		p += sprintf(p, "same,%s-%d@example.org\n", tag, i);
+
+	for (i = 0; i < IMPORTS; i++) {
+		cr_assert_eq(pipe(fds[i]), 0);
+		if ((pids[i] = fork()) == 0) {
+			struct http_resp *r = upload(csv);
+
+			got[0] = r->status == 201 ? jint(r->json, "created") : -1;
+			got[1] = r->status == 201 ? jint(r->json, "updated") : -1;
+			(void)write(fds[i][1], got, sizeof(got));
+			_exit(0);
+		}
+		close(fds[i][1]);
+	}
+	for (i = 0; i < IMPORTS; i++) {
+		cr_assert_eq(read(fds[i][0], got, sizeof(got)),
+		    (ssize_t)sizeof(got));
+		close(fds[i][0]);
+		(void)waitpid(pids[i], NULL, 0);
+		cr_expect(got[0] >= 0, "import %d was not a 201", i);
+		cr_expect_eq(got[0] + got[1], ROWS, "import %d stored every row",
+		    i);
+		created += got[0];
+		updated += got[1];
+	}
+	cr_expect_eq(created, ROWS, "each row created once over all imports");
+	cr_expect_eq(updated, (long)ROWS * (IMPORTS - 1));
+	pattern = pathf("%s-%%", tag);
+	cr_expect_eq(db_scalar("SELECT count(*) FROM users WHERE email LIKE $1",
+	    1, &pattern), ROWS, "each email once");
+	free(csv);
 }

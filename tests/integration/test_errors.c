@@ -499,7 +499,11 @@ Test(errors, odd_ids_in_paths_never_500)
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		r = http_get(paths[i]);
-		expect_status(r, paths[i], 404);
+		/* nginx refuses a malformed %-escape itself, in JSON. */
+		if (client_behind_nginx() && strstr(paths[i], "%zz") != NULL)
+			expect_error(r, 400, NULL);
+		else
+			expect_status(r, paths[i], 404);
 		http_free(r);
 	}
 }
