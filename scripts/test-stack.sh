@@ -282,6 +282,7 @@ test_contract_through_nginx() {
 	seed="$RUN_DIR/seed"
 	(cd "$REPO_ROOT" && SHORTENER_URL="http://127.0.0.1:$NGINX_PORT" SHORTENER_BEHIND_NGINX=1 \
 	    SEED_DIR="$seed" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+	    SHORTENER_REDIS_CLI="redis-cli -h 127.0.0.1 -p $REDIS_PORT" \
 	    PUBLIC_BASE_URL="http://127.0.0.1:$NGINX_PORT" \
 	    DATABASE_URL="$(pg_url "$PG_PORT")" CRITERION_JOBS=2 \
 	    timeout -k 10 900 tests/bin/integration \
