@@ -8,7 +8,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       kore build-essential libjansson-dev libcsv-dev libhiredis-dev libpq-dev \
-      libssl-dev libidn2-dev \
+      libssl-dev libidn2-dev libqrencode-dev libpcre2-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 # kodev names the application after its directory.
 WORKDIR /build/shortener
@@ -23,8 +23,8 @@ RUN KORE_BUILD_FLAVOR=prod kodev build \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      kore libjansson4 libcsv3 libhiredis0.14 libpq5 libidn2-0 postgresql-client \
-      curl python3 \
+      kore libjansson4 libcsv3 libhiredis0.14 libpq5 libidn2-0 libqrencode4 \
+      libpcre2-8-0 zlib1g postgresql-client curl python3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener
 WORKDIR /app

@@ -10,7 +10,7 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load env clean
+.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load env clean assets screenshots dashboard-png
 
 all: build
 
@@ -42,7 +42,7 @@ integration:
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lcrypto -lidn2 -lcriterion $(UNIT_LDFLAGS)
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion $(UNIT_LDFLAGS)
 
 # The unit tests read the generated sample's users.csv (tools/seedgen).
 tests/bin/seed/users.csv: tools/seedgen
@@ -50,7 +50,35 @@ tests/bin/seed/users.csv: tools/seedgen
 	tools/seedgen --out tests/bin/seed >/dev/null
 
 unit: tests/bin/unit tests/bin/seed/users.csv
-	SEED_USERS_CSV=tests/bin/seed/users.csv tests/bin/unit
+	SEED_USERS_CSV=tests/bin/seed/users.csv \
+	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit
+
+# The web app's vendor files and the bot list, from the npm packages
+# web/package-lock.json pins (web/package.json names them), copied into
+# assets/, where kodev compiles them into the module. The copies are
+# committed: a clone builds and runs without npm; run this after changing
+# a version in web/package.json (then `npm install` there updates the
+# lockfile) and commit what changed. docs/decisions.md says why these.
+VENDOR		:= assets/vendor
+NPM_MODULES	:= web/node_modules
+
+assets:
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	cp $(NPM_MODULES)/uplot/dist/uPlot.iife.min.js $(VENDOR)/uplot.min.js
+	cp $(NPM_MODULES)/uplot/dist/uPlot.min.css $(VENDOR)/uplot.min.css
+	cp $(NPM_MODULES)/uplot/LICENSE $(VENDOR)/uplot.LICENSE.txt
+	cp $(NPM_MODULES)/swagger-ui-dist/swagger-ui-bundle.js \
+	    $(VENDOR)/swagger-ui-bundle.js
+	sed -i '/^\/\/# sourceMappingURL=/d' $(VENDOR)/swagger-ui-bundle.js
+	cp $(NPM_MODULES)/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui.css
+	sed -i '/sourceMappingURL=/d' $(VENDOR)/swagger-ui.css
+	cp $(NPM_MODULES)/swagger-ui-dist/LICENSE \
+	    $(VENDOR)/swagger-ui.LICENSE.txt
+	cp $(NPM_MODULES)/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
+	    $(VENDOR)/swagger-ui-bundle.LICENSE.txt
+	cd web && node -e 'process.stdout.write(JSON.stringify(require("isbot").list, null, 1) + "\n")' \
+	    >../assets/data/isbot-patterns.json
+	@echo "assets: vendor files and the bot list copied; commit assets/"
 
 tests/bin/integration: $(INTEG_SRC) $(wildcard tests/integration/*.h)
 	@mkdir -p tests/bin
@@ -74,6 +102,22 @@ bench:
 bench-scale:
 	@scripts/deps.sh
 	@/usr/bin/python3 scripts/bench_scale.py
+
+# The web app's main pages as PNG files in docs/screenshots/, from headless
+# Chromium against a running stack (`make up`, or HOST=...), with a small
+# sample of its own (scripts/screenshots.py).
+screenshots:
+	@scripts/deps.sh
+	@PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 scripts/screenshots.py $(HOST) docs/screenshots
+
+# The Grafana dashboard drawn from a running Prometheus (`make up`'s, or
+# PROMETHEUS=...) into docs/dashboard.png (scripts/dashboard_png.py).
+PROMETHEUS	?= http://127.0.0.1:9090
+DASHBOARD_MINUTES ?= 15
+
+dashboard-png:
+	@scripts/deps.sh
+	@/usr/bin/python3 scripts/dashboard_png.py $(PROMETHEUS) docs/dashboard.png $(DASHBOARD_MINUTES)
 
 # The load test (Locust, locustfile.py) against a running stack (`make up`):
 # USERS simulated clients for DURATION, then requests/s, p50/p95/p99 and

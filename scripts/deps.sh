@@ -26,6 +26,11 @@ PACKAGES=(
 	# openssl: the stacks' self-signed TLS certificate)
 	wrk python3 python3-locust python3-pytest curl jq docker-compose procps
 	openssl
+	# web app, QR codes, click analytics: build and tests (a real browser,
+	# a QR decoder, JSON Schema for the OpenAPI conformance checks, plots
+	# for docs/observability.md's dashboard rendering)
+	libqrencode-dev libpcre2-dev zlib1g-dev chromium chromium-driver
+	python3-selenium zbar-tools python3-jsonschema python3-matplotlib
 )
 
 POLICY=/usr/sbin/policy-rc.d
@@ -66,14 +71,20 @@ apt_install() {
 	"${apt[@]}" "${opts[@]}" install -y --no-install-recommends "$@"
 }
 
+# npm (for the OpenAPI validator the tests run, and `make assets`): the
+# machine's own Node.js when it has one, else Debian's.
+missing_npm() {
+	command -v npm >/dev/null 2>&1 || echo npm
+}
+
 main() {
 	command -v dpkg-query >/dev/null 2>&1 || die "not a Debian system (no dpkg-query)"
 	local missing
-	mapfile -t missing < <(missing_packages)
+	mapfile -t missing < <(missing_packages; missing_npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing: ${missing[*]}"
 	apt_install "${missing[@]}" </dev/null
-	mapfile -t missing < <(missing_packages)
+	mapfile -t missing < <(missing_packages; missing_npm)
 	[ ${#missing[@]} -eq 0 ] || die "still missing after install: ${missing[*]}"
 	log "done"
 }

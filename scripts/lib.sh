@@ -104,3 +104,19 @@ as_pg_user() {
 pg_url() {
 	printf 'postgresql://postgres@127.0.0.1:%s/shortener?connect_timeout=2&gssencmode=disable\n' "$1"
 }
+
+# web_deps: the npm packages web/package-lock.json pins (the OpenAPI
+# validator the tests run), installed once per lockfile: `npm ci` again
+# only when the lockfile is newer than the last install. Install scripts
+# never run (one of them would phone home).
+web_deps() {
+	local web="$REPO_ROOT/web"
+	if [ -f "$web/node_modules/.package-lock.json" ] &&
+	    [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+		return 0
+	fi
+	need_cmd npm
+	log "npm ci in web/ (pinned by web/package-lock.json)"
+	(cd "$web" && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit \
+	    --no-fund --loglevel=error)
+}

@@ -306,6 +306,7 @@ app_up() {
 	LOG_LEVEL="${LOG_LEVEL:-info}" TRUSTED_PROXIES=127.0.0.1 FLAVOR=prod \
 	API_KEYS_REQUIRED="$(keys_required)" \
 	RATE_LIMIT_PER_ADDRESS="${RATE_LIMIT_PER_ADDRESS:-$([ "$(keys_required)" = 1 ] && echo 1200 || echo 0)}" \
+	WEB_PROMETHEUS_URL="${WEB_PROMETHEUS_URL:-http://127.0.0.1:$PROMETHEUS_PORT/}" \
 	    spawn "$dir/supervisor.pid" "$dir/app.log" "$SCRIPTS/supervise.sh" "$port" "$dir"
 	if ! wait_http "http://127.0.0.1:$port/health" "$dir/supervisor.pid" "app$n" "$dir/app.log"; then
 		app_down "$n"
@@ -656,6 +657,9 @@ banner() {
 
 The shortener runs at $base (nginx in front of 3 instances)
 Mode:         $mode
+
+  Open $base/ in a browser: create, manage and study links
+  API reference: $base/docs (OpenAPI document: $base/openapi.json)
 
   curl -s $base/health
   curl -s$key '$base/users?per_page=3'

@@ -11,6 +11,7 @@
 #   3b. never stale: a link cached on all three instances (Redis and the
 #      workers' local copies), deactivated through nginx, is a 404 on
 #      every instance at once
+#   3d. the web app in headless Chromium through nginx (tests/browser)
 #   4. the chaos suite (scripts/chaos.sh): --short by default, a few seconds
 #      per fault; --full (`make chaos`) runs the long version and rewrites
 #      the generated section of docs/failure-modes.md with its figures
@@ -72,9 +73,11 @@ keep_logs() {
 		[ -f "$RUN_DIR/$f" ] && cp "$RUN_DIR/$f" "$LOGS/${f//\//-}"
 	done
 	[ -f "$RUN_DIR/pg/server.log" ] && cp "$RUN_DIR/pg/server.log" "$LOGS/postgresql.log"
-	for f in docs.xml docs.log public.xml public.log contract.tap contract.log; do
+	for f in docs.xml docs.log public.xml public.log contract.tap contract.log \
+	    browser.xml browser.log; do
 		[ -f "$TMP/$f" ] && cp "$TMP/$f" "$LOGS/$f"
 	done
+	[ -d "$TMP/screenshots" ] && cp -R "$TMP/screenshots" "$LOGS/screenshots"
 	# Every request of the chaos run, its phases and the verdicts.
 	[ -d "$RUN_DIR/chaos" ] && cp -R "$RUN_DIR/chaos" "$LOGS/chaos"
 	return 0
@@ -271,6 +274,17 @@ test_public_port() {
 	count_report "public port" "$report" "$rc"
 }
 
+# The web app in headless Chromium through nginx (tests/browser, pytest
+# and Selenium); its screenshots stay with the logs.
+test_browser() {
+	local rc=0 report="$TMP/browser.xml"
+	PUBLIC_URL="http://127.0.0.1:$NGINX_PORT" SCREENSHOT_DIR="$TMP/screenshots" \
+	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP -p no:cacheprovider \
+	    --junitxml="$report" "$REPO_ROOT/tests/browser" 2>&1 |
+	    tee "$TMP/browser.log" || rc=$?
+	count_report "browser" "$report" "$rc"
+}
+
 # The integration suite (the contract, black box) through nginx, as an
 # API client meets it. Left out: resilience (it stops the dependencies of
 # a private instance) and what reads /metrics, which is not on the public
@@ -340,7 +354,10 @@ main() {
 	need_cmd docker-compose
 	# What an earlier stage (scripts/test.sh's private instance) exported
 	# is not this stack's: its instances use their own public URL.
-	unset PUBLIC_BASE_URL SHORTENER_URL REDIS_URL
+	unset PUBLIC_BASE_URL SHORTENER_URL REDIS_URL SHORTENER_REDIS_CLI \
+	    SHORTENER_PG_STOP SHORTENER_PG_START SHORTENER_PG_PAUSE \
+	    SHORTENER_PG_RESUME SHORTENER_REDIS_STOP SHORTENER_REDIS_START \
+	    SHORTENER_APP_STOP SHORTENER_APP_START SHORTENER_APP_PIDFILE
 	TMP="$(mktemp -d "${TMPDIR:-/tmp}/shortener-stack.XXXXXX")"
 	# The postgres user must reach the cluster under it (pg.sh).
 	chmod 711 "$TMP"
@@ -353,7 +370,9 @@ main() {
 	test_status_and_again
 	test_busy_port
 	test_never_stale
+	web_deps
 	test_public_port
+	test_browser
 	test_contract_through_nginx
 	test_chaos
 	test_down

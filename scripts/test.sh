@@ -199,6 +199,32 @@ integration_run() {
 	count_run "$LOGS/integration-$name.log" "$rc"
 }
 
+# The pytest suites of the web app's features (tests/public: lifecycle,
+# QR codes, analytics, the OpenAPI document and response conformance)
+# against this instance too, so that its coverage counts them; the stack
+# stage runs them again through nginx on three instances.
+run_public_on_instance() {
+	local rc=0 report="$LOGS/public-instance.xml" p f sk
+	web_deps
+	PUBLIC_URL="$SHORTENER_URL" \
+	APP_URLS="$SHORTENER_URL,$SHORTENER_URL,$SHORTENER_URL" \
+	RUN_DIR="$APP_DIR" PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider --junitxml="$report" \
+	    "$REPO_ROOT/tests/public/test_lifecycle.py" \
+	    "$REPO_ROOT/tests/public/test_qr.py" \
+	    "$REPO_ROOT/tests/public/test_analytics.py" \
+	    "$REPO_ROOT/tests/public/test_openapi.py" \
+	    2>&1 | tee "$LOGS/public-instance.log" || rc=$?
+	if [ ! -s "$report" ]; then
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$report")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+}
+
 # The kodev loop (tests/dev): build, run, rebuild and reload in a
 # checkout named shortener, against this PostgreSQL and Redis.
 run_dev_loop() {
@@ -307,6 +333,7 @@ run_integration() {
 	start_redis
 	start_app
 	run_integration_binary
+	run_public_on_instance
 	run_security
 	run_dev_loop
 	run_observability

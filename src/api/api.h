@@ -14,6 +14,9 @@ extern const char *const	users_list_names[];
 extern const char *const	urls_list_names[];
 extern const char *const	events_list_names[];
 extern const char *const	keys_list_names[];
+/* The query parameters of the endpoints that take some (NULL-ended). */
+extern const char *const	url_stats_names[];
+extern const char *const	url_qr_names[];
 
 int	users_list(struct http_request *, struct http_ctx *);
 int	users_create(struct http_request *, struct http_ctx *);
@@ -28,6 +31,8 @@ int	url_get(struct http_request *, struct http_ctx *);
 int	url_update(struct http_request *, struct http_ctx *);
 int	url_delete(struct http_request *, struct http_ctx *);
 int	url_stats(struct http_request *, struct http_ctx *);
+int	url_qr_svg(struct http_request *, struct http_ctx *);
+int	url_qr_png(struct http_request *, struct http_ctx *);
 
 int	events_list(struct http_request *, struct http_ctx *);
 int	events_create(struct http_request *, struct http_ctx *);
@@ -45,5 +50,12 @@ int	ops_health(struct http_request *, struct http_ctx *);
 int	ops_ready(struct http_request *, struct http_ctx *);
 
 int	metrics_page(struct http_request *, struct http_ctx *);
+
+int	web_home(struct http_request *, struct http_ctx *);
+int	web_docs(struct http_request *, struct http_ctx *);
+int	web_static(struct http_request *, struct http_ctx *);
+int	web_openapi(struct http_request *, struct http_ctx *);
+/* Builds GET /openapi.json from the route table; once per worker. */
+void	web_openapi_init(void);
 
 #endif

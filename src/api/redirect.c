@@ -9,7 +9,17 @@
  * says so (X-Cache: BYPASS). The click is handed to the click writer; the
  * redirect never waits for it to be stored. Unknown and inactive codes are
  * a 404 and record nothing; HEAD answers the same without a click, for
- * monitors and link previews.
+ * monitors, and so does a GET from a link-preview fetcher
+ * (core/uaclass.h).
+ *
+ * Lifecycle (db/migrations/020). An expired link is a 410, decided from
+ * the expiry that the cache entry or the database row carries, with this
+ * machine's clock: no invalidation, every replica at once. A link with a
+ * click cap is a 410 once the cap is reached; every counted redirect of
+ * such a link first claims its click with a conditional UPDATE
+ * (sql_urls_claim), which the row lock serialises across all workers of
+ * all instances: the cap holds exactly, and only capped links pay a
+ * database round trip on a cache hit. HEAD and previews only look.
  *
  * Whatever path the URL came by (the worker's copy, Redis, PostgreSQL),
  * it is checked once more before it becomes a Location: a value with a
@@ -35,7 +45,9 @@
 #include "clicks/clickwriter.h"
 #include "core/shortcode.h"
 #include "core/text.h"
+#include "core/uaclass.h"
 #include "db/codelookup.h"
+#include "db/sql_urls.h"
 #include "http/respond.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -49,6 +61,10 @@ struct redirect_state {
 	const char		*cache;		/* X-Cache */
 	int			 fill;		/* cache what the database says */
 	int			 asked_again;	/* the cache, after the database failed */
+	int64_t			 url_id;	/* the link found, for the claim */
+	int64_t			 user_id;
+	const char		*url;		/* in cached or lookup */
+	int			 counted;	/* this request is a click */
 };
 
 static int	st_start(struct http_request *, struct api_ctx *);
@@ -57,8 +73,12 @@ static int	st_wait_database(struct http_request *, struct api_ctx *);
 static int	lookup_database(struct http_request *, struct api_ctx *);
 static int	ask_cache_again(struct http_request *, struct api_ctx *);
 static void	redirect_state_free(void *);
-static int	redirect_respond(struct http_request *, struct api_ctx *,
-		    int64_t, int64_t, const char *);
+static int	redirect_found(struct http_request *, struct api_ctx *,
+		    const struct cache_entry *);
+static int	st_wait_claim(struct http_request *, struct api_ctx *);
+static int	redirect_gone(struct http_request *, struct api_ctx *,
+		    const char *, const char *);
+static int	redirect_respond(struct http_request *, struct api_ctx *);
 static void	click_record(struct http_request *, const char *, int64_t,
 		    int64_t);
 static char	*header_copy(struct http_request *, const char *);
@@ -112,8 +132,7 @@ st_wait_cache(struct http_request *req, struct api_ctx *ctx)
 		metrics_cache_lookup(st->cached.local ?
 		    METRICS_CACHE_LOCAL_HIT : METRICS_CACHE_HIT);
 		st->cache = "HIT";
-		return (redirect_respond(req, ctx, e->url_id, e->user_id,
-		    e->url));
+		return (redirect_found(req, ctx, e));
 	case URLCACHE_NEGATIVE:
 		metrics_cache_lookup(METRICS_CACHE_NEGATIVE);
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
@@ -177,16 +196,71 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 		break;
 	}
 
-	if (st->fill) {
-		e.url_id = st->lookup.url_id;
-		e.user_id = st->lookup.user_id;
-		e.url = st->lookup.url;
-		e.url_len = strlen(st->lookup.url);
+	e.url_id = st->lookup.url_id;
+	e.user_id = st->lookup.user_id;
+	e.expires_at = st->lookup.expires_at;
+	e.capped = st->lookup.capped;
+	e.url = st->lookup.url;
+	e.url_len = strlen(st->lookup.url);
+	if (st->fill)
 		urlcache_fill(ctx->http.param, &e);
-	}
 
-	return (redirect_respond(req, ctx, st->lookup.url_id,
-	    st->lookup.user_id, st->lookup.url));
+	return (redirect_found(req, ctx, &e));
+}
+
+/*
+ * The link exists and is active: expired, capped or a plain redirect.
+ * e->url lives as long as the request's state (cached or lookup).
+ */
+static int
+redirect_found(struct http_request *req, struct api_ctx *ctx,
+    const struct cache_entry *e)
+{
+	struct redirect_state	*st = ctx->state;
+	const char		*ua;
+
+	st->url_id = e->url_id;
+	st->user_id = e->user_id;
+	st->url = e->url;
+	if (!http_request_header(req, "user-agent", &ua))
+		ua = NULL;
+	st->counted = req->method == HTTP_METHOD_GET &&
+	    !ua_is_link_preview(ua);
+
+	if (cache_entry_expired(e, (int64_t)time(NULL)))
+		return (redirect_gone(req, ctx, "link_expired",
+		    "this short link has expired"));
+	if (!e->capped)
+		return (redirect_respond(req, ctx));
+
+	api_prepare(ctx, st->counted ? sql_urls_claim : sql_urls_capped_left);
+	db_param_int(&ctx->db, 0, e->url_id);
+	return (api_then(req, ctx, st_wait_claim));
+}
+
+/* The database's word on a capped link: a click left, or none. */
+static int
+st_wait_claim(struct http_request *req, struct api_ctx *ctx)
+{
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 1 && db_value(&ctx->db, 0, 0)[0] == 't')
+		return (redirect_respond(req, ctx));
+	return (redirect_gone(req, ctx, "link_exhausted",
+	    "this short link has reached its click limit"));
+}
+
+static int
+redirect_gone(struct http_request *req, struct api_ctx *ctx,
+    const char *code, const char *msg)
+{
+	struct redirect_state	*st = ctx->state;
+
+	metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
+	ctx->http.cache = st->cache;
+	http_response_header(req, "x-cache", st->cache);
+	http_response_header(req, "cache-control", "private, max-age=0");
+	respond_error(req, 410, code, msg);
+	return (KORE_RESULT_OK);
 }
 
 /*
@@ -224,13 +298,12 @@ redirect_state_free(void *arg)
 }
 
 static int
-redirect_respond(struct http_request *req, struct api_ctx *ctx,
-    int64_t url_id, int64_t user_id, const char *url)
+redirect_respond(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
 	ctx->http.cache = st->cache;
-	if (!text_header_safe(url, strlen(url))) {
+	if (!text_header_safe(st->url, strlen(st->url))) {
 		log_event(LOG_LEVEL_ERROR, "unsafe_location", "short link %s "
 		    "holds a URL with control characters (X-Cache %s): not "
 		    "sent", ctx->http.param, st->cache);
@@ -239,10 +312,10 @@ redirect_respond(struct http_request *req, struct api_ctx *ctx,
 	}
 
 	metrics_redirect(METRICS_REDIRECT_FOUND);
-	if (req->method == HTTP_METHOD_GET)
-		click_record(req, ctx->http.param, url_id, user_id);
+	if (st->counted)
+		click_record(req, ctx->http.param, st->url_id, st->user_id);
 
-	http_response_header(req, "location", url);
+	http_response_header(req, "location", st->url);
 	http_response_header(req, "cache-control", "private, max-age=0");
 	http_response_header(req, "referrer-policy", "no-referrer");
 	http_response_header(req, "x-cache", st->cache);

@@ -18,9 +18,14 @@ enum api_access {
 	API_ACCESS_KEYS		/* an admin key, always: key management */
 };
 
+/*
+ * The OpenAPI document (GET /openapi.json, api/web.c) takes each
+ * operation's operationId, summary and parameters from here.
+ */
 struct api_route {
 	struct endpoint	 ep;		/* first: what the dispatcher gets */
 	const char	*pool;		/* database pool; NULL is DB_NAME */
+	const char	*operation;	/* OpenAPI operationId */
 	const char	*summary;	/* one line, for the API documentation */
 	enum api_access	 access;
 };

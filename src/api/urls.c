@@ -7,7 +7,9 @@
  * collision simply draws again.
  */
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/common.h"
@@ -19,17 +21,24 @@
 #include "http/respond.h"
 
 #define CODE_ATTEMPTS	5
+#define MAX_CLICKS_MAX	INT64_C(1000000000000)
+#define STATS_DAYS_DEFAULT	30
+#define STATS_DAYS_MAX		366
 
 static const struct api_filter list_filters[] = {
 	{ "user_id",	API_FILTER_INT,		0 },
 	{ "is_active",	API_FILTER_BOOL,	1 },
 	{ "short_code",	API_FILTER_TEXT,	0 },
+	{ "q",		API_FILTER_TEXT,	0 },
 	{ NULL,		0,			0 },
 };
 
 const char *const urls_list_names[] = {
-	"user_id", "is_active", "short_code", NULL
+	"user_id", "is_active", "short_code", "q", NULL
 };
+
+/* GET /urls/<id>/stats: the period. */
+const char *const url_stats_names[] = { "from", "to", NULL };
 
 static const struct api_list urls_list_def = {
 	"urls", list_filters, urls_list_names,
@@ -40,10 +49,24 @@ struct url_create {
 	int	custom_code;
 };
 
+/* The lifecycle fields of a create or an update (db/migrations/020). */
+struct url_lifecycle {
+	enum field_result	 has_expiry;
+	const char		*expiry;
+	size_t			 expiry_len;
+	enum field_result	 has_max;
+	int64_t			 max_clicks;
+};
+
 static int	create_bind(struct http_request *, struct api_ctx *);
 static int	create_collided(const struct api_ctx *);
 static void	bind_random_code(struct api_ctx *);
 static int	update_bind(struct http_request *, struct api_ctx *);
+static int	st_wait_stats(struct http_request *, struct api_ctx *);
+static int	stats_period(struct http_request *, struct api_ctx *, char *,
+		    char *);
+static int	stats_bad(struct http_request *, const char *, const char *);
+static void	lifecycle_read(json_t *, json_t *, struct url_lifecycle *);
 static int	st_wait_insert(struct http_request *, struct api_ctx *);
 static int	st_wait_update(struct http_request *, struct api_ctx *);
 static int	st_wait_delete(struct http_request *, struct api_ctx *);
@@ -172,16 +195,91 @@ respond_deleted(struct http_request *req, struct api_ctx *ctx)
 	return (KORE_RESULT_OK);
 }
 
+/*
+ * The stats of a URL over a period: ?from=&to= (UTC dates, inclusive),
+ * by default the thirty days up to today, at most STATS_DAYS_MAX days.
+ */
 int
 url_stats(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, h, sql_urls_stats, "url"));
+	struct api_ctx	*ctx = api_ctx(h);
+	char		 from[11], to[11];
+
+	API_RESUME(req, ctx);
+	if (!stats_period(req, ctx, from, to))
+		return (KORE_RESULT_OK);
+	if (!api_by_id_start(req, ctx, sql_urls_stats, "url"))
+		return (KORE_RESULT_OK);
+	db_param_text(&ctx->db, 1, from, 10);
+	db_param_text(&ctx->db, 2, to, 10);
+	api_bind_owner(ctx, 3);
+	return (api_then(req, ctx, st_wait_stats));
+}
+
+static int
+st_wait_stats(struct http_request *req, struct api_ctx *ctx)
+{
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 0)
+		return (api_not_found(req, "url"));
+	return (api_send_value(req, 200, ctx));
+}
+
+/* from and to (11 bytes each) from the query, or a 400 (returns 0). */
+static int
+stats_period(struct http_request *req, struct api_ctx *ctx, char *from,
+    char *to)
+{
+	const char	*qf, *qt, *why;
+	time_t		 now;
+	struct tm	 tm;
+	int64_t		 d0, d1;
+	char		 msg[128];
+
+	now = time(NULL);
+	(void)gmtime_r(&now, &tm);
+	(void)strftime(to, 11, "%Y-%m-%d", &tm);
+	if ((qt = query_get(&ctx->http.query, "to")) != NULL) {
+		if ((why = validate_date(qt, strlen(qt))) != NULL)
+			return (stats_bad(req, "to", why));
+		memcpy(to, qt, 11);
+	}
+	d1 = date_days(to);
+	d0 = d1 - (STATS_DAYS_DEFAULT - 1);
+	if ((qf = query_get(&ctx->http.query, "from")) != NULL) {
+		if ((why = validate_date(qf, strlen(qf))) != NULL)
+			return (stats_bad(req, "from", why));
+		d0 = date_days(qf);
+	}
+	if (d0 > d1)
+		return (stats_bad(req, "from", "must not be after to"));
+	if (d1 - d0 + 1 > STATS_DAYS_MAX) {
+		(void)snprintf(msg, sizeof(msg), "must be at most %d days "
+		    "before to", STATS_DAYS_MAX - 1);
+		return (stats_bad(req, "from", msg));
+	}
+	now = (time_t)(d0 * 86400);
+	(void)gmtime_r(&now, &tm);
+	(void)strftime(from, 11, "%Y-%m-%d", &tm);
+	return (1);
+}
+
+static int
+stats_bad(struct http_request *req, const char *param, const char *why)
+{
+	char	msg[192];
+
+	(void)snprintf(msg, sizeof(msg), "query parameter '%s' %s", param,
+	    why);
+	respond_error(req, 400, NULL, msg);
+	return (0);
 }
 
 static int
 create_bind(struct http_request *req, struct api_ctx *ctx)
 {
 	struct url_create	*st;
+	struct url_lifecycle	 lc;
 	json_t			*errors;
 	const char		*url, *title, *code;
 	size_t			 url_len, title_len, code_len;
@@ -200,6 +298,7 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	has_active = field_bool(ctx->http.body, "is_active", 0, errors, &active);
 	has_code = field_string(ctx->http.body, "short_code", FIELD_NULLABLE,
 	    validate_custom_code, errors, &code, &code_len);
+	lifecycle_read(ctx->http.body, errors, &lc);
 
 	if (json_object_size(errors) > 0)
 		return (api_invalid(req, errors), 0);
@@ -227,8 +326,42 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	else
 		db_param_null(&ctx->db, 3);
 	db_param_bool(&ctx->db, 4, has_active == FIELD_SET ? active : 1);
+	if (lc.has_expiry == FIELD_SET)
+		db_param_text(&ctx->db, 5, lc.expiry, lc.expiry_len);
+	else
+		db_param_null(&ctx->db, 5);
+	if (lc.has_max == FIELD_SET)
+		db_param_int(&ctx->db, 6, lc.max_clicks);
+	else
+		db_param_null(&ctx->db, 6);
 
 	return (1);
+}
+
+/*
+ * expires_at: the contract's timestamp, in the future, or null (none);
+ * max_clicks: an integer from 1, or null (no cap). Both optional.
+ */
+static void
+lifecycle_read(json_t *body, json_t *errors, struct url_lifecycle *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->has_expiry = field_string(body, "expires_at", FIELD_NULLABLE,
+	    validate_expiry, errors, &lc->expiry, &lc->expiry_len);
+	if (lc->has_expiry == FIELD_SET &&
+	    timestamp_epoch(lc->expiry) <= (int64_t)time(NULL)) {
+		json_object_set_new(errors, "expires_at",
+		    json_string("must be in the future"));
+		lc->has_expiry = FIELD_INVALID;
+	}
+	lc->has_max = field_int(body, "max_clicks", FIELD_NULLABLE, errors,
+	    &lc->max_clicks);
+	if (lc->has_max == FIELD_SET &&
+	    (lc->max_clicks < 1 || lc->max_clicks > MAX_CLICKS_MAX)) {
+		json_object_set_new(errors, "max_clicks",
+		    json_string("must be an integer from 1 to 1000000000000"));
+		lc->has_max = FIELD_INVALID;
+	}
 }
 
 /* The statement failed on the short code's unique index. */
@@ -256,6 +389,7 @@ bind_random_code(struct api_ctx *ctx)
 static int
 update_bind(struct http_request *req, struct api_ctx *ctx)
 {
+	struct url_lifecycle	 lc;
 	json_t			*errors;
 	const char		*url, *title;
 	size_t			 url_len, title_len;
@@ -268,6 +402,7 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 	has_title = field_string(ctx->http.body, "title", FIELD_NULLABLE,
 	    validate_title, errors, &title, &title_len);
 	has_active = field_bool(ctx->http.body, "is_active", 0, errors, &active);
+	lifecycle_read(ctx->http.body, errors, &lc);
 
 	if (json_object_size(errors) > 0)
 		return (api_invalid(req, errors), 0);
@@ -292,7 +427,17 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 		db_param_text(&ctx->db, 4, url, url_len);
 	else
 		db_param_null(&ctx->db, 4);
-	api_bind_owner(ctx, 5);
+	db_param_bool(&ctx->db, 5, lc.has_expiry != FIELD_ABSENT);
+	if (lc.has_expiry == FIELD_SET)
+		db_param_text(&ctx->db, 6, lc.expiry, lc.expiry_len);
+	else
+		db_param_null(&ctx->db, 6);
+	db_param_bool(&ctx->db, 7, lc.has_max != FIELD_ABSENT);
+	if (lc.has_max == FIELD_SET)
+		db_param_int(&ctx->db, 8, lc.max_clicks);
+	else
+		db_param_null(&ctx->db, 8);
+	api_bind_owner(ctx, 9);
 
 	return (1);
 }

@@ -30,6 +30,8 @@
 #include <kore/pgsql.h>
 #include <kore/seccomp.h>
 
+#include "assets.h"	/* kodev's, from assets/ */
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -150,7 +152,8 @@ kore_worker_configure(void)
 	limiter_init();
 	api_auth_init();
 	cors_init();
-	clickwriter_init();
+	clickwriter_init((const char *)asset_isbot_patterns_json,
+	    asset_len_isbot_patterns_json);
 	metrics_deps_source(deps_sample);
 	metrics_worker_start();
 	log_worker_start();

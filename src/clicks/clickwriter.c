@@ -16,6 +16,11 @@
  * hundred rows or so. Paced, the same clicks go in a few large inserts;
  * a click still reaches the database within CLICK_PACE_MS plus one insert.
  *
+ * Each batch is classified (who clicked: core/uaclass.h, through a table
+ * of recent User-Agents) and added up per URL and hour and per facet
+ * (core/clickqueue.h) as it is taken, in this worker, so PostgreSQL's
+ * share of the analytics is one upsert per distinct key of the batch.
+ *
  * A failed insert keeps its batch and tries again after a backoff; while
  * the database is down clicks wait in the queue, and when the queue is
  * full new clicks are dropped and counted. On SIGTERM the worker flushes
@@ -46,6 +51,7 @@
 #define RETRY_MIN_MS		100
 #define RETRY_MAX_MS		2000
 #define CLICK_PACE_MS		50
+#define UA_CACHE_SLOTS		4096
 
 struct writer {
 	struct clickq		queue;
@@ -58,6 +64,8 @@ struct writer {
 	int			pace_pending;
 	uint64_t		last_start_ms;
 	uint64_t		retry_ms;
+	struct botmatch		*bots;
+	struct ua_cache		*agents;
 };
 
 static void	writer_start(void);
@@ -68,16 +76,22 @@ static int	writer_pace(void);
 static void	batch_release(void);
 static void	bind_batch(void);
 static void	batch_written(void);
+static void	batch_take(void);
 
 /* Owned by this worker; lives for the whole process. */
 static struct writer	*writer;
 
 void
-clickwriter_init(void)
+clickwriter_init(const char *bots, size_t len)
 {
+	const char	*err;
+
 	writer = kore_calloc(1, sizeof(*writer));
 	clickq_init(&writer->queue, CLICK_QUEUE_MAX);
 	writer->retry_ms = RETRY_MIN_MS;
+	if ((writer->bots = botmatch_create(bots, len, &err)) == NULL)
+		fatal("click writer: %s", err);
+	writer->agents = ua_cache_create(writer->bots, UA_CACHE_SLOTS);
 }
 
 void
@@ -109,10 +123,7 @@ writer_start(void)
 	if (writer->batch_len == 0) {
 		if (writer->queue.len == 0 || writer_pace())
 			return;
-		writer->batch_len = clickq_take(&writer->queue, writer->batch,
-		    CLICK_BATCH_MAX);
-		clicks_arrays(writer->batch, writer->batch_len,
-		    &writer->batch_cols);
+		batch_take();
 	}
 
 	writer->in_flight = 1;
@@ -121,7 +132,22 @@ writer_start(void)
 	db_start(&writer->insert, writer_done, NULL);
 }
 
-/* The batch's column arrays, kept alive by the writer, as $1..$6. */
+/* The next batch from the queue, classified and added up. */
+static void
+batch_take(void)
+{
+	size_t	i;
+
+	writer->batch_len = clickq_take(&writer->queue, writer->batch,
+	    CLICK_BATCH_MAX);
+	for (i = 0; i < writer->batch_len; i++) {
+		ua_cache_classify(writer->agents, writer->batch[i].user_agent,
+		    &writer->batch[i].cls);
+	}
+	clicks_arrays(writer->batch, writer->batch_len, &writer->batch_cols);
+}
+
+/* The batch's column arrays, kept alive by the writer, as $1..$19. */
 static void
 bind_batch(void)
 {
@@ -254,12 +280,9 @@ clickwriter_flush(void)
 
 	for (;;) {
 		if (writer->batch_len == 0) {
-			writer->batch_len = clickq_take(&writer->queue,
-			    writer->batch, CLICK_BATCH_MAX);
+			batch_take();
 			if (writer->batch_len == 0)
 				break;
-			clicks_arrays(writer->batch, writer->batch_len,
-			    &writer->batch_cols);
 		}
 		bind_batch();
 		if (db_run_sync(&writer->insert) != DB_DONE)

@@ -18,6 +18,7 @@ static const char	*env_or(const char *, const char *);
 static long		 env_long(const char *, long, long, long);
 static const char	*base_url(const char *);
 static int		 log_level(const char *);
+static const char	*link_url(const char *);
 
 struct app_config	config;
 
@@ -76,6 +77,8 @@ config_load(void)
 	config.bulk_body_max = (size_t)env_long("BULK_BODY_MAX",
 	    16 * 1024 * 1024, 1024, 16 * 1024 * 1024);
 	config.bulk_max_rows = env_long("BULK_MAX_ROWS", 50000, 1, 1000000);
+	config.web_prometheus_url = link_url(env_or("WEB_PROMETHEUS_URL", ""));
+	config.web_grafana_url = link_url(env_or("WEB_GRAFANA_URL", ""));
 	config.loaded = 1;
 	return (NULL);
 }
@@ -101,6 +104,16 @@ base_url(const char *v)
 	while (len > 0 && buf[len - 1] == '/')
 		buf[--len] = '\0';
 	return (buf);
+}
+
+/* A link the web app shows: an http(s) URL without quotes or spaces, or "". */
+static const char *
+link_url(const char *v)
+{
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+	    strpbrk(v, " \t\r\n'\"<>\\") != NULL || strlen(v) > 500)
+		return ("");
+	return (v);
 }
 
 static int

@@ -47,6 +47,8 @@ struct app_config {
 	const char	*blocklist_file;	/* "" none */
 	size_t		 bulk_body_max;		/* POST /users/bulk, bytes */
 	long		 bulk_max_rows;
+	const char	*web_prometheus_url;	/* linked by the web app; "" */
+	const char	*web_grafana_url;	/* linked by the web app; "" */
 };
 
 /* Log levels, lowest first (obs/log.c names them). */

@@ -44,6 +44,12 @@ static const struct route routes[ROUTE_COUNT] = {
 	{ ROUTE_READY,		"/ready" },
 	{ ROUTE_METRICS,	"/metrics" },
 	{ ROUTE_REDIRECT,	"/:code" },
+	{ ROUTE_HOME,		"/" },
+	{ ROUTE_DOCS,		"/docs" },
+	{ ROUTE_OPENAPI,	"/openapi.json" },
+	{ ROUTE_STATIC,		"/static/:file" },
+	{ ROUTE_URL_QR_SVG,	"/urls/:id/qr.svg" },
+	{ ROUTE_URL_QR_PNG,	"/urls/:id/qr.png" },
 	{ ROUTE_NOT_FOUND,	"unmatched" },
 };
 
@@ -55,10 +61,14 @@ route_match(const char *path, struct route_match *m)
 
 	found(m, ROUTE_NOT_FOUND, NULL);
 
-	if (split_path(path, seg, &n) == -1 || n == 0)
+	if (split_path(path, seg, &n) == -1)
 		return;
 
-	if (seg_is(&seg[0], "users"))
+	if (n == 0 && path[1] == '\0')
+		found(m, ROUTE_HOME, NULL);
+	else if (n == 0)
+		return;
+	else if (seg_is(&seg[0], "users"))
 		match_users(seg, n, m);
 	else if (seg_is(&seg[0], "urls"))
 		match_urls(seg, n, m);
@@ -66,8 +76,14 @@ route_match(const char *path, struct route_match *m)
 		match_events(seg, n, m);
 	else if (seg_is(&seg[0], "keys"))
 		match_keys(seg, n, m);
+	else if (seg_is(&seg[0], "static") && n == 2)
+		found(m, ROUTE_STATIC, &seg[1]);
 	else if (n != 1)
 		return;
+	else if (seg_is(&seg[0], "docs"))
+		found(m, ROUTE_DOCS, NULL);
+	else if (seg_is(&seg[0], "openapi.json"))
+		found(m, ROUTE_OPENAPI, NULL);
 	else if (seg_is(&seg[0], "health"))
 		found(m, ROUTE_HEALTH, NULL);
 	else if (seg_is(&seg[0], "ready"))
@@ -181,6 +197,10 @@ match_urls(struct segment *seg, size_t n, struct route_match *m)
 		found(m, ROUTE_URL_STATS, &seg[1]);
 	else if (seg_is(&seg[2], "redirect"))
 		found(m, ROUTE_URL_REDIRECT, &seg[1]);
+	else if (seg_is(&seg[2], "qr.svg"))
+		found(m, ROUTE_URL_QR_SVG, &seg[1]);
+	else if (seg_is(&seg[2], "qr.png"))
+		found(m, ROUTE_URL_QR_PNG, &seg[1]);
 }
 
 static void

@@ -35,6 +35,12 @@ enum route_id {
 	ROUTE_READY,
 	ROUTE_METRICS,
 	ROUTE_REDIRECT,
+	ROUTE_HOME,		/* the web app */
+	ROUTE_DOCS,		/* the API reference */
+	ROUTE_OPENAPI,
+	ROUTE_STATIC,		/* /static/<file>: assets/ */
+	ROUTE_URL_QR_SVG,
+	ROUTE_URL_QR_PNG,
 	ROUTE_NOT_FOUND,	/* no route: still has a template for metrics */
 	ROUTE_COUNT
 };
@@ -46,7 +52,7 @@ struct route {
 
 struct route_match {
 	const struct route	*route;
-	const char		*param;		/* the :id or :code segment */
+	const char		*param;		/* the :id, :code or :file segment */
 	size_t			 param_len;
 };
 

@@ -101,6 +101,8 @@ flight_done(struct db_call *db, void *arg)
 			w->status = LOOKUP_FOUND;
 			w->url_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 			w->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			w->expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+			w->capped = PQgetvalue(res, 0, 4)[0] == 't';
 			w->url = strdup(PQgetvalue(res, 0, 2));
 			if (w->url == NULL)
 				fatal("strdup: out of memory");

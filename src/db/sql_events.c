@@ -42,10 +42,14 @@ const char sql_events_delete[] =
 	" AND ($2::bigint IS NULL OR user_id = $2) RETURNING id";
 
 /*
- * clicks_insert() (db/migrations/009) inserts the batch with a plan it
- * keeps for the session; the statement-level trigger on events turns the
- * batch into one upsert per (url, day) in url_click_daily.
+ * clicks_insert() (db/migrations/021) inserts the batch and upserts its
+ * hourly and facet aggregates (added up by the worker) with plans it
+ * keeps for the session; the statement-level trigger on events leaves the
+ * clicks it classified out of url_click_daily (migration 021).
  */
 const char sql_events_clicks[] =
 	"SELECT clicks_insert($1::bigint[], $2::bigint[], $3::bigint[],"
-	"    $4::text[], $5::text[], $6::text[])";
+	"    $4::text[], $5::text[], $6::text[], $7::boolean[],"
+	"    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
+	"    $12::bigint[], $13::bigint[], $14::integer[], $15::text[],"
+	"    $16::text[], $17::text[], $18::text[], $19::bigint[])";

@@ -287,7 +287,7 @@ query_known(struct http_request *req, struct http_ctx *ctx,
 
 	if (ep->query == QUERY_ANY)
 		return (1);
-	filters = ep->query == QUERY_LIST ? ep->params : NULL;
+	filters = ep->query != QUERY_NONE ? ep->params : NULL;
 	paging = ep->query == QUERY_LIST ? page_params : NULL;
 	if ((bad = query_unknown(&ctx->query, filters, paging)) == NULL)
 		return (1);
@@ -300,8 +300,9 @@ query_known(struct http_request *req, struct http_ctx *ctx,
 	} else {
 		kore_buf_appendf(&msg, "; accepted:");
 		for (n = filters; n != NULL && *n != NULL; n++)
-			kore_buf_appendf(&msg, " %s,", *n);
-		for (n = paging; *n != NULL; n++)
+			kore_buf_appendf(&msg, " %s%s", *n,
+			    n[1] != NULL || paging != NULL ? "," : "");
+		for (n = paging; n != NULL && *n != NULL; n++)
 			kore_buf_appendf(&msg, " %s%s", *n,
 			    n[1] != NULL ? "," : "");
 	}

@@ -37,7 +37,8 @@ typedef int	(*http_handler)(struct http_request *, struct http_ctx *);
 enum query_rule {
 	QUERY_NONE,		/* no parameter accepted */
 	QUERY_ANY,		/* ignored */
-	QUERY_LIST		/* params and page_params (core/query.h) */
+	QUERY_LIST,		/* params and page_params (core/query.h) */
+	QUERY_PARAMS		/* params only */
 };
 
 struct endpoint {
@@ -46,7 +47,8 @@ struct endpoint {
 	http_handler		 handler;
 	int			 json_body;	/* parsed before the handler */
 	enum query_rule		 query;
-	const char *const	*params;	/* QUERY_LIST: the filters */
+	const char *const	*params;	/* QUERY_LIST: the filters;
+						   QUERY_PARAMS: all */
 };
 
 enum gate_result {

@@ -500,8 +500,8 @@ Test(errors, odd_ids_in_paths_never_500)
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		r = http_get(paths[i]);
 		/*
-		 * nginx refuses a malformed %-escape and an escaped NUL
-		 * itself, in JSON.
+		 * nginx refuses a malformed %-escape, and one that decodes
+		 * to NUL, itself, in JSON.
 		 */
 		if (client_behind_nginx() && (strstr(paths[i], "%zz") != NULL ||
 		    strstr(paths[i], "%00") != NULL))

@@ -107,7 +107,7 @@ Test(lists, unknown_query_parameters_are_a_400_naming_the_accepted)
 
 	url = make_user_url(&user);
 	expect_unknown("GET", "/urls?userid=1", NULL,
-	    "user_id, is_active, short_code, page, per_page, after_id");
+	    "user_id, is_active, short_code, q, page, per_page, after_id");
 	expect_unknown("GET", "/users?name=bob&page=1", NULL,
 	    "username, email, page, per_page, after_id");
 	expect_unknown("GET", "/events?urlid=3", NULL,
@@ -115,7 +115,7 @@ Test(lists, unknown_query_parameters_are_a_400_naming_the_accepted)
 	expect_unknown("GET", pathf("/urls/%lld?verbose=1",
 	    (long long)jint(url, "id")), NULL, "takes none");
 	expect_unknown("GET", pathf("/urls/%lld/stats?days=7",
-	    (long long)jint(url, "id")), NULL, "takes none");
+	    (long long)jint(url, "id")), NULL, "from, to");
 	expect_unknown("DELETE", pathf("/urls/%lld?force=1",
 	    (long long)jint(url, "id")), NULL, "takes none");
 

@@ -404,8 +404,10 @@ Test(redirect, stats_of_a_new_url_are_empty)
 		    jstr(day, "date"));
 		cr_expect_eq(jint(day, "clicks"), 0, "no clicks yet");
 	}
-	cr_expect_eq(json_object_size(r->json), 5, "stats are exactly {url_id, "
-	    "short_code, clicks, last_click_at, daily}: %s", r->body);
+	cr_expect(json_is_object(json_object_get(r->json, "period")),
+	    "the period's analytics (docs/api.md): %s", r->body);
+	cr_expect_eq(json_object_size(r->json), 6, "stats are exactly {url_id, "
+	    "short_code, clicks, last_click_at, daily, period}: %s", r->body);
 	http_free(r);
 	json_decref(url);
 }

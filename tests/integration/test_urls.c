@@ -44,9 +44,14 @@ expect_url_shape(const json_t *u)
 	cr_expect_str_eq(jstr(u, "short_url"),
 	    pathf("%s/%s", public_base_url(), jstr(u, "short_code")),
 	    "short_url is the public base URL and the code");
-	cr_expect_eq(json_object_size(u), 9, "a URL is exactly {id, user_id, "
+	/* The lifecycle fields (docs/api.md): null without expiry or cap. */
+	cr_expect(json_object_get(u, "expires_at") != NULL &&
+	    json_object_get(u, "max_clicks") != NULL &&
+	    json_object_get(u, "clicks_left") != NULL,
+	    "expires_at, max_clicks and clicks_left are there");
+	cr_expect_eq(json_object_size(u), 12, "a URL is exactly {id, user_id, "
 	    "short_code, short_url, original_url, title, is_active, "
-	    "created_at, updated_at}");
+	    "created_at, updated_at, expires_at, max_clicks, clicks_left}");
 }
 
 static int

@@ -59,6 +59,12 @@ class Client:
                 resp = Response(r.status, r.getheaders(), data)
                 if r.will_close:
                     self.close()
+                # Kore answers a kept-alive connection that stayed idle
+                # past its header timeout with an unprompted, empty 408:
+                # the request was never read, send it again on a new one.
+                if resp.status == 408 and not data and attempt == 0:
+                    self.close()
+                    continue
                 return resp
             except (http.client.RemoteDisconnected, ConnectionResetError,
                     BrokenPipeError):
