@@ -10,7 +10,8 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench bench-scale chaos load env clean assets screenshots dashboard-png
+.PHONY: all deps build up down status logs test unit integration seed bench bench-scale \
+	chaos load env clean assets screenshots dashboard-png compose-up compose-down chaos-compose
 
 all: build
 
@@ -31,6 +32,19 @@ status:
 
 logs:
 	@scripts/stack.sh logs
+
+# The container topology (docker-compose.yml) through scripts/compose.py:
+# an engine found or started (Debian's docker.io, its own dirs under
+# /var/lib/shortener-docker), the base image pulled or made, images built,
+# every service healthy, the addresses printed. compose-down keeps the data
+# volumes (scripts/compose.py down -v drops them).
+compose-up:
+	@scripts/deps.sh --compose
+	@scripts/compose.py up
+
+compose-down:
+	@scripts/deps.sh --compose
+	@scripts/compose.py down
 
 test:
 	@scripts/test.sh
@@ -136,16 +150,23 @@ load:
 	    --csv $(LOAD_OUT)/locust --html $(LOAD_OUT)/locust.html
 
 # The chaos suite, full version, on a private stack on free ports
-# (scripts/test-stack.sh --full): faults under load, figures written to
-# docs/failure-modes.md. Rolling restart of `make up`'s instances:
+# (tests/stack with CHAOS_PROFILE=full): faults under load, figures written
+# to docs/failure-modes.md. Rolling restart of `make up`'s instances:
 # scripts/stack.sh restart.
 chaos:
-	@scripts/test-stack.sh --full
+	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md scripts/test.sh stack
 
-# .env for docker-compose: .env.example with a generated ADMIN_API_KEY (an
-# existing .env keeps its values; docs/security.md).
+# The same against the container topology (tests/compose with
+# CHAOS_PROFILE=full): restart semantics of every kind of stop and the
+# full chaos suite, figures written to docs/failure-modes.md.
+chaos-compose:
+	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md scripts/test.sh compose
+
+# .env for docker-compose: .env.example with random secrets and a generated
+# ADMIN_API_KEY (an existing .env keeps its values and only gets an
+# ADMIN_API_KEY when it has none; docs/security.md).
 env:
-	@/usr/bin/python3 scripts/apikey.py dotenv .env
+	@scripts/compose.py env
 
 clean:
 	rm -rf .build tests/bin tools/seedgen

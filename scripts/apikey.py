@@ -8,7 +8,6 @@ apikey.py: API keys from the command line, for operators (docs/security.md).
     scripts/apikey.py revoke ID
     scripts/apikey.py bootstrap          # ADMIN_API_KEY from the environment
     scripts/apikey.py generate           # a fresh key on stdout, nothing stored
-    scripts/apikey.py dotenv [FILE]      # .env from .env.example, with a key
 
 Works wherever psql reaches $DATABASE_URL: on this machine against
 `make up`'s database, and in the container topology as
@@ -144,36 +143,6 @@ def cmd_generate(_args):
     print(generate())
 
 
-def cmd_dotenv(args):
-    """FILE from .env.example when missing; ADMIN_API_KEY filled if empty."""
-    path = args.file
-    if os.path.exists(path):
-        with open(path) as f:
-            lines = f.read().splitlines()
-    else:
-        example = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                               "..", ".env.example")
-        with open(example) as f:
-            lines = f.read().splitlines()
-    out, found, made = [], False, False
-    for line in lines:
-        if line.startswith("ADMIN_API_KEY="):
-            found = True
-            if not KEY_RE.match(line.split("=", 1)[1].strip()):
-                line = "ADMIN_API_KEY=" + generate()
-                made = True
-        out.append(line)
-    if not found:
-        out.append("ADMIN_API_KEY=" + generate())
-        made = True
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(out) + "\n")
-    print(f"apikey: {path}: " + ("a new ADMIN_API_KEY was generated"
-                                 if made else "ADMIN_API_KEY kept"),
-          file=sys.stderr)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -193,9 +162,6 @@ def main():
         fn=cmd_bootstrap)
     sub.add_parser("generate", help="print a new key").set_defaults(
         fn=cmd_generate)
-    d = sub.add_parser("dotenv", help="fill ADMIN_API_KEY in a .env file")
-    d.add_argument("file", nargs="?", default=".env")
-    d.set_defaults(fn=cmd_dotenv)
     args = p.parse_args()
     args.fn(args)
 

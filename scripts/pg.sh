@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# pg.sh init|start|stop|status|url DIR PORT: a private PostgreSQL 15 cluster.
+# pg.sh init|start|stop|status|createdb|url DIR PORT: a private PostgreSQL 15
+# cluster.
 #
 #   init    create the cluster in DIR (if absent): trust auth on loopback
 #           only, UTF8, C.UTF-8 locale, superuser `postgres`
@@ -8,6 +9,8 @@
 #           create the database `shortener` if missing
 #   stop    fast shutdown (open sessions are rolled back)
 #   status  exit 0 when it is up and answering on PORT
+#   createdb create the database `shortener` if missing (a server started
+#           by someone else: supervisord, for scripts/stack.py)
 #   url     print the DATABASE_URL of its `shortener` database
 #
 # The server only listens on 127.0.0.1 and on a unix socket inside DIR,
@@ -20,7 +23,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	echo "usage: $0 init|start|stop|status|url DIR PORT" >&2
+	echo "usage: $0 init|start|stop|status|createdb|url DIR PORT" >&2
 	exit 2
 }
 
@@ -163,6 +166,7 @@ main() {
 	start) pg_start "$dir" "$port" ;;
 	stop) pg_stop "$dir" ;;
 	status) pg_status "$dir" "$port" ;;
+	createdb) ensure_db "$port" ;;
 	url) pg_url "$port" ;;
 	*) usage ;;
 	esac

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 #
-# test.sh [all|unit|integration|stack]: the project's test command
+# test.sh [all|unit|integration|stack|compose]: the project's test command
 # (`make test`).
 #
-#   unit         `make unit` (Criterion, tests/unit/*.c)
+#   unit         `make unit` (Criterion, tests/unit/*.c) and tests/tools
+#                (pytest: the include-layer check, the nginx.conf renderer)
 #   integration  build the app with coverage (flavor cov), start a private
 #                PostgreSQL and a private Redis on free loopback ports in a
 #                temp dir, migrate, load the generated sample (tools/seedgen,
@@ -15,9 +16,20 @@
 #                with SIGTERM (workers then write their .gcda files) and
 #                print gcovr's line coverage of src/ (below COVERAGE_MIN,
 #                85%, is a failure)
-#   stack        scripts/test-stack.sh: the Docker-free topology on free
-#                ports, docker-compose.yml validation, the short chaos suite
-#   all          all three (default)
+#   stack        tests/stack (pytest): the Docker-free topology under
+#                supervisord on free ports, supervision, the suites a client
+#                meets through nginx (tests/docs, tests/public, tests/browser,
+#                the C contract suite), the short chaos suite
+#   compose      tests/compose (pytest): docker-compose.yml validation, then,
+#                where a Docker engine answers or can be started (root,
+#                docker.io): image builds, the topology up and healthy (API
+#                keys on, TLS in nginx), the contract suites against a
+#                container (with its admin key), keys and TLS through the
+#                published ports, restart semantics, the short chaos
+#                suite against containers, `down -v` leaving nothing.
+#                Where no engine can be started those tests are SKIPPED
+#                with the reason, never counted as passed
+#   all          all of them (default)
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
 # SEED_DIR (the sample loaded) and shell commands to break things:
@@ -31,8 +43,9 @@
 # stops the database, the cache and the app under everyone).
 #
 # Everything it starts is stopped, and the temp dir removed, on any exit.
-# Logs of the last run stay in .build/test-logs/. Exits non-zero when any
-# step or test fails; the last line is "N passed, M failed".
+# Logs of the last run stay in .build/test-logs/ (pytest's JUnit XML
+# there too). Exits non-zero when any step or test fails; the last line is
+# "N passed, M failed, K skipped".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -50,6 +63,7 @@ APP_DIR=""
 APP_PORT=""
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 # The EXIT trap: stop what runs, keep the logs, print the totals. A step
 # that failed before any test could report still fails the run.
@@ -73,7 +87,7 @@ cleanup() {
 		log "a step failed (see above): counted as one failure"
 		FAILED=1
 	fi
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 	exit "$rc"
 }
@@ -100,6 +114,24 @@ count_run() {
 	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
 }
 
+# count_report FILE RC: a JUnit XML or TAP report into the totals
+# (scripts/test_report.py: "passed failed skipped", each skip's reason on
+# stderr). A runner that failed without a failed test, or left no report,
+# counts as one failure.
+count_report() {
+	local file="$1" rc="$2" p f sk
+	if [ ! -s "$file" ]; then
+		log "no report in $file (exit $rc)"
+		FAILED=$((FAILED + 1))
+		return 0
+	fi
+	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$file")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + sk))
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+}
+
 run_unit() {
 	if ! has_sources tests/unit; then
 		log "unit: no tests/unit/*.c yet, skipped"
@@ -110,6 +142,8 @@ run_unit() {
 	local rc=0
 	make -C "$REPO_ROOT" --no-print-directory unit 2>&1 | tee "$LOGS/unit.log" || rc=$?
 	count_run "$LOGS/unit.log" "$rc"
+	# The repository's tools: the include-layer check, the nginx renderer.
+	run_pytest tools tests/tools
 }
 
 start_postgres() {
@@ -204,7 +238,7 @@ integration_run() {
 # against this instance too, so that its coverage counts them; the stack
 # stage runs them again through nginx on three instances.
 run_public_on_instance() {
-	local rc=0 report="$LOGS/public-instance.xml" p f sk
+	local rc=0 report="$LOGS/public-instance.xml"
 	web_deps
 	PUBLIC_URL="$SHORTENER_URL" \
 	APP_URLS="$SHORTENER_URL,$SHORTENER_URL,$SHORTENER_URL" \
@@ -215,50 +249,29 @@ run_public_on_instance() {
 	    "$REPO_ROOT/tests/public/test_analytics.py" \
 	    "$REPO_ROOT/tests/public/test_openapi.py" \
 	    2>&1 | tee "$LOGS/public-instance.log" || rc=$?
-	if [ ! -s "$report" ]; then
-		FAILED=$((FAILED + 1))
-		return
-	fi
-	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$report")
-	PASSED=$((PASSED + p))
-	FAILED=$((FAILED + f))
-	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+	count_report "$report" "$rc"
 }
 
 # The kodev loop (tests/dev): build, run, rebuild and reload in a
 # checkout named shortener, against this PostgreSQL and Redis.
 run_dev_loop() {
-	local rc=0 report="$LOGS/dev.xml" p f sk
+	local rc=0 report="$LOGS/dev.xml"
 	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP \
 	    -p no:cacheprovider --junitxml="$report" "$REPO_ROOT/tests/dev" \
 	    2>&1 | tee "$LOGS/dev.log" || rc=$?
-	if [ ! -s "$report" ]; then
-		FAILED=$((FAILED + 1))
-		return
-	fi
-	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$report")
-	PASSED=$((PASSED + p))
-	FAILED=$((FAILED + f))
-	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+	count_report "$report" "$rc"
 }
 
 # Keys, scopes, rate limits, hostile links, response headers, the bulk
 # import beside other requests, TLS in front (tests/security, pytest):
 # instances of its own (cov flavor) on this PostgreSQL and Redis.
 run_security() {
-	local rc=0 report="$LOGS/security.xml" p f sk
+	local rc=0 report="$LOGS/security.xml"
 	SECURITY_LOG_DIR="$LOGS/security" PYTHONDONTWRITEBYTECODE=1 \
 	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
 	    --junitxml="$report" "$REPO_ROOT/tests/security" \
 	    2>&1 | tee "$LOGS/security.log" || rc=$?
-	if [ ! -s "$report" ]; then
-		FAILED=$((FAILED + 1))
-		return
-	fi
-	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$report")
-	PASSED=$((PASSED + p))
-	FAILED=$((FAILED + f))
-	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+	count_report "$report" "$rc"
 }
 
 # Monitoring configuration: rule tests, Alertmanager and Grafana checks,
@@ -294,28 +307,34 @@ coverage() {
 	fi
 }
 
-# The whole Docker-free topology (three instances behind nginx, Redis,
-# PostgreSQL, Prometheus, Alertmanager) on free ports, the compose file's
-# validation and the short chaos suite (scripts/test-stack.sh).
-run_stack() {
-	local rc=0
-	"$SCRIPTS/test-stack.sh" 2>&1 | tee "$LOGS/stack.log" || rc=$?
-	count_plain "$LOGS/stack.log" "$rc"
+# run_pytest NAME DIR: a pytest suite, its skips listed with their reasons
+# (-rs); the totals come from its JUnit XML.
+run_pytest() {
+	local name="$1" dir="$2" rc=0
+	(cd "$REPO_ROOT" && PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -rs \
+	    -p no:cacheprovider --junitxml="$LOGS/$name.xml" "$dir") 2>&1 |
+	    tee "$LOGS/$name.log" || rc=$?
+	count_report "$LOGS/$name.xml" "$rc"
 }
 
-# count_plain LOG RC: like count_run, for a runner whose last line is
-# the plain "N passed, M failed".
-count_plain() {
-	local line passed failed before="$FAILED"
-	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 || true)"
-	if [ -n "$line" ]; then
-		passed="${line%% passed*}"
-		failed="${line#*passed, }"
-		failed="${failed%% failed*}"
-		PASSED=$((PASSED + passed))
-		FAILED=$((FAILED + failed))
-	fi
-	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
+# The whole Docker-free topology (three instances behind nginx, Redis,
+# PostgreSQL, Prometheus, Alertmanager under supervisord) on free ports
+# and the short chaos suite.
+run_stack() {
+	local r
+	web_deps
+	run_pytest stack tests/stack
+	# The suites it ran through nginx, test by test (tests/stack/test_stack.py;
+	# a failure there has already failed the test that ran the suite).
+	for r in "$LOGS"/stack-suites/*.xml "$LOGS"/stack-suites/*.tap; do
+		[ -f "$r" ] && count_report "$r" 0
+	done
+	return 0
+}
+
+# The container topology, where a Docker engine can be had.
+run_compose() {
+	run_pytest compose tests/compose
 }
 
 run_integration() {
@@ -350,8 +369,8 @@ run_integration() {
 main() {
 	local what="${1:-all}"
 	case "$what" in
-	all | unit | integration | stack) ;;
-	*) echo "usage: $0 [all|unit|integration|stack]" >&2; exit 2 ;;
+	all | unit | integration | stack | compose) ;;
+	*) echo "usage: $0 [all|unit|integration|stack|compose]" >&2; exit 2 ;;
 	esac
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -359,10 +378,11 @@ main() {
 	rm -rf "$LOGS"
 	"$SCRIPTS/deps.sh"
 	case "$what" in
-	all) run_unit; run_integration; run_stack ;;
+	all) run_unit; run_integration; run_stack; run_compose ;;
 	unit) run_unit ;;
 	integration) run_integration ;;
 	stack) mkdir -p "$LOGS"; run_stack ;;
+	compose) mkdir -p "$LOGS"; run_compose ;;
 	esac
 }
 

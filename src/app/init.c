@@ -86,7 +86,12 @@ static int			url_policy_loaded;
  * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
  * kill the worker. The rest serve libpq and hiredis over TCP; mremap is
  * glibc's realloc() of a large block, e.g. hiredis' read buffer growing
- * for a reply of a few hundred KB. clone3 and rseq are how Debian 12's
+ * for a reply of a few hundred KB. sendmmsg is glibc's resolver sending
+ * its A and AAAA queries at once: libpq and hiredis resolve host names
+ * (`postgres`, `redis` under docker-compose) inside the worker. It is the
+ * only call `seccomp_tracing yes` reported in a container through
+ * start-up, reads, writes, redirects, and reconnects after Redis and
+ * PostgreSQL were restarted or paused. clone3 and rseq are how Debian 12's
  * glibc starts a thread (Kore's task filter allows only clone): the
  * bulk import's task threads (api/bulk.c).
  */
@@ -109,6 +114,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(mkdir),
 	KORE_SYSCALL_ALLOW(mremap),
+	KORE_SYSCALL_ALLOW(sendmmsg),
 	KORE_SYSCALL_ALLOW(sched_getattr),
 	KORE_SYSCALL_ALLOW(sched_setattr),
 	KORE_SYSCALL_ALLOW(clone3),

@@ -1,6 +1,6 @@
 """
 The web app in a real browser (headless Chromium), against a running
-stack: scripts/test-stack.sh runs these after the public-port tests, with
+stack: tests/stack/test_stack.py runs these after the public-port tests, with
 
     PUBLIC_URL       nginx, the base URL the app is served from
     SCREENSHOT_DIR   where each test's screenshots go (default
@@ -31,7 +31,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 def _need(name):
     value = os.environ.get(name)
     if not value:
-        pytest.fail(f"{name} is not set: run through scripts/test-stack.sh")
+        pytest.fail(f"{name} is not set: run through tests/stack/test_stack.py")
     return value
 
 

@@ -1,6 +1,6 @@
 """
 Every request docs/api.md shows is run, in the order of the page, against
-a fresh stack (scripts/test-stack.sh runs this right after `up`, before
+a fresh stack (tests/stack/test_stack.py runs this right after `up`, before
 any other test writes), and what the page shows must be what comes back:
 
 - a status line shown (`HTTP/1.1 201 Created`) is the status;
@@ -191,7 +191,7 @@ def test_every_example_of_the_api_guide(tmp_path):
     instance = os.environ.get("APP_URL")
     if not base or not instance:
         pytest.fail("PUBLIC_URL and APP_URL are not set: run through "
-                    "scripts/test-stack.sh")
+                    "tests/stack/test_stack.py")
     env = {**os.environ, "B": base, "A": instance,
            "DOC_WORKDIR": str(tmp_path)}
     shell = Shell(env)

@@ -3,9 +3,12 @@
  * twice gives the same state), bad rows skipped and reported by line,
  * 400 for a missing or empty file, ids continuing above the import.
  *
- * Imported ids are 900000000 + pid * 100 + slot * 10 + k: no two test
+ * Imported ids are 800000000000 - pid * 100 + slot * 10 + k: no two test
  * processes of one run share them. Rows a previous run left at those ids
- * are deleted first, so every run starts from "absent".
+ * are deleted first, so every run starts from "absent". They go down as
+ * pids go up: an import moves the id sequence past its ids, so ids drawn
+ * afterwards by tests running beside this one (CRITERION_JOBS) land above
+ * every later test's range instead of inside it.
  */
 #include <sys/wait.h>
 
@@ -36,7 +39,7 @@ id_base(int slot)
 	struct http_resp	*r;
 	int			 k;
 
-	base = 900000000LL + (long long)getpid() * 100 + slot * 10;
+	base = 800000000000LL - (long long)getpid() * 100 + slot * 10;
 	for (k = 0; k < 10; k++) {
 		r = http_delete(pathf("/users/%lld", base + k));
 		cr_assert(r->status == 204 || r->status == 404,

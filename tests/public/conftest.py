@@ -1,6 +1,6 @@
 """
 The public port, as clients meet it: nginx in front of the three instances
-of a running stack (scripts/test-stack.sh starts one and runs these tests
+of a running stack (tests/stack/test_stack.py starts one and runs these tests
 against it). Settings come from the environment:
 
     PUBLIC_URL     nginx, e.g. http://127.0.0.1:8080 (the base URL)
@@ -21,7 +21,7 @@ import http_util
 def _need(name):
     value = os.environ.get(name)
     if not value:
-        pytest.fail(f"{name} is not set: run through scripts/test-stack.sh")
+        pytest.fail(f"{name} is not set: run through tests/stack/test_stack.py")
     return value
 
 
