@@ -3,15 +3,15 @@ TLS on the public side: the repository's nginx.conf with the TLS include
 (nginx/tls.conf.template) and a certificate from scripts/tls-cert.sh, in
 front of one instance: HTTPS answers with HSTS, plain HTTP is a redirect
 to the same URL over HTTPS. nginx.conf is rendered the way the
-Docker-free stack renders it (its "# stack:" lines), the template the way
-the nginx image's entrypoint does (envsubst of the three settings).
+Docker-free stack renders it, the template the way the nginx container
+does: both by scripts/nginx_conf.py.
 """
 
 import http.client
 import os
-import re
 import ssl
 import subprocess
+import sys
 import time
 
 import pytest
@@ -19,22 +19,8 @@ import pytest
 import client
 from conftest import REPO, SCRIPTS
 
-
-def render(conf, prefix, listen, upstream):
-    out = []
-    for line in conf.splitlines():
-        if line.rstrip().endswith("# stack: pid"):
-            line = re.sub(r"pid\s+[^;]+;", f"pid {prefix}/nginx.pid;", line)
-        elif line.rstrip().endswith("# stack: access log"):
-            line = re.sub(r"access_log\s+\S+", f"access_log {prefix}/access.log",
-                          line)
-        elif line.rstrip().endswith("# stack: listen"):
-            line = re.sub(r"listen\s+[^;]+;", f"listen 127.0.0.1:{listen};",
-                          line)
-        elif re.search(r"# stack: app[1-3]$", line.rstrip()):
-            line = re.sub(r"app[1-3]:8080", upstream, line)
-        out.append(line)
-    return "\n".join(out) + "\n"
+sys.path.insert(0, SCRIPTS)
+import nginx_conf  # noqa: E402  scripts/nginx_conf.py, the one renderer
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +34,18 @@ def tls_nginx(instances, workdir):
     subprocess.run([os.path.join(SCRIPTS, "tls-cert.sh"), certs], check=True,
                    capture_output=True)
     http_port, tls_port = client.free_port(), client.free_port()
-    upstream = instances["clients"]["a"].base.split("//")[1]
+    upstream = int(instances["clients"]["a"].base.rsplit(":", 1)[1])
+    ports = {"listen": http_port, "app1": upstream, "app2": upstream, "app3": upstream}
     with open(os.path.join(REPO, "nginx.conf")) as f:
-        conf = render(f.read(), prefix, http_port, upstream)
+        conf = nginx_conf.render(f.read(), {}, None, nginx_conf.local_rules(prefix, ports))
     with open(os.path.join(prefix, "nginx.conf"), "w") as f:
         f.write(conf)
     env = {"PUBLIC_TLS_PORT": str(tls_port),
            "TLS_CERT_FILE": os.path.join(certs, "cert.pem"),
            "TLS_KEY_FILE": os.path.join(certs, "key.pem")}
     with open(os.path.join(REPO, "nginx", "tls.conf.template")) as f:
-        tls = f.read()
-    for k, v in env.items():
-        tls = tls.replace("${" + k + "}", v)
-    # The container listens on 8443; here, a free loopback port.
-    tls = tls.replace("listen 8443 ", f"listen 127.0.0.1:{tls_port} ")
+        # The container listens on 8443; here, a free loopback port.
+        tls = nginx_conf.render_tls(f.read(), env, listen="127.0.0.1:%d" % tls_port)
     with open(os.path.join(prefix, "tls.d", "tls.conf"), "w") as f:
         f.write(tls)
     args = ["nginx", "-p", prefix + "/", "-c", os.path.join(prefix,

@@ -149,6 +149,8 @@ def test_up(stack):
     stack.up_ok = True
     print("stack up in %.0f s (nginx on 127.0.0.1:%d)" % (time.time() - t0, stack.ports["NGINX_PORT"]))
     assert "The shortener runs at http://127.0.0.1:%d" % stack.ports["NGINX_PORT"] in p.stdout
+    # The open contract here, unless asked for keys; the banner says which.
+    assert "Mode:         open: API keys not required" in p.stdout
 
 
 def report_totals(report):
