@@ -43,7 +43,7 @@ PACKAGES=(
 	python3-selenium zbar-tools python3-jsonschema python3-matplotlib
 )
 
-COMPOSE_PACKAGES=(docker-compose python3 python3-yaml curl)
+COMPOSE_PACKAGES=(docker-compose python3 python3-yaml curl openssl)
 # An engine (dockerd, started by scripts/compose.py when none runs) and
 # debootstrap, which makes the debian:bookworm-slim base image where no
 # registry can be reached.
