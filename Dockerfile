@@ -25,14 +25,17 @@ COPY assets assets
 # kodev compiles assets/ (the web app, the OpenAPI schemas, the vendored
 # front-end files, the bot list) into the module. seedgen is built by the
 # Makefile's rule (the project's CFLAGS, -D_GNU_SOURCE among them), as on
-# the host.
+# the host. The instance listens on 0.0.0.0:8080 in the container, whatever
+# conf/shortener.conf binds for kodev on a workstation (127.0.0.1:8090); a
+# bind line the rewrite misses fails the build.
 ARG SHORTENER_VERSION=unknown
 ARG SHORTENER_COMMIT=unknown
 RUN printf '#define SHORTENER_VERSION\t"%s"\n#define SHORTENER_COMMIT\t"%s"\n' \
       "$SHORTENER_VERSION" "$SHORTENER_COMMIT" >src/obs/build_info.h \
  && KORE_BUILD_FLAVOR=prod kodev build \
  && make tools/seedgen \
- && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 /\10.0.0.0 /' conf/shortener.conf
+ && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1\s\+[0-9]\+/\10.0.0.0 8080/' conf/shortener.conf \
+ && grep -Eq '^\s*bind\s+0\.0\.0\.0 8080$' conf/shortener.conf
 
 FROM debian:bookworm-slim
 RUN apt-get update \
