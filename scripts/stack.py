@@ -198,7 +198,7 @@ def admin_key_bootstrap(env):
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(run([PYTHON, SCRIPTS / "apikey.py", "generate"],
-                        capture_output=True, text=True).stdout)
+                        capture_output=True).stdout)
     run([PYTHON, SCRIPTS / "apikey.py", "bootstrap"],
         env=dict(env, ADMIN_API_KEY=key.read_text().strip()))
 
