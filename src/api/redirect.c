@@ -258,7 +258,7 @@ redirect_gone(struct http_request *req, struct api_ctx *ctx,
 	metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 	ctx->http.cache = st->cache;
 	http_response_header(req, "x-cache", st->cache);
-	http_response_header(req, "cache-control", "private, max-age=0");
+	/* A JSON error: Cache-Control no-store, as every one (http/respond.c). */
 	respond_error(req, 410, code, msg);
 	return (KORE_RESULT_OK);
 }
