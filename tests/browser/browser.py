@@ -10,6 +10,7 @@ import shutil
 import tempfile
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -52,7 +53,10 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def wait(self, condition, timeout=15):
-        return WebDriverWait(self.driver, timeout).until(condition)
+        # A list re-rendered while a condition reads it leaves it holding
+        # a stale element: the condition is asked again, not failed.
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(
+            StaleElementReferenceException,)).until(condition)
 
     def find(self, css, timeout=15):
         return self.wait(EC.visibility_of_element_located(
