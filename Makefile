@@ -11,7 +11,7 @@ UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
 .PHONY: all deps build up down status logs test unit integration seed bench bench-scale \
-	chaos load clean assets screenshots dashboard-png compose-up compose-down chaos-compose
+	chaos load env clean assets screenshots dashboard-png compose-up compose-down chaos-compose
 
 all: build
 
@@ -56,7 +56,7 @@ integration:
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lpcre2-8 -lqrencode -lz -lcriterion $(UNIT_LDFLAGS)
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion $(UNIT_LDFLAGS)
 
 # The unit tests read the generated sample's users.csv (tools/seedgen).
 tests/bin/seed/users.csv: tools/seedgen
@@ -161,6 +161,12 @@ chaos:
 # full chaos suite, figures written to docs/failure-modes.md.
 chaos-compose:
 	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md scripts/test.sh compose
+
+# .env for docker-compose: .env.example with random secrets and a generated
+# ADMIN_API_KEY (an existing .env keeps its values and only gets an
+# ADMIN_API_KEY when it has none; docs/security.md).
+env:
+	@scripts/compose.py env
 
 clean:
 	rm -rf .build tests/bin tools/seedgen

@@ -10,18 +10,22 @@
 #                temp dir, migrate, load the generated sample (tools/seedgen,
 #                the shape of the hackathon's seed), start
 #                the app on a free port, run tests/bin/integration against
-#                it, stop the app with SIGTERM (workers then write their
-#                .gcda files) and print gcovr's line coverage of src/
-#                (below COVERAGE_MIN, 85%, is a failure)
+#                it (API keys off: the open contract), then tests/security
+#                (pytest: instances of its own with API keys on, beside
+#                this one on the same PostgreSQL and Redis), stop the apps
+#                with SIGTERM (workers then write their .gcda files) and
+#                print gcovr's line coverage of src/ (below COVERAGE_MIN,
+#                85%, is a failure)
 #   stack        tests/stack (pytest): the Docker-free topology under
 #                supervisord on free ports, supervision, the suites a client
 #                meets through nginx (tests/docs, tests/public, tests/browser,
 #                the C contract suite), the short chaos suite
 #   compose      tests/compose (pytest): docker-compose.yml validation, then,
 #                where a Docker engine answers or can be started (root,
-#                docker.io): image builds, the topology up and healthy, the
-#                contract suites against a container, a redirect through
-#                the published port, restart semantics, the short chaos
+#                docker.io): image builds, the topology up and healthy (API
+#                keys on, TLS in nginx), the contract suites against a
+#                container (with its admin key), keys and TLS through the
+#                published ports, restart semantics, the short chaos
 #                suite against containers, `down -v` leaving nothing.
 #                Where no engine can be started those tests are SKIPPED
 #                with the reason, never counted as passed
@@ -173,6 +177,9 @@ start_app() {
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
 	export PUBLIC_BASE_URL="http://127.0.0.1:$APP_PORT"
+	# The open contract: no keys, and no per-address API budget (every
+	# test shares one address); tests/security turns both on.
+	export API_KEYS_REQUIRED=0 RATE_LIMIT_PER_ADDRESS=0
 	FLAVOR=cov "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
@@ -255,6 +262,18 @@ run_dev_loop() {
 	count_report "$report" "$rc"
 }
 
+# Keys, scopes, rate limits, hostile links, response headers, the bulk
+# import beside other requests, TLS in front (tests/security, pytest):
+# instances of its own (cov flavor) on this PostgreSQL and Redis.
+run_security() {
+	local rc=0 report="$LOGS/security.xml"
+	SECURITY_LOG_DIR="$LOGS/security" PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
+	    --junitxml="$report" "$REPO_ROOT/tests/security" \
+	    2>&1 | tee "$LOGS/security.log" || rc=$?
+	count_report "$report" "$rc"
+}
+
 # Monitoring configuration: rule tests, Alertmanager and Grafana checks,
 # and every dashboard and alert query against a Prometheus scraping this
 # app (scripts/test-observability.sh; its synthesis line feeds count).
@@ -334,6 +353,7 @@ run_integration() {
 	start_app
 	run_integration_binary
 	run_public_on_instance
+	run_security
 	run_dev_loop
 	run_observability
 	# SIGTERM now, not in the trap: coverage needs the .gcda files.

@@ -212,6 +212,7 @@ url_stats(struct http_request *req, struct http_ctx *h)
 		return (KORE_RESULT_OK);
 	db_param_text(&ctx->db, 1, from, 10);
 	db_param_text(&ctx->db, 2, to, 10);
+	api_bind_owner(ctx, 3);
 	return (api_then(req, ctx, st_wait_stats));
 }
 
@@ -284,10 +285,12 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	size_t			 url_len, title_len, code_len;
 	int64_t			 user_id;
 	int			 active;
-	enum field_result	 has_title, has_active, has_code;
+	enum field_result	 has_user, has_title, has_active, has_code;
 
+	/* A key scoped to a user creates that user's links: user_id is its. */
 	errors = json_object();
-	field_int(ctx->http.body, "user_id", FIELD_REQUIRED, errors, &user_id);
+	has_user = field_int(ctx->http.body, "user_id", ctx->who.owner > 0 ?
+	    0 : FIELD_REQUIRED, errors, &user_id);
 	field_string(ctx->http.body, "original_url", FIELD_REQUIRED, validate_url,
 	    errors, &url, &url_len);
 	has_title = field_string(ctx->http.body, "title", FIELD_NULLABLE,
@@ -300,6 +303,11 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	if (json_object_size(errors) > 0)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
+
+	if (ctx->who.owner > 0 && has_user != FIELD_SET)
+		user_id = ctx->who.owner;
+	else if (ctx->who.owner > 0 && user_id != ctx->who.owner)
+		return (api_not_found(req, "user"), 0);
 
 	st = kore_calloc(1, sizeof(*st));
 	st->custom_code = has_code == FIELD_SET;
@@ -429,6 +437,7 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 		db_param_int(&ctx->db, 8, lc.max_clicks);
 	else
 		db_param_null(&ctx->db, 8);
+	api_bind_owner(ctx, 9);
 
 	return (1);
 }

@@ -54,3 +54,17 @@ text_clean(const char *s, size_t max_bytes)
 	out[out_len] = '\0';
 	return (out);
 }
+
+int
+text_header_safe(const char *s, size_t len)
+{
+	size_t		i;
+	unsigned char	c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return (0);
+	}
+	return (1);
+}
