@@ -35,6 +35,14 @@
  * until Redis takes it: an invalidation is never dropped, at worst the
  * whole cache is.
  *
+ * A chunk that only ran out of its budget (a loaded machine, a slow
+ * script) is not Redis being down: the other workers may still read the
+ * old entries. So a timed-out chunk is sent again, holding the write's
+ * answer, for up to INVAL_PATIENCE_MS; only after that, or when the
+ * connection is down, does the rest go to the retry queue and the write
+ * get acknowledged. The tombstones are idempotent, so a chunk executed
+ * twice (the late first copy and the resend) does no harm.
+ *
  * The local cache. Each worker keeps its recent hits (core/localcache.h)
  * for LOCAL_CACHE_MS and answers a hot code without asking Redis. A copy
  * is good until LOCAL_CACHE_MS after the GET that brought it was *sent*,
@@ -68,6 +76,7 @@
 #define LOCAL_SLOTS		4096
 /* kore_time_ms() truncates: one tick for the reader, one for the timer. */
 #define LOCAL_HOLD_MARGIN_MS	2
+#define INVAL_PATIENCE_MS	2000
 
 struct retry_code {
 	char			*code;
@@ -292,6 +301,7 @@ urlcache_invalidate(struct urlcache_inval *inv, struct http_request *req,
 	inv->req = req;
 	inv->how = how;
 	inv->count = count;
+	inv->patience = kore_time_ms() + INVAL_PATIENCE_MS;
 	inv->codes = kore_calloc(count, sizeof(*inv->codes));
 	for (i = 0; i < count; i++)
 		inv->codes[i] = kore_strdup(codes[i]);
@@ -366,6 +376,13 @@ inval_done(void *arg, enum redis_status st, redisReply *reply)
 	inv->op = NULL;
 	if (st == REDIS_ST_OK) {
 		inv->next += inv->sent;
+		inv->sent = 0;
+		inval_send(inv);
+		return;
+	}
+
+	/* Slow, not gone: the same chunk again while the write can wait. */
+	if (st == REDIS_ST_TIMEOUT && kore_time_ms() < inv->patience) {
 		inv->sent = 0;
 		inval_send(inv);
 		return;

@@ -64,6 +64,7 @@ struct urlcache_inval {
 	size_t			 next;		/* first code not yet sent */
 	size_t			 sent;		/* codes in the chunk in flight */
 	struct redis_op		*op;		/* the chunk in flight */
+	u_int64_t		 patience;	/* resend timed-out chunks until */
 	int			 how;		/* enum urlcache_how */
 	size_t			 pending;	/* chunks to go, and the hold */
 	int			 hold;		/* waits out local copies */
