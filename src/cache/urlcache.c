@@ -38,7 +38,8 @@
  * A chunk that only ran out of its budget (a loaded machine, a slow
  * script) is not Redis being down: the other workers may still read the
  * old entries. So a timed-out chunk is sent again, holding the write's
- * answer, for up to INVAL_PATIENCE_MS; only after that, or when the
+ * answer, for up to INVAL_PATIENCE_MS (short: a Redis that has stalled
+ * for everyone holds every write that long); only after that, or when the
  * connection is down, does the rest go to the retry queue and the write
  * get acknowledged. The tombstones are idempotent, so a chunk executed
  * twice (the late first copy and the resend) does no harm.
@@ -76,7 +77,7 @@
 #define LOCAL_SLOTS		4096
 /* kore_time_ms() truncates: one tick for the reader, one for the timer. */
 #define LOCAL_HOLD_MARGIN_MS	2
-#define INVAL_PATIENCE_MS	2000
+#define INVAL_PATIENCE_MS	300
 
 struct retry_code {
 	char			*code;
