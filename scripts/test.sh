@@ -257,11 +257,9 @@ run_dev_loop() {
 
 # Monitoring configuration: rule tests, Alertmanager and Grafana checks,
 # and every dashboard and alert query against a Prometheus scraping this
-# app (scripts/test-observability.sh; its synthesis line feeds count).
+# app (tests/observability; SHORTENER_URL is this app).
 run_observability() {
-	local rc=0
-	"$SCRIPTS/test-observability.sh" 2>&1 | tee "$LOGS/observability.log" || rc=$?
-	count_run "$LOGS/observability.log" "$rc"
+	run_pytest observability tests/observability
 }
 
 # Line coverage of src/ below COVERAGE_MIN percent counts as a failure.

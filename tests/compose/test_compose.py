@@ -203,7 +203,7 @@ def test_grafana_provisioned(project):
     need_up(project)
     if "grafana" in project.skipped:
         pytest.skip("Grafana: %s (its provisioning and every dashboard query are checked by "
-                    "scripts/test-observability.sh against a real Prometheus)"
+                    "tests/observability against a real Prometheus)"
                     % project.skipped["grafana"])
     pw = [l.split("=", 1)[1] for l in Path(project.env["SHORTENER_ENV_FILE"]).read_text()
           .splitlines() if l.startswith("GF_SECURITY_ADMIN_PASSWORD=")][0]
