@@ -63,9 +63,10 @@ tests/bin/seed/users.csv: tools/seedgen
 	@mkdir -p tests/bin/seed
 	tools/seedgen --out tests/bin/seed >/dev/null
 
+# UNIT_ARGS go to Criterion (scripts/test.sh: --tap=FILE, the report it counts).
 unit: tests/bin/unit tests/bin/seed/users.csv
 	SEED_USERS_CSV=tests/bin/seed/users.csv \
-	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit
+	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit $(UNIT_ARGS)
 
 # The web app's vendor files and the bot list, from the npm packages
 # web/package-lock.json pins (web/package.json names them), copied into
