@@ -110,3 +110,26 @@ def test_nginx_conf_command_line(tmp_path):
                         REPO / "nginx.conf", dest], env=env, capture_output=True, text=True)
     assert p.returncode == 1 and "NGINX_CONN_PER_ADDR" in p.stderr
     assert "limit_conn conns 5;" in dest.read_text(), "a refused render replaced the file"
+
+
+# ---- scripts/kore_conf.py: the one renderer of conf/shortener.conf ----------
+
+import kore_conf  # noqa: E402
+
+KORE = (REPO / "conf" / "shortener.conf").read_text()
+
+
+def test_kore_conf_moves_the_public_bind_and_the_module_only():
+    out = kore_conf.render_text(KORE, "0.0.0.0:8080", "/abs/shortener.so")
+    changed = [(a, b) for a, b in zip(KORE.splitlines(), out.splitlines()) if a != b]
+    assert len(KORE.splitlines()) == len(out.splitlines())
+    assert len(changed) == 2, changed
+    assert changed[0][1].split() == ["bind", "0.0.0.0", "8080"]
+    assert changed[1][1].split()[:2] == ["load", "/abs/shortener.so"]
+
+
+def test_kore_conf_refuses_a_file_without_bind_or_a_bad_address():
+    with pytest.raises(kore_conf.RenderError):
+        kore_conf.render_text("workers 2\n", "127.0.0.1:1")
+    with pytest.raises(kore_conf.RenderError):
+        kore_conf.render_text(KORE, "127.0.0.1")
