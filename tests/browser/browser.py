@@ -10,6 +10,7 @@ import shutil
 import tempfile
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -47,7 +48,10 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def wait(self, condition, timeout=15):
-        return WebDriverWait(self.driver, timeout).until(condition)
+        """Until CONDITION holds. An element the page re-rendered while the
+        condition read it (stale) means "not yet", as a missing one does."""
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(
+            NoSuchElementException, StaleElementReferenceException)).until(condition)
 
     def find(self, css, timeout=15):
         return self.wait(EC.visibility_of_element_located(
