@@ -13,7 +13,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       kore build-essential libjansson-dev libcsv-dev libhiredis-dev libpq-dev \
-      libssl-dev libidn2-dev libqrencode-dev libpcre2-dev zlib1g-dev \
+      libssl-dev libidn2-dev libqrencode-dev libpcre2-dev zlib1g-dev python3-minimal \
  && rm -rf /var/lib/apt/lists/*
 # kodev names the application after its directory.
 WORKDIR /build/shortener
@@ -22,20 +22,20 @@ COPY conf conf
 COPY src src
 COPY tools tools
 COPY assets assets
+COPY scripts/kore_conf.py scripts/kore_conf.py
 # kodev compiles assets/ (the web app, the OpenAPI schemas, the vendored
 # front-end files, the bot list) into the module. seedgen is built by the
 # Makefile's rule (the project's CFLAGS, -D_GNU_SOURCE among them), as on
-# the host. The instance listens on 0.0.0.0:8080 in the container, whatever
-# conf/shortener.conf binds for kodev on a workstation (127.0.0.1:8090); a
-# bind line the rewrite misses fails the build.
+# the host. The configuration is rendered by the renderer every instance
+# uses (scripts/kore_conf.py): the public bind on 0.0.0.0:8080, where the
+# health check, nginx and the published ports expect it.
 ARG SHORTENER_VERSION=unknown
 ARG SHORTENER_COMMIT=unknown
 RUN printf '#define SHORTENER_VERSION\t"%s"\n#define SHORTENER_COMMIT\t"%s"\n' \
       "$SHORTENER_VERSION" "$SHORTENER_COMMIT" >src/obs/build_info.h \
  && KORE_BUILD_FLAVOR=prod kodev build \
  && make tools/seedgen \
- && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1\s\+[0-9]\+/\10.0.0.0 8080/' conf/shortener.conf \
- && grep -Eq '^\s*bind\s+0\.0\.0\.0 8080$' conf/shortener.conf
+ && python3 scripts/kore_conf.py --bind 0.0.0.0:8080 conf/shortener.conf conf/shortener.conf
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -63,9 +63,10 @@ tests/bin/seed/users.csv: tools/seedgen
 	@mkdir -p tests/bin/seed
 	tools/seedgen --out tests/bin/seed >/dev/null
 
+# UNIT_ARGS go to Criterion (scripts/test.sh: --tap=FILE, the report it counts).
 unit: tests/bin/unit tests/bin/seed/users.csv
 	SEED_USERS_CSV=tests/bin/seed/users.csv \
-	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit
+	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit $(UNIT_ARGS)
 
 # The web app's vendor files and the bot list, from the npm packages
 # web/package-lock.json pins (web/package.json names them), copied into
@@ -136,7 +137,7 @@ dashboard-png:
 # The load test (Locust, locustfile.py) against a running stack (`make up`):
 # USERS simulated clients for DURATION, then requests/s, p50/p95/p99 and
 # failures per endpoint, Locust's own CPU use, and the verdict against the
-# targets (scripts/load-report.sh). Figures in docs/performance.md.
+# targets (scripts/load_report.py). Figures in docs/performance.md.
 USERS		?= 500
 SPAWN		?= 100
 DURATION	?= 60s
@@ -144,7 +145,7 @@ HOST		?= http://127.0.0.1:8080
 LOAD_OUT	?= .build/load
 
 load:
-	@LOAD_HOST=$(HOST) PYTHONDONTWRITEBYTECODE=1 scripts/load-report.sh $(LOAD_OUT) \
+	@LOAD_HOST=$(HOST) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 scripts/load_report.py $(LOAD_OUT) \
 	    locust -f locustfile.py --headless -u $(USERS) -r $(SPAWN) \
 	    -t $(DURATION) --host $(HOST) --stop-timeout 5 --only-summary \
 	    --csv $(LOAD_OUT)/locust --html $(LOAD_OUT)/locust.html

@@ -32,20 +32,13 @@ usage() {
 	exit 2
 }
 
-# write_conf PORT RUNDIR: Kore resolves `load ./x.so` against its working
-# directory, so the module path becomes absolute; only the first `bind`
-# (the public HTTP server) is rewritten, leaving room for later listeners.
+# write_conf PORT RUNDIR: conf/shortener.conf through scripts/kore_conf.py
+# (the one renderer of it): the public bind on 127.0.0.1:PORT, the module
+# path absolute (Kore resolves `load ./x.so` against its working directory).
 write_conf() {
-	local port="$1" rundir="$2"
-	[ -f "$REPO_ROOT/conf/shortener.conf" ] || die "conf/shortener.conf missing"
-	awk -v port="$port" -v module="$MODULE" -v workers="${APP_WORKERS:-}" '
-		!bound && $1 == "bind" {
-			sub(/bind.*/, "bind\t\t127.0.0.1 " port); bound = 1
-		}
-		workers != "" && $1 == "workers" { sub(/workers.*/, "workers\t\t\t" workers) }
-		$1 == "load" && $2 ~ /shortener\.so$/ { sub(/[^ \t]*shortener\.so/, module) }
-		{ print }' "$REPO_ROOT/conf/shortener.conf" >"$rundir/shortener.conf.tmp"
-	mv "$rundir/shortener.conf.tmp" "$rundir/shortener.conf"
+	"$PYTHON" "$SCRIPTS/kore_conf.py" --bind "127.0.0.1:$1" --module "$MODULE" \
+	    ${APP_WORKERS:+--workers "$APP_WORKERS"} \
+	    "$REPO_ROOT/conf/shortener.conf" "$2/shortener.conf"
 }
 
 app_pid() {

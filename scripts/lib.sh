@@ -39,20 +39,10 @@ port_in_use() {
 # free_port: a loopback port nobody listens on, chosen by the kernel
 # (bind to port 0), so parallel runs on one machine do not collide.
 free_port() {
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -c 'import socket
+	"$PYTHON" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
-		return
-	fi
-	# No python: scan a high range from a random start.
-	local p i
-	for i in $(seq 0 200); do
-		p=$((20000 + (RANDOM * 7 + i) % 30000))
-		port_in_use "$p" || { echo "$p"; return; }
-	done
-	die "no free port found"
 }
 
 # proc_alive PID: true while PID runs. A zombie (exited, not yet reaped

@@ -52,7 +52,7 @@ notifications fail and Alertmanager logs it) is where alerts are posted.
 
 nginx and Prometheus run the repository's own nginx.conf and prometheus.yml,
 rewritten mechanically (scripts/nginx_conf.py, the lines marked "# stack:"
-and "# env:" in nginx.conf; scripts/prometheus-config.sh for prometheus.yml), never a second
+and "# env:" in nginx.conf; scripts/prometheus_conf.py for prometheus.yml), never a second
 hand-written configuration. Grafana has no Debian package: it runs only
 under docker-compose (make compose-up).
 """
@@ -71,7 +71,10 @@ from pathlib import Path
 # Debian's supervisor package: the transport supervisorctl itself uses.
 from supervisor.xmlrpc import SupervisorTransport
 
-import nginx_conf  # scripts/nginx_conf.py, beside this file
+# The renderers beside this file: one per configuration.
+import alertmanager_conf  # noqa: E402
+import nginx_conf  # noqa: E402
+import prometheus_conf  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
@@ -381,14 +384,20 @@ def prepare(name, ports, env):
         render_nginx(ports)
     elif name == "alertmanager":
         (RUN / "alertmanager" / "data").mkdir(parents=True, exist_ok=True)
-        run([SCRIPTS / "alertmanager-config.sh", RUN / "alertmanager" / "alertmanager.yml"], env=env)
+        try:
+            alertmanager_conf.render(str(RUN / "alertmanager" / "alertmanager.yml"),
+                                     env.get("ALERT_WEBHOOK_URL", ""))
+        except alertmanager_conf.RenderError as e:
+            die("alertmanager.yml: %s" % e)
     elif name == "prometheus":
         (RUN / "prometheus" / "data").mkdir(parents=True, exist_ok=True)
-        run([SCRIPTS / "prometheus-config.sh", RUN / "prometheus"]
-            + ["%s:8080=127.0.0.1:%d" % (a, ports[PORT_OF[a]]) for a in APPS]
-            + ["alertmanager:9093=127.0.0.1:%d" % ports["ALERTMANAGER_PORT"],
-               "localhost:9090=127.0.0.1:%d" % ports["PROMETHEUS_PORT"]],
-            env=env, stdout=subprocess.DEVNULL)
+        try:
+            prometheus_conf.render(RUN / "prometheus", rewrites=[
+                ("%s:8080" % a, "127.0.0.1:%d" % ports[PORT_OF[a]]) for a in APPS] + [
+                ("alertmanager:9093", "127.0.0.1:%d" % ports["ALERTMANAGER_PORT"]),
+                ("localhost:9090", "127.0.0.1:%d" % ports["PROMETHEUS_PORT"])])
+        except prometheus_conf.RenderError as e:
+            die("prometheus.yml: %s" % e)
 
 
 def after_start(name, ports, env):

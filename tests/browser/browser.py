@@ -10,7 +10,7 @@ import shutil
 import tempfile
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -53,10 +53,10 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def wait(self, condition, timeout=15):
-        # A list re-rendered while a condition reads it leaves it holding
-        # a stale element: the condition is asked again, not failed.
+        """Until CONDITION holds. An element the page re-rendered while the
+        condition read it (stale) means "not yet", as a missing one does."""
         return WebDriverWait(self.driver, timeout, ignored_exceptions=(
-            StaleElementReferenceException,)).until(condition)
+            NoSuchElementException, StaleElementReferenceException)).until(condition)
 
     def find(self, css, timeout=15):
         return self.wait(EC.visibility_of_element_located(

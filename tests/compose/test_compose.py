@@ -251,7 +251,7 @@ def test_grafana_provisioned(project):
     need_up(project)
     if "grafana" in project.skipped:
         pytest.skip("Grafana: %s (its provisioning and every dashboard query are checked by "
-                    "scripts/test-observability.sh against a real Prometheus)"
+                    "tests/observability against a real Prometheus)"
                     % project.skipped["grafana"])
     pw = [l.split("=", 1)[1] for l in Path(project.env["SHORTENER_ENV_FILE"]).read_text()
           .splitlines() if l.startswith("GF_SECURITY_ADMIN_PASSWORD=")][0]
@@ -279,12 +279,18 @@ def test_contract_suites_against_an_instance_container(project):
     env.pop("SEED_DIR", None)
     failing = {}
     for suite in ("users", "urls", "redirect", "errors", "events", "pagination"):
-        p = sh([REPO / "tests" / "bin" / "integration", "--filter", "%s/*" % suite], env=env,
-               timeout=600)
-        m = re.search(r"Tested: (\d+) \| Passing: (\d+)", re.sub(r"\x1b\[[0-9;]*m", "", p.stdout + p.stderr))
-        assert m, "%s: no synthesis line" % suite
-        if m.group(1) != m.group(2) or int(m.group(1)) == 0:
-            failing[suite] = "%s of %s passing" % (m.group(2), m.group(1))
+        tap = project.tmp / ("contract-%s.tap" % suite)
+        p = sh([REPO / "tests" / "bin" / "integration", "--filter", "%s/*" % suite,
+                "--tap=%s" % tap], env=env, timeout=600)
+        assert tap.exists() and tap.stat().st_size, "%s left no TAP report (exit %d)" % (
+            suite, p.returncode)
+        # scripts/test_report.py: "passed failed skipped", skips listed.
+        passed, failed, skipped = map(int, sh(
+            ["/usr/bin/python3", REPO / "scripts" / "test_report.py", tap], check=True)
+            .stdout.split())
+        if failed or not passed or p.returncode:
+            failing[suite] = "%d passed, %d failed, %d skipped (exit %d)" % (
+                passed, failed, skipped, p.returncode)
     assert not failing, failing
 
 

@@ -20,12 +20,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+
+import kore_conf  # noqa: E402  scripts/kore_conf.py, the one renderer of conf/shortener.conf
 
 
 def free_port():
@@ -62,9 +66,8 @@ def checkout(tmp_path):
         conf = f.read()
     assert re.search(r"^\s*bind\s+127\.0\.0\.1\s+8090\s*$", conf, re.M), \
         "conf/shortener.conf binds the documented 8090"
-    conf = re.sub(r"^(\s*bind\s+127\.0\.0\.1\s+)8090", rf"\g<1>{port}",
-                  conf, flags=re.M)
-    (app / "conf" / "shortener.conf").write_text(conf)
+    kore_conf.render(os.path.join(REPO, "conf", "shortener.conf"),
+                     str(app / "conf" / "shortener.conf"), "127.0.0.1:%d" % port)
     return app, port
 
 

@@ -145,3 +145,34 @@ def test_nginx_tls_refuses_incomplete_or_unsafe_settings():
             nginx_conf.render_tls(template, broken)
     out = nginx_conf.render_tls(template, TLS_ENV, listen="127.0.0.1:18443")
     assert "listen 127.0.0.1:18443 ssl http2;" in out
+
+
+# ---- scripts/kore_conf.py: the one renderer of conf/shortener.conf ----------
+
+import kore_conf  # noqa: E402
+
+KORE = (REPO / "conf" / "shortener.conf").read_text()
+
+
+def test_kore_conf_moves_the_public_bind_and_the_module_only():
+    out = kore_conf.render_text(KORE, "0.0.0.0:8080", "/abs/shortener.so")
+    changed = [(a, b) for a, b in zip(KORE.splitlines(), out.splitlines()) if a != b]
+    assert len(KORE.splitlines()) == len(out.splitlines())
+    assert len(changed) == 2, changed
+    assert changed[0][1].split() == ["bind", "0.0.0.0", "8080"]
+    assert changed[1][1].split()[:2] == ["load", "/abs/shortener.so"]
+
+
+def test_kore_conf_refuses_a_file_without_bind_or_a_bad_address():
+    with pytest.raises(kore_conf.RenderError):
+        kore_conf.render_text("workers 2\n", "127.0.0.1:1")
+    with pytest.raises(kore_conf.RenderError):
+        kore_conf.render_text(KORE, "127.0.0.1")
+
+
+def test_kore_conf_sets_the_workers_when_asked():
+    out = kore_conf.render_text(KORE, "127.0.0.1:1", workers="1")
+    assert [l.split() for l in out.splitlines() if l.split()[:1] == ["workers"]] == \
+        [["workers", "1"]]
+    with pytest.raises(kore_conf.RenderError):
+        kore_conf.render("/nonexistent", "/tmp/x", "127.0.0.1:1", workers="two")
