@@ -10,7 +10,8 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench chaos load clean
+.PHONY: all deps build up down status logs test unit unit-asan integration seed \
+	bench chaos load fuzz clean
 
 all: build
 
@@ -46,6 +47,22 @@ tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 
 unit: tests/bin/unit
 	tests/bin/unit
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
+# (gcc's; float-cast-overflow is not part of gcc's "undefined"). Any
+# report fails the test that caused it; the runtime settings are in
+# scripts/sanitize.sh. The asan flavor of the module (conf/build.conf)
+# uses the same checks.
+SAN_CFLAGS	:= -fsanitize=address,undefined,float-cast-overflow \
+		   -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+tests/bin/unit-asan: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
+	    -ljansson -lcsv -lcriterion
+
+unit-asan: tests/bin/unit-asan
+	. scripts/sanitize.sh && tests/bin/unit-asan
 
 tests/bin/integration: $(INTEG_SRC) $(wildcard tests/integration/*.h)
 	@mkdir -p tests/bin
