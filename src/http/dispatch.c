@@ -117,8 +117,8 @@ ctx_create(struct http_request *req)
 	}
 
 	ctx->handler = ep->handler;
-	if (m.param_len < sizeof(ctx->param))
-		memcpy(ctx->param, m.param, m.param_len);
+	/* Too long for any id or code: "" makes the handler answer 404. */
+	(void)route_param_copy(&m, ctx->param, sizeof(ctx->param));
 
 	if (query_parse(&ctx->query, req->query_string) == -1) {
 		respond_error(req, 400, NULL, "malformed query string");
