@@ -3,14 +3,17 @@
 # test.sh [all|unit|integration|stack]: the project's test command
 # (`make test`).
 #
-#   unit         `make unit` (Criterion, tests/unit/*.c)
-#   integration  build the app with coverage (flavor cov), start a private
+#   unit         `make unit` (Criterion, tests/unit/*.c), then the same
+#                tests under ASan+UBSan (`make unit-asan`)
+#   integration  build the app with ASan+UBSan and coverage (flavor asan;
+#                INTEG_FLAVOR=cov for coverage alone), start a private
 #                PostgreSQL and a private Redis on free loopback ports in a
 #                temp dir, migrate, load ../shared/seed when present, start
 #                the app on a free port, run tests/bin/integration against
 #                it, stop the app with SIGTERM (workers then write their
-#                .gcda files) and print gcovr's line coverage of src/
-#                (below COVERAGE_MIN, 85%, is a failure)
+#                .gcda files and run LeakSanitizer), count every sanitizer
+#                report in its log as a failure, and print gcovr's line
+#                coverage of src/ (below COVERAGE_MIN, 85%, is a failure)
 #   stack        scripts/test-stack.sh: the Docker-free topology on free
 #                ports, docker-compose.yml validation, the short chaos suite
 #   all          all three (default)
@@ -35,7 +38,9 @@ set -euo pipefail
 LOG_TAG="test"
 
 LOGS="$REPO_ROOT/.build/test-logs"
-OBJS="$REPO_ROOT/.build/cov/shortener/.objs"
+# One build serves the sanitizers and the coverage (docs/testing.md).
+INTEG_FLAVOR="${INTEG_FLAVOR:-asan}"
+OBJS="$REPO_ROOT/.build/$INTEG_FLAVOR/shortener/.objs"
 INTEG_TIMEOUT="${INTEG_TIMEOUT:-1800}"
 TMP=""
 PG_DIR=""
@@ -97,15 +102,19 @@ count_run() {
 }
 
 run_unit() {
+	local target rc
 	if ! has_sources tests/unit; then
 		log "unit: no tests/unit/*.c yet, skipped"
 		return 0
 	fi
-	log "unit: make unit"
 	mkdir -p "$LOGS"
-	local rc=0
-	make -C "$REPO_ROOT" --no-print-directory unit 2>&1 | tee "$LOGS/unit.log" || rc=$?
-	count_run "$LOGS/unit.log" "$rc"
+	for target in unit unit-asan; do
+		log "unit: make $target"
+		rc=0
+		make -C "$REPO_ROOT" --no-print-directory "$target" 2>&1 |
+		    tee "$LOGS/$target.log" || rc=$?
+		count_run "$LOGS/$target.log" "$rc"
+	done
 }
 
 start_postgres() {
@@ -141,7 +150,7 @@ start_app() {
 	APP_DIR="$TMP/app"
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
-	FLAVOR=cov "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
+	FLAVOR="$INTEG_FLAVOR" "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
 }
@@ -169,7 +178,7 @@ export_break_commands() {
 	SHORTENER_REDIS_START="$(printf '%q start %q %q' "$SCRIPTS/redis.sh" "$REDIS_DIR" "$REDIS_PORT")"
 	SHORTENER_REDIS_CLI="$(printf 'redis-cli -h 127.0.0.1 -p %q' "$REDIS_PORT")"
 	SHORTENER_APP_STOP="$(printf '%q stop %q' "$SCRIPTS/app.sh" "$APP_DIR")"
-	SHORTENER_APP_START="$(printf 'FLAVOR=cov %q start %q %q' "$SCRIPTS/app.sh" "$APP_PORT" "$APP_DIR")"
+	SHORTENER_APP_START="$(printf 'FLAVOR=%q %q start %q %q' "$INTEG_FLAVOR" "$SCRIPTS/app.sh" "$APP_PORT" "$APP_DIR")"
 	export SHORTENER_PG_STOP SHORTENER_PG_START SHORTENER_PG_PAUSE \
 	    SHORTENER_PG_RESUME SHORTENER_REDIS_STOP \
 	    SHORTENER_REDIS_START SHORTENER_REDIS_CLI SHORTENER_APP_STOP \
@@ -203,6 +212,22 @@ run_observability() {
 	count_run "$LOGS/observability.log" "$rc"
 }
 
+# sanitizer_reports LOG: every ASan or UBSan report, and every leak with
+# a frame in the module, that the app wrote (workers and parent, restarts
+# included) is one failure (tests/sanitize/reports.py). A report that
+# halted a worker also failed the request that caused it; this catches
+# what no test noticed: a leak found at exit, an error in a request whose
+# answer still looked right.
+sanitizer_reports() {
+	local out n
+	[ "$INTEG_FLAVOR" = asan ] || return 0
+	out="$(python3 "$REPO_ROOT/tests/sanitize/reports.py" "$1")" || true
+	printf '%s\n' "$out" | tail -n 60 >&2
+	n="$(sed -n 's/^sanitizers: \([0-9]*\) reports.*/\1/p' <<<"$out")"
+	[ -n "$n" ] || n=1
+	FAILED=$((FAILED + n))
+}
+
 # Line coverage of src/ below COVERAGE_MIN percent counts as a failure.
 COVERAGE_MIN="${COVERAGE_MIN:-85}"
 
@@ -214,9 +239,12 @@ coverage() {
 	fi
 	need_cmd gcovr
 	# Sources were compiled as src/... inside the link farm; gcovr
-	# follows the links back to the repo, where --filter applies.
+	# follows the links back to the repo, where --filter applies. Its
+	# search path is this flavor's objects only: the counters another
+	# flavor left (.build/cov after INTEG_FLAVOR=cov) are of other builds.
 	(cd "$REPO_ROOT" && gcovr --root . --object-directory "$OBJS" \
-	    --filter 'src/' --print-summary --output "$LOGS/coverage.txt") |
+	    --filter 'src/' --print-summary --output "$LOGS/coverage.txt" \
+	    "$OBJS") |
 	    grep -E '^(lines|functions|branches):' | sed 's/^/coverage: /' |
 	    tee "$LOGS/coverage-summary.txt"
 	log "coverage report: $LOGS/coverage.txt"
@@ -258,7 +286,7 @@ run_integration() {
 	fi
 	mkdir -p "$LOGS"
 	make -C "$REPO_ROOT" --no-print-directory tests/bin/integration
-	"$SCRIPTS/build.sh" cov
+	"$SCRIPTS/build.sh" "$INTEG_FLAVOR"
 	TMP="$(mktemp -d "${TMPDIR:-/tmp}/shortener-test.XXXXXX")"
 	# The postgres user must reach the cluster inside it.
 	chmod 711 "$TMP"
@@ -269,6 +297,7 @@ run_integration() {
 	run_observability
 	# SIGTERM now, not in the trap: coverage needs the .gcda files.
 	"$SCRIPTS/app.sh" stop "$APP_DIR"
+	sanitizer_reports "$APP_DIR/app.log"
 	coverage
 }
 

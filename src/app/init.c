@@ -36,6 +36,30 @@ void	kore_worker_teardown(void);
 void	kore_parent_teardown(void);
 
 /*
+ * The asan flavor (conf/build.conf) only: what the sanitizer runtime does
+ * in a worker beyond Kore's list. LeakSanitizer's check at exit starts a
+ * tracer task (clone, which Kore's tasks already allow) that finds the
+ * worker's threads in /proc/self/task (getdents), checks its parent
+ * (getppid) and ptrace-attaches to them while the worker waits
+ * (sched_yield, wait4); prctl makes the worker traceable by it; reports
+ * name the thread (gettid). Found with the kernel's audit records of
+ * seccomp kills (dmesg) and strace (docs/testing.md); never part of a
+ * production build.
+ */
+#if defined(SHORTENER_SANITIZE)
+#define SANITIZER_SYSCALLS						\
+	, KORE_SYSCALL_ALLOW(gettid),					\
+	KORE_SYSCALL_ALLOW(getppid),					\
+	KORE_SYSCALL_ALLOW(getdents),					\
+	KORE_SYSCALL_ALLOW(prctl),					\
+	KORE_SYSCALL_ALLOW(ptrace),					\
+	KORE_SYSCALL_ALLOW(wait4),					\
+	KORE_SYSCALL_ALLOW(sched_yield)
+#else
+#define SANITIZER_SYSCALLS
+#endif
+
+/*
  * Debian 12's glibc implements stat(2) and friends with newfstatat, which
  * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
  * kill the worker. The rest serve libpq and hiredis over TCP; mremap is
@@ -63,6 +87,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(mremap),
 	KORE_SYSCALL_ALLOW(sched_getattr),
 	KORE_SYSCALL_ALLOW(sched_setattr)
+	SANITIZER_SYSCALLS
 );
 
 /* Before the workers fork: what they must share is mapped here. */
