@@ -11,9 +11,8 @@
 
 #include "api/api.h"
 #include "api/common.h"
-#include "core/fields.h"
+#include "core/bodies.h"
 #include "core/shortcode.h"
-#include "core/validate.h"
 #include "http/respond.h"
 
 #define CODE_ATTEMPTS	5
@@ -214,44 +213,31 @@ static int
 create_bind(struct http_request *req, struct api_ctx *ctx)
 {
 	struct url_create	*st;
+	struct url_body		 b;
 	json_t			*errors;
-	const char		*url, *title, *code;
-	size_t			 url_len, title_len, code_len;
-	int64_t			 user_id;
-	int			 active;
-	enum field_result	 has_title, has_active, has_code;
 
 	errors = json_object();
-	field_int(ctx->body, "user_id", FIELD_REQUIRED, errors, &user_id);
-	field_string(ctx->body, "original_url", FIELD_REQUIRED, validate_url,
-	    errors, &url, &url_len);
-	has_title = field_string(ctx->body, "title", FIELD_NULLABLE,
-	    validate_title, errors, &title, &title_len);
-	has_active = field_bool(ctx->body, "is_active", 0, errors, &active);
-	has_code = field_string(ctx->body, "short_code", FIELD_NULLABLE,
-	    validate_custom_code, errors, &code, &code_len);
-
-	if (json_object_size(errors) > 0)
+	if (body_url_create(ctx->body, &b, errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
 	st = kore_calloc(1, sizeof(*st));
-	st->custom_code = has_code == FIELD_SET;
+	st->custom_code = b.short_code != NULL;
 	ctx->state = st;
 	ctx->state_free = kore_free;
 
 	db_prepare(&ctx->db, sql_create);
-	db_param_int(&ctx->db, 0, user_id);
+	db_param_int(&ctx->db, 0, b.user_id);
 	if (st->custom_code)
-		db_param_text(&ctx->db, 1, code, code_len);
+		db_param_text(&ctx->db, 1, b.short_code, b.short_code_len);
 	else
 		bind_random_code(ctx);
-	db_param_text(&ctx->db, 2, url, url_len);
-	if (has_title == FIELD_SET)
-		db_param_text(&ctx->db, 3, title, title_len);
+	db_param_text(&ctx->db, 2, b.original_url, b.original_url_len);
+	if (b.title == FIELD_SET)
+		db_param_text(&ctx->db, 3, b.title_text, b.title_len);
 	else
 		db_param_null(&ctx->db, 3);
-	db_param_bool(&ctx->db, 4, has_active == FIELD_SET ? active : 1);
+	db_param_bool(&ctx->db, 4, b.is_active);
 
 	return (1);
 }
@@ -281,20 +267,11 @@ bind_random_code(struct api_ctx *ctx)
 static int
 update_bind(struct http_request *req, struct api_ctx *ctx)
 {
+	struct url_body		 b;
 	json_t			*errors;
-	const char		*url, *title;
-	size_t			 url_len, title_len;
-	int			 active;
-	enum field_result	 has_url, has_title, has_active;
 
 	errors = json_object();
-	has_url = field_string(ctx->body, "original_url", 0, validate_url,
-	    errors, &url, &url_len);
-	has_title = field_string(ctx->body, "title", FIELD_NULLABLE,
-	    validate_title, errors, &title, &title_len);
-	has_active = field_bool(ctx->body, "is_active", 0, errors, &active);
-
-	if (json_object_size(errors) > 0)
+	if (body_url_update(ctx->body, &b, errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
@@ -303,18 +280,19 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 
 	db_prepare(&ctx->db, sql_update);
 	db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-	db_param_bool(&ctx->db, 1, has_title == FIELD_SET ||
-	    has_title == FIELD_NULL);
-	if (has_title == FIELD_SET)
-		db_param_text(&ctx->db, 2, title, title_len);
+	db_param_bool(&ctx->db, 1, b.title == FIELD_SET ||
+	    b.title == FIELD_NULL);
+	if (b.title == FIELD_SET)
+		db_param_text(&ctx->db, 2, b.title_text, b.title_len);
 	else
 		db_param_null(&ctx->db, 2);
-	if (has_active == FIELD_SET)
-		db_param_bool(&ctx->db, 3, active);
+	if (b.has_active)
+		db_param_bool(&ctx->db, 3, b.is_active);
 	else
 		db_param_null(&ctx->db, 3);
-	if (has_url == FIELD_SET)
-		db_param_text(&ctx->db, 4, url, url_len);
+	if (b.original_url != NULL)
+		db_param_text(&ctx->db, 4, b.original_url,
+		    b.original_url_len);
 	else
 		db_param_null(&ctx->db, 4);
 
