@@ -11,7 +11,7 @@ UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
 .PHONY: all deps build up down status logs test unit unit-asan integration seed \
-	bench chaos load fuzz clean
+	bench chaos load fuzz fuzz-build clean
 
 all: build
 
@@ -63,6 +63,34 @@ tests/bin/unit-asan: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 
 unit-asan: tests/bin/unit-asan
 	. scripts/sanitize.sh && tests/bin/unit-asan
+
+# Fuzz targets, one per tests/fuzz/fuzz_*.c: libFuzzer with ASan+UBSan
+# (Debian's clang-14; the core is built once, instrumented, into
+# .build/fuzz/obj). `make fuzz FUZZ_SECONDS=N` runs each for N seconds,
+# one after the other (scripts/fuzz.sh, docs/testing.md); `make test`
+# runs a short version.
+FUZZ_CC		?= clang-14
+FUZZ_SECONDS	?= 600
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Isrc \
+		   -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN	:= $(patsubst tests/fuzz/%.c,.build/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_OBJ	:= $(patsubst src/core/%.c,.build/fuzz/obj/%.o,$(CORE_SRC))
+
+.build/fuzz/obj/%.o: src/core/%.c $(wildcard src/core/*.h)
+	@mkdir -p .build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+.build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	@mkdir -p .build/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    -ljansson -lcsv
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh run $(FUZZ_SECONDS)
 
 tests/bin/integration: $(INTEG_SRC) $(wildcard tests/integration/*.h)
 	@mkdir -p tests/bin
