@@ -11,6 +11,9 @@
 #   3b. never stale: a link cached on all three instances (Redis and the
 #      workers' local copies), deactivated through nginx, is a 404 on
 #      every instance at once
+#   3c. the hostile HTTP corpus through nginx (scripts/test-hostile.sh):
+#      every answer JSON, every worker of the three instances alive after
+#      every case, the database unchanged
 #   4. the chaos suite (scripts/chaos.sh): --short by default, a few seconds
 #      per fault; --full (`make chaos`) runs the long version and rewrites
 #      the generated section of docs/failure-modes.md with its figures
@@ -226,6 +229,24 @@ test_never_stale() {
 	fi
 }
 
+# ---- 3c. hostile input through nginx --------------------------------------
+
+test_hostile() {
+	local out="$TMP/hostile.log" line p f rc=0
+	HOSTILE_URL="http://127.0.0.1:$NGINX_PORT" HOSTILE_VIA=nginx \
+	    HOSTILE_PIDFILES="$RUN_DIR/app1/app.pid:$RUN_DIR/app2/app.pid:$RUN_DIR/app3/app.pid" \
+	    DATABASE_URL="$(pg_url "$PG_PORT")" \
+	    "$SCRIPTS/test-hostile.sh" nginx 2>&1 | tee "$out" || rc=$?
+	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)"
+	if [ -z "$line" ]; then
+		fail "hostile corpus did not finish (exit $rc, see above)"
+		return
+	fi
+	read -r p _ f _ <<<"$line"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+}
+
 # ---- 4. chaos -------------------------------------------------------------
 
 test_chaos() {
@@ -282,6 +303,7 @@ main() {
 	test_status_and_again
 	test_busy_port
 	test_never_stale
+	test_hostile
 	test_chaos
 	test_down
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# test.sh [all|unit|integration|stack]: the project's test command
+# test.sh [all|unit|integration|fuzz|stack]: the project's test command
 # (`make test`).
 #
 #   unit         `make unit` (Criterion, tests/unit/*.c), then the same
@@ -14,9 +14,15 @@
 #                .gcda files and run LeakSanitizer), count every sanitizer
 #                report in its log as a failure, and print gcovr's line
 #                coverage of src/ (below COVERAGE_MIN, 85%, is a failure)
+#                The hostile HTTP corpus (tests/hostile, scripts/
+#                test-hostile.sh) runs against that instance directly,
+#                before it is stopped.
+#   fuzz         each fuzz target replays its committed seeds, then fuzzes
+#                FUZZ_TEST_SECONDS (10) (scripts/fuzz.sh test)
 #   stack        scripts/test-stack.sh: the Docker-free topology on free
-#                ports, docker-compose.yml validation, the short chaos suite
-#   all          all three (default)
+#                ports, docker-compose.yml validation, the hostile corpus
+#                through nginx, the short chaos suite
+#   all          all four (default)
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
 # SEED_DIR (when a seed was loaded) and shell commands to break things:
@@ -228,6 +234,28 @@ sanitizer_reports() {
 	FAILED=$((FAILED + n))
 }
 
+# The hostile corpus against this instance, directly: every worker must
+# survive every case (its pid file names the Kore parent), the database
+# must not change. Its answers on this port are Kore's where Kore answers
+# first (docs/testing.md).
+run_hostile() {
+	local rc=0
+	HOSTILE_URL="$SHORTENER_URL" HOSTILE_VIA=direct \
+	    HOSTILE_PIDFILES="$APP_DIR/app.pid" \
+	    "$SCRIPTS/test-hostile.sh" direct 2>&1 | tee "$LOGS/hostile.log" || rc=$?
+	count_plain "$LOGS/hostile.log" "$rc"
+}
+
+# The fuzz targets, short: the committed seeds (regressions), then
+# FUZZ_TEST_SECONDS of fuzzing each.
+run_fuzz() {
+	local rc=0
+	mkdir -p "$LOGS"
+	"$SCRIPTS/fuzz.sh" test "${FUZZ_TEST_SECONDS:-10}" 2>&1 |
+	    tee "$LOGS/fuzz.log" || rc=$?
+	count_plain "$LOGS/fuzz.log" "$rc"
+}
+
 # Line coverage of src/ below COVERAGE_MIN percent counts as a failure.
 COVERAGE_MIN="${COVERAGE_MIN:-85}"
 
@@ -295,6 +323,7 @@ run_integration() {
 	start_app
 	run_integration_binary
 	run_observability
+	run_hostile
 	# SIGTERM now, not in the trap: coverage needs the .gcda files.
 	"$SCRIPTS/app.sh" stop "$APP_DIR"
 	sanitizer_reports "$APP_DIR/app.log"
@@ -309,8 +338,8 @@ run_integration() {
 main() {
 	local what="${1:-all}"
 	case "$what" in
-	all | unit | integration | stack) ;;
-	*) echo "usage: $0 [all|unit|integration|stack]" >&2; exit 2 ;;
+	all | unit | integration | fuzz | stack) ;;
+	*) echo "usage: $0 [all|unit|integration|fuzz|stack]" >&2; exit 2 ;;
 	esac
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -318,9 +347,10 @@ main() {
 	rm -rf "$LOGS"
 	"$SCRIPTS/deps.sh"
 	case "$what" in
-	all) run_unit; run_integration; run_stack ;;
+	all) run_unit; run_fuzz; run_integration; run_stack ;;
 	unit) run_unit ;;
 	integration) run_integration ;;
+	fuzz) run_fuzz ;;
 	stack) mkdir -p "$LOGS"; run_stack ;;
 	esac
 }
