@@ -158,11 +158,18 @@ built(struct fz *f)
 		}
 		adds(&body, "\r\n\r\n");
 		content[i] = fz_bytes(f, 200, &clen[i]);
-		/* Content must not hold the delimiter line: break it up. */
+		/*
+		 * Content must not hold a delimiter line (RFC 2046): break
+		 * each up, one at its very start included, since the empty
+		 * line's CRLF comes right before it.
+		 */
 		for (j = 0; j + blen + 4 <= clen[i]; j++) {
 			if (!memcmp(content[i] + j, delim, blen + 4))
 				content[i][j] = 'x';
 		}
+		if (clen[i] >= blen + 2 && !memcmp(content[i], delim + 2,
+		    blen + 2))
+			content[i][0] = 'x';
 		add(&body, content[i], clen[i]);
 	}
 	last = body.len;
