@@ -330,6 +330,14 @@ run_integration() {
 	coverage
 }
 
+# stage NAME FUNCTION: runs it and logs how long it took (docs/testing.md
+# quotes these). A plain command: a failing step still ends the run.
+stage() {
+	local t0=$SECONDS
+	"$2"
+	log "stage $1: $((SECONDS - t0)) s"
+}
+
 # Stages run as plain commands, never inside `||` or `if`: bash ignores
 # `set -e` within a function called from such a context, and every step
 # here must stop the run when it fails. Failed tests do not stop it: the
@@ -347,7 +355,12 @@ main() {
 	rm -rf "$LOGS"
 	"$SCRIPTS/deps.sh"
 	case "$what" in
-	all) run_unit; run_fuzz; run_integration; run_stack ;;
+	all)
+		stage unit run_unit
+		stage fuzz run_fuzz
+		stage integration run_integration
+		stage stack run_stack
+		;;
 	unit) run_unit ;;
 	integration) run_integration ;;
 	fuzz) run_fuzz ;;
