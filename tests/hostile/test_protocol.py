@@ -177,7 +177,8 @@ def test_request_id_header_is_not_reflected_raw():
     expect_json_error(e, kore=(400,))
 
 
-@pytest.mark.parametrize("host", [b"", b"h" * 300, None])
+@pytest.mark.parametrize("host", [b"", b"h" * 300, None],
+                         ids=["empty", "300 bytes", "missing"])
 def test_bad_host(host):
     if host is None:
         data = b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"
