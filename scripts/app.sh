@@ -25,8 +25,8 @@
 # (and only kore) runs with it in LD_PRELOAD, beside .build/asan/preload.so
 # (tests/sanitize/preload.c explains why), with the settings of
 # scripts/sanitize.sh; reports land in app.log. Kore's own leaks are
-# suppressed (tests/sanitize/lsan.supp), which needs full stacks at each
-# malloc (the kore binary has no frame pointers).
+# suppressed when they can be named (tests/sanitize/lsan.supp), and left
+# out by tests/sanitize/reports.py otherwise.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -67,7 +67,7 @@ sanitizer_env() {
 	# shellcheck source=scripts/sanitize.sh
 	. "$SCRIPTS/sanitize.sh"
 	SAN_ENV=(LD_PRELOAD="$runtime $preload"
-	    ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+	    ASAN_OPTIONS="$ASAN_OPTIONS"
 	    UBSAN_OPTIONS="$UBSAN_OPTIONS"
 	    LSAN_OPTIONS="$LSAN_OPTIONS:print_suppressions=0:suppressions=$REPO_ROOT/tests/sanitize/lsan.supp")
 }

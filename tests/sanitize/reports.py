@@ -12,10 +12,13 @@ its allocation stack has a frame in the module: a source path under
 src/ (symbolized) or shortener.so (not). A leak whose whole stack lies in
 kore, libc and the sanitizer runtime is kore's own and cannot be fixed
 here: it is listed, not counted. The named ones are suppressed before
-they are printed (tests/sanitize/lsan.supp); this rule covers kore's
-static functions, which have no name a suppression could use (kore 4.1
-re-initialises its pools in a worker it forks again after a crash,
-dropping the regions it inherited from the parent).
+they are printed (tests/sanitize/lsan.supp); this rule covers the rest:
+kore's static functions, which have no name a suppression could use
+(kore 4.1 re-initialises its pools in a worker it forks again after a
+crash, dropping the regions it inherited from the parent), and stacks
+the fast unwinder cannot follow past kore_malloc (kore has no frame
+pointers), such as the parent's access-log buffer. The module is built
+with frame pointers, so a leak of its own always shows its frames.
 
 Prints each counted report (its first lines) and a last line
 "sanitizers: N reports, M leaks of kore ignored"; the exit status is 0
