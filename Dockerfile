@@ -1,34 +1,50 @@
-# syntax=docker/dockerfile:1
-#
 # The shortener as a container: built with kodev in a full Debian, run
 # from a slim one that only has the runtime libraries. The same image runs
-# the app instances and the one-shot migrate-and-seed job.
+# the app instances and the one-shot migrate-and-seed job (db-init).
+#
+# Every image of docker-compose.yml starts from debian:bookworm-slim and
+# installs Debian 12's packages, the ones the Docker-free stack runs
+# (docs/decisions.md, "Container images"). Where no registry can be
+# reached, scripts/compose.py makes that base locally (debootstrap).
+# Builds need a network for apt-get: docker-compose.yml builds with the
+# host's (build.network: host).
 
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       kore build-essential libjansson-dev libcsv-dev libhiredis-dev libpq-dev \
+      libqrencode-dev libpcre2-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 # kodev names the application after its directory.
 WORKDIR /build/shortener
+COPY Makefile Makefile
 COPY conf conf
 COPY src src
-COPY assets assets
 COPY tools tools
-RUN KORE_BUILD_FLAVOR=prod kodev build \
- && cc -std=c11 -O2 -o seedgen tools/seedgen.c \
+COPY assets assets
+# kodev compiles assets/ (the web app, the OpenAPI schemas, the vendored
+# front-end files, the bot list) into the module. seedgen is built by the
+# Makefile's rule (the project's CFLAGS, -D_GNU_SOURCE among them), as on
+# the host.
+ARG SHORTENER_VERSION=unknown
+ARG SHORTENER_COMMIT=unknown
+RUN printf '#define SHORTENER_VERSION\t"%s"\n#define SHORTENER_COMMIT\t"%s"\n' \
+      "$SHORTENER_VERSION" "$SHORTENER_COMMIT" >src/obs/build_info.h \
+ && KORE_BUILD_FLAVOR=prod kodev build \
+ && make tools/seedgen \
  && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 /\10.0.0.0 /' conf/shortener.conf
 
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      kore libjansson4 libcsv3 libhiredis0.14 libpq5 postgresql-client curl \
+      kore libjansson4 libcsv3 libhiredis0.14 libpq5 libqrencode4 libpcre2-8-0 \
+      zlib1g postgresql-client curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener
 WORKDIR /app
 COPY --from=build /build/shortener/shortener.so ./shortener.so
 COPY --from=build /build/shortener/conf/shortener.conf conf/shortener.conf
-COPY --from=build /build/shortener/seedgen /usr/local/bin/seedgen
+COPY --from=build /build/shortener/tools/seedgen /usr/local/bin/seedgen
 COPY db/migrations db/migrations
 COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh scripts/
 USER shortener
@@ -37,7 +53,7 @@ EXPOSE 8080
 # (up to 5 s; Kore 4.1 alone would drop them, see src/app/init.c) and
 # flushes its click queue before it exits.
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+HEALTHCHECK --interval=5s --timeout=6s --start-period=5s --retries=3 \
+  CMD curl -fsS -m 5 http://127.0.0.1:8080/health || exit 1
 # -f foreground, -n no chroot, -r keep the unprivileged user.
 CMD ["kore", "-f", "-n", "-r", "-c", "conf/shortener.conf"]

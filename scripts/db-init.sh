@@ -4,12 +4,18 @@
 # Applies the migrations, then seeds an empty database: from SEED_DIR when
 # given and present, else from the seed generator. A database that already
 # holds users is left alone, so the job can run on every `up`.
+#
+# The generated seed goes to a temp dir that the EXIT trap removes: a
+# global, since the trap runs after main has returned (a local would be
+# gone by then, and `set -u` would fail the job after a good seed).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+SEED_TMP=""
+
 main() {
-	local seed="${1:-}" users tmp
+	local seed="${1:-}" users
 	: "${DATABASE_URL:?DATABASE_URL must be set}"
 	"$SCRIPTS/migrate.sh"
 
@@ -24,10 +30,10 @@ main() {
 		return 0
 	fi
 
-	tmp="$(mktemp -d)"
-	trap 'rm -rf "$tmp"' EXIT
-	seedgen --out "$tmp" >/dev/null
-	"$SCRIPTS/seed-load.sh" "$tmp"
+	SEED_TMP="$(mktemp -d)"
+	trap 'rm -rf "$SEED_TMP"' EXIT
+	seedgen --out "$SEED_TMP" >/dev/null
+	"$SCRIPTS/seed-load.sh" "$SEED_TMP"
 }
 
 main "$@"

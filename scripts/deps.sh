@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 #
-# deps.sh: install the Debian 12 packages the project needs, when missing.
+# deps.sh [--compose|--docker]: install the Debian 12 packages the project
+# needs, when missing.
 #
-# The one list of system packages lives here. Silent when everything is
+# The one list of system packages lives here, in three groups:
+#   (none)     PACKAGES: everything `make up` and `make test` use
+#   --compose  COMPOSE_PACKAGES only: what scripts/compose.py needs to drive
+#              an engine (`make compose-up` on a machine that has one)
+#   --docker   DOCKER_PACKAGES only: an engine and the tool that makes a
+#              base image without a registry; scripts/compose.py installs
+#              them when no engine answers (never beside another engine's
+#              packages: docker.io conflicts with Docker's own docker-ce) Silent when everything is
 # installed, so `make up`/`make test` can call it every time. Installs run
 # with a policy-rc.d that forbids starting services: redis, nginx and
 # postgresql would otherwise start system daemons on the ports the
@@ -25,9 +33,23 @@ PACKAGES=(
 	postgresql postgresql-client redis-server nginx prometheus
 	# amtool, to check the Alertmanager configuration
 	prometheus-alertmanager
+	# process supervision of the Docker-free stack (supervisord)
+	supervisor
 	# load tests and tooling (procps: ps and pkill, for the test scripts)
-	wrk python3 python3-locust curl jq docker-compose procps
+	wrk python3 python3-locust python3-pytest python3-yaml curl jq
+	docker-compose procps
+	# web app, QR codes, click analytics: build and tests (a real browser,
+	# a QR decoder, JSON Schema for the OpenAPI conformance checks, plots
+	# for docs/observability.md's dashboard rendering)
+	libqrencode-dev libpcre2-dev zlib1g-dev chromium chromium-driver
+	python3-selenium zbar-tools python3-jsonschema python3-matplotlib
 )
+
+COMPOSE_PACKAGES=(docker-compose python3 python3-yaml curl)
+# An engine (dockerd, started by scripts/compose.py when none runs) and
+# debootstrap, which makes the debian:bookworm-slim base image where no
+# registry can be reached.
+DOCKER_PACKAGES=(docker.io debootstrap)
 
 POLICY=/usr/sbin/policy-rc.d
 
@@ -67,14 +89,26 @@ apt_install() {
 	"${apt[@]}" "${opts[@]}" install -y --no-install-recommends "$@"
 }
 
+# npm (for the OpenAPI validator the tests run, and `make assets`): the
+# machine's own Node.js when it has one, else Debian's.
+missing_npm() {
+	command -v npm >/dev/null 2>&1 || echo npm
+}
+
 main() {
+	case "${1:-}" in
+	"") ;;
+	--compose) PACKAGES=("${COMPOSE_PACKAGES[@]}") ;;
+	--docker) PACKAGES=("${DOCKER_PACKAGES[@]}") ;;
+	*) echo "usage: $0 [--compose|--docker]" >&2; exit 2 ;;
+	esac
 	command -v dpkg-query >/dev/null 2>&1 || die "not a Debian system (no dpkg-query)"
 	local missing
-	mapfile -t missing < <(missing_packages)
+	mapfile -t missing < <(missing_packages; missing_npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing: ${missing[*]}"
 	apt_install "${missing[@]}" </dev/null
-	mapfile -t missing < <(missing_packages)
+	mapfile -t missing < <(missing_packages; missing_npm)
 	[ ${#missing[@]} -eq 0 ] || die "still missing after install: ${missing[*]}"
 	log "done"
 }

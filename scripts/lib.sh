@@ -8,8 +8,9 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 SCRIPTS="$REPO_ROOT/scripts"
-# The seed shipped beside the repository (../shared/seed), when there is one.
-SHARED_SEED="$(dirname "$REPO_ROOT")/shared/seed"
+# Debian's Python, whose packages (python3-pytest, ...) scripts/deps.sh
+# installs; a python3 earlier on PATH (pyenv) would not see them.
+PYTHON="${PYTHON:-/usr/bin/python3}"
 # PostgreSQL's server binaries: Debian keeps them off PATH.
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
@@ -102,4 +103,20 @@ as_pg_user() {
 # keeps libpq from probing GSSAPI, which the worker sandbox forbids.
 pg_url() {
 	printf 'postgresql://postgres@127.0.0.1:%s/shortener?connect_timeout=2&gssencmode=disable\n' "$1"
+}
+
+# web_deps: the npm packages web/package-lock.json pins (the OpenAPI
+# validator the tests run), installed once per lockfile: `npm ci` again
+# only when the lockfile is newer than the last install. Install scripts
+# never run (one of them would phone home).
+web_deps() {
+	local web="$REPO_ROOT/web"
+	if [ -f "$web/node_modules/.package-lock.json" ] &&
+	    [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+		return 0
+	fi
+	need_cmd npm
+	log "npm ci in web/ (pinned by web/package-lock.json)"
+	(cd "$web" && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit \
+	    --no-fund --loglevel=error)
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# pg.sh init|start|stop|status|url DIR PORT: a private PostgreSQL 15 cluster.
+# pg.sh init|start|stop|status|createdb|url DIR PORT: a private PostgreSQL 15
+# cluster.
 #
 #   init    create the cluster in DIR (if absent): trust auth on loopback
 #           only, UTF8, C.UTF-8 locale, superuser `postgres`
@@ -8,6 +9,8 @@
 #           create the database `shortener` if missing
 #   stop    fast shutdown (open sessions are rolled back)
 #   status  exit 0 when it is up and answering on PORT
+#   createdb create the database `shortener` if missing (a server started
+#           by someone else: supervisord, for scripts/stack.py)
 #   url     print the DATABASE_URL of its `shortener` database
 #
 # The server only listens on 127.0.0.1 and on a unix socket inside DIR,
@@ -20,7 +23,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	echo "usage: $0 init|start|stop|status|url DIR PORT" >&2
+	echo "usage: $0 init|start|stop|status|createdb|url DIR PORT" >&2
 	exit 2
 }
 
@@ -101,6 +104,14 @@ pg_start() {
 		return 0
 	fi
 	! port_in_use "$port" || die "port $port is already in use (PostgreSQL)"
+	# The project's settings (conf/postgresql.conf), fresh at each start;
+	# a cluster made before they existed learns to include them.
+	# shellcheck disable=SC2016 # $1 and $2 are for the inner sh
+	as_pg_user sh -c 'cat "$1" >"$2"' sh "$REPO_ROOT/conf/postgresql.conf" \
+	    "$dir/shortener.conf"
+	grep -q "^include_if_exists = 'shortener.conf'" "$dir/postgresql.auto.conf" ||
+	    as_pg_user sh -c 'echo "include_if_exists = '"'"'shortener.conf'"'"'" >>"$1"' \
+	    sh "$dir/postgresql.auto.conf"
 	# -w waits for startup; -o makes the port win over the conf file.
 	as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
 	    -o "-p $port -k '$(socket_dir "$dir" "$port")'" start >/dev/null ||
@@ -153,6 +164,7 @@ main() {
 	start) pg_start "$dir" "$port" ;;
 	stop) pg_stop "$dir" ;;
 	status) pg_status "$dir" "$port" ;;
+	createdb) ensure_db "$port" ;;
 	url) pg_url "$port" ;;
 	*) usage ;;
 	esac

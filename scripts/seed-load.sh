@@ -11,7 +11,8 @@
 #
 # Loading into tables that already hold rows is refused (it would fail on
 # duplicate ids halfway anyway). --replace empties users, urls, events and
-# url_click_daily first, in the same transaction, so a failed replace
+# the click aggregates (url_click_daily, url_click_hourly,
+# url_click_facets) first, in the same transaction, so a failed replace
 # keeps the old data.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -52,7 +53,7 @@ copy_columns() {
 
 guard_sql() {
 	if [ "$1" = 1 ]; then
-		echo "TRUNCATE users, urls, events, url_click_daily;"
+		echo "TRUNCATE users, urls, events, url_click_daily, url_click_hourly, url_click_facets;"
 		return
 	fi
 	cat <<'EOF'

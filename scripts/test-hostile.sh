@@ -4,7 +4,8 @@
 # against the service named by HOSTILE_URL, as HOSTILE_VIA (direct or
 # nginx) sees it; see tests/hostile/conftest.py for the environment it
 # needs (HOSTILE_PIDFILES, DATABASE_URL). scripts/test.sh runs it against
-# the sanitized instance directly, scripts/test-stack.sh through nginx.
+# the sanitized instance directly; tests/stack/test_stack.py runs the
+# corpus through nginx itself (pytest, the same environment).
 #
 # HOSTILE_ARGS adds pytest arguments (e.g. -k, or -m "not slow").
 # Results: .build/test-logs/hostile-NAME.xml (JUnit) and .log; the last

@@ -1,31 +1,42 @@
 #!/usr/bin/env bash
 #
-# test.sh [all|unit|integration|fuzz|stack]: the project's test command
-# (`make test`).
+# test.sh [all|unit|fuzz|integration|stack|compose]: the project's test
+# command (`make test`).
 #
-#   unit         `make unit` (Criterion, tests/unit/*.c), then the same
-#                tests under ASan+UBSan (`make unit-asan`)
+#   unit         `make unit` (Criterion, tests/unit/*.c), the same tests
+#                under ASan+UBSan (`make unit-asan`), and tests/tools
+#                (pytest: the include-layer check, the nginx.conf renderer)
+#   fuzz         each fuzz target replays its committed seeds, then fuzzes
+#                FUZZ_TEST_SECONDS (10) (scripts/fuzz.sh test)
 #   integration  build the app with ASan+UBSan and coverage (flavor asan;
 #                INTEG_FLAVOR=cov for coverage alone), start a private
 #                PostgreSQL and a private Redis on free loopback ports in a
-#                temp dir, migrate, load ../shared/seed when present, start
+#                temp dir, migrate, load the generated sample (tools/seedgen,
+#                the shape of the hackathon's seed), start
 #                the app on a free port, run tests/bin/integration against
-#                it, stop the app with SIGTERM (workers then write their
-#                .gcda files and run LeakSanitizer), count every sanitizer
-#                report in its log as a failure, and print gcovr's line
-#                coverage of src/ (below COVERAGE_MIN, 85%, is a failure)
-#                The hostile HTTP corpus (tests/hostile, scripts/
-#                test-hostile.sh) runs against that instance directly,
-#                before it is stopped.
-#   fuzz         each fuzz target replays its committed seeds, then fuzzes
-#                FUZZ_TEST_SECONDS (10) (scripts/fuzz.sh test)
-#   stack        scripts/test-stack.sh: the Docker-free topology on free
-#                ports, docker-compose.yml validation, the hostile corpus
-#                through nginx, the short chaos suite
-#   all          all four (default)
+#                it, run the hostile HTTP corpus (tests/hostile) against
+#                it directly, stop the app with SIGTERM (workers then write
+#                their .gcda files and run LeakSanitizer), count every
+#                sanitizer report in its log as a failure, and print
+#                gcovr's line coverage of src/ (below COVERAGE_MIN, 85%, is
+#                a failure)
+#   stack        tests/stack (pytest): the Docker-free topology under
+#                supervisord on free ports, supervision, the suites a client
+#                meets through nginx (tests/docs, tests/public, tests/browser,
+#                the C contract suite, the hostile HTTP corpus), the short
+#                chaos suite
+#   compose      tests/compose (pytest): docker-compose.yml validation, then,
+#                where a Docker engine answers or can be started (root,
+#                docker.io): image builds, the topology up and healthy, the
+#                contract suites against a container, a redirect through
+#                the published port, restart semantics, the short chaos
+#                suite against containers, `down -v` leaving nothing.
+#                Where no engine can be started those tests are SKIPPED
+#                with the reason, never counted as passed
+#   all          all of them (default)
 #
 # The integration binary gets: SHORTENER_URL, DATABASE_URL, REDIS_URL,
-# SEED_DIR (when a seed was loaded) and shell commands to break things:
+# SEED_DIR (the sample loaded) and shell commands to break things:
 # SHORTENER_PG_STOP / SHORTENER_PG_START (that PostgreSQL),
 # SHORTENER_PG_PAUSE / SHORTENER_PG_RESUME (SIGSTOP / SIGCONT of its
 # postmaster and every child: a server that accepts TCP and never answers),
@@ -36,8 +47,9 @@
 # stops the database, the cache and the app under everyone).
 #
 # Everything it starts is stopped, and the temp dir removed, on any exit.
-# Logs of the last run stay in .build/test-logs/. Exits non-zero when any
-# step or test fails; the last line is "N passed, M failed".
+# Logs of the last run stay in .build/test-logs/ (pytest's JUnit XML
+# there too). Exits non-zero when any step or test fails; the last line is
+# "N passed, M failed, K skipped".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,6 +69,7 @@ APP_DIR=""
 APP_PORT=""
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 # The EXIT trap: stop what runs, keep the logs, print the totals. A step
 # that failed before any test could report still fails the run.
@@ -80,7 +93,7 @@ cleanup() {
 		log "a step failed (see above): counted as one failure"
 		FAILED=1
 	fi
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
 	exit "$rc"
 }
@@ -107,6 +120,24 @@ count_run() {
 	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
 }
 
+# count_report FILE RC: a JUnit XML or TAP report into the totals
+# (scripts/test_report.py: "passed failed skipped", each skip's reason on
+# stderr). A runner that failed without a failed test, or left no report,
+# counts as one failure.
+count_report() {
+	local file="$1" rc="$2" p f sk
+	if [ ! -s "$file" ]; then
+		log "no report in $file (exit $rc)"
+		FAILED=$((FAILED + 1))
+		return 0
+	fi
+	read -r p f sk < <("$PYTHON" "$SCRIPTS/test_report.py" "$file")
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + sk))
+	[ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || FAILED=$((FAILED + 1))
+}
+
 run_unit() {
 	local target rc
 	if ! has_sources tests/unit; then
@@ -121,6 +152,8 @@ run_unit() {
 		    tee "$LOGS/$target.log" || rc=$?
 		count_run "$LOGS/$target.log" "$rc"
 	done
+	# The repository's tools: the include-layer check, the nginx renderer.
+	run_pytest tools tests/tools
 }
 
 start_postgres() {
@@ -132,13 +165,10 @@ start_postgres() {
 	export DATABASE_URL
 	log "postgresql on 127.0.0.1:$PG_PORT ($PG_DIR)"
 	"$SCRIPTS/migrate.sh"
-	if [ -d "$SHARED_SEED" ]; then
-		"$SCRIPTS/seed-load.sh" "$SHARED_SEED"
-		export SEED_DIR="$SHARED_SEED"
-	else
-		log "no seed at $SHARED_SEED: database left empty"
-		unset SEED_DIR
-	fi
+	make -C "$REPO_ROOT" --no-print-directory -s seed
+	"$REPO_ROOT/tools/seedgen" --out "$TMP/seed" >/dev/null
+	"$SCRIPTS/seed-load.sh" "$TMP/seed"
+	export SEED_DIR="$TMP/seed"
 }
 
 # Before the app: its workers connect at start-up, and a cache that is
@@ -156,6 +186,7 @@ start_app() {
 	APP_DIR="$TMP/app"
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
+	export PUBLIC_BASE_URL="http://127.0.0.1:$APP_PORT"
 	FLAVOR="$INTEG_FLAVOR" "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
@@ -209,6 +240,35 @@ integration_run() {
 	count_run "$LOGS/integration-$name.log" "$rc"
 }
 
+# The pytest suites of the web app's features (tests/public: lifecycle,
+# QR codes, analytics, the OpenAPI document and response conformance)
+# against this instance too, so that its coverage counts them; the stack
+# stage runs them again through nginx on three instances.
+run_public_on_instance() {
+	local rc=0 report="$LOGS/public-instance.xml"
+	web_deps
+	PUBLIC_URL="$SHORTENER_URL" \
+	APP_URLS="$SHORTENER_URL,$SHORTENER_URL,$SHORTENER_URL" \
+	RUN_DIR="$APP_DIR" PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider --junitxml="$report" \
+	    "$REPO_ROOT/tests/public/test_lifecycle.py" \
+	    "$REPO_ROOT/tests/public/test_qr.py" \
+	    "$REPO_ROOT/tests/public/test_analytics.py" \
+	    "$REPO_ROOT/tests/public/test_openapi.py" \
+	    2>&1 | tee "$LOGS/public-instance.log" || rc=$?
+	count_report "$report" "$rc"
+}
+
+# The kodev loop (tests/dev): build, run, rebuild and reload in a
+# checkout named shortener, against this PostgreSQL and Redis.
+run_dev_loop() {
+	local rc=0 report="$LOGS/dev.xml"
+	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP \
+	    -p no:cacheprovider --junitxml="$report" "$REPO_ROOT/tests/dev" \
+	    2>&1 | tee "$LOGS/dev.log" || rc=$?
+	count_report "$report" "$rc"
+}
+
 # Monitoring configuration: rule tests, Alertmanager and Grafana checks,
 # and every dashboard and alert query against a Prometheus scraping this
 # app (scripts/test-observability.sh; its synthesis line feeds count).
@@ -227,7 +287,7 @@ run_observability() {
 sanitizer_reports() {
 	local out n
 	[ "$INTEG_FLAVOR" = asan ] || return 0
-	out="$(python3 "$REPO_ROOT/tests/sanitize/reports.py" "$1")" || true
+	out="$("$PYTHON" "$REPO_ROOT/tests/sanitize/reports.py" "$1")" || true
 	printf '%s\n' "$out" | tail -n 60 >&2
 	n="$(sed -n 's/^sanitizers: \([0-9]*\) reports.*/\1/p' <<<"$out")"
 	[ -n "$n" ] || n=1
@@ -243,17 +303,27 @@ run_hostile() {
 	HOSTILE_URL="$SHORTENER_URL" HOSTILE_VIA=direct \
 	    HOSTILE_PIDFILES="$APP_DIR/app.pid" \
 	    "$SCRIPTS/test-hostile.sh" direct 2>&1 | tee "$LOGS/hostile.log" || rc=$?
-	count_plain "$LOGS/hostile.log" "$rc"
+	count_report "$LOGS/hostile-direct.xml" "$rc"
 }
 
 # The fuzz targets, short: the committed seeds (regressions), then
-# FUZZ_TEST_SECONDS of fuzzing each.
+# FUZZ_TEST_SECONDS of fuzzing each. fuzz.sh's last line is "N passed,
+# M failed" (one per target).
 run_fuzz() {
-	local rc=0
+	local rc=0 line
 	mkdir -p "$LOGS"
 	"$SCRIPTS/fuzz.sh" test "${FUZZ_TEST_SECONDS:-10}" 2>&1 |
 	    tee "$LOGS/fuzz.log" || rc=$?
-	count_plain "$LOGS/fuzz.log" "$rc"
+	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGS/fuzz.log" | tail -n 1 || true)"
+	if [ -z "$line" ]; then
+		log "fuzz: no totals (exit $rc)"
+		FAILED=$((FAILED + 1))
+		return 0
+	fi
+	PASSED=$((PASSED + ${line%% passed*}))
+	line="${line#*passed, }"
+	FAILED=$((FAILED + ${line%% failed*}))
+	[ "$rc" -eq 0 ] || [ "${line%% failed*}" -gt 0 ] || FAILED=$((FAILED + 1))
 }
 
 # Line coverage of src/ below COVERAGE_MIN percent counts as a failure.
@@ -283,28 +353,34 @@ coverage() {
 	fi
 }
 
-# The whole Docker-free topology (three instances behind nginx, Redis,
-# PostgreSQL, Prometheus, Alertmanager) on free ports, the compose file's
-# validation and the short chaos suite (scripts/test-stack.sh).
-run_stack() {
-	local rc=0
-	"$SCRIPTS/test-stack.sh" 2>&1 | tee "$LOGS/stack.log" || rc=$?
-	count_plain "$LOGS/stack.log" "$rc"
+# run_pytest NAME DIR: a pytest suite, its skips listed with their reasons
+# (-rs); the totals come from its JUnit XML.
+run_pytest() {
+	local name="$1" dir="$2" rc=0
+	(cd "$REPO_ROOT" && PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -rs \
+	    -p no:cacheprovider --junitxml="$LOGS/$name.xml" "$dir") 2>&1 |
+	    tee "$LOGS/$name.log" || rc=$?
+	count_report "$LOGS/$name.xml" "$rc"
 }
 
-# count_plain LOG RC: like count_run, for a runner whose last line is
-# the plain "N passed, M failed".
-count_plain() {
-	local line passed failed before="$FAILED"
-	line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 || true)"
-	if [ -n "$line" ]; then
-		passed="${line%% passed*}"
-		failed="${line#*passed, }"
-		failed="${failed%% failed*}"
-		PASSED=$((PASSED + passed))
-		FAILED=$((FAILED + failed))
-	fi
-	[ "$2" -eq 0 ] || [ "$FAILED" -gt "$before" ] || FAILED=$((FAILED + 1))
+# The whole Docker-free topology (three instances behind nginx, Redis,
+# PostgreSQL, Prometheus, Alertmanager under supervisord) on free ports
+# and the short chaos suite.
+run_stack() {
+	local r
+	web_deps
+	run_pytest stack tests/stack
+	# The suites it ran through nginx, test by test (tests/stack/test_stack.py;
+	# a failure there has already failed the test that ran the suite).
+	for r in "$LOGS"/stack-suites/*.xml "$LOGS"/stack-suites/*.tap; do
+		[ -f "$r" ] && count_report "$r" 0
+	done
+	return 0
+}
+
+# The container topology, where a Docker engine can be had.
+run_compose() {
+	run_pytest compose tests/compose
 }
 
 run_integration() {
@@ -322,9 +398,12 @@ run_integration() {
 	start_redis
 	start_app
 	run_integration_binary
+	run_public_on_instance
+	run_dev_loop
 	run_observability
 	run_hostile
-	# SIGTERM now, not in the trap: coverage needs the .gcda files.
+	# SIGTERM now, not in the trap: coverage needs the .gcda files, and
+	# LeakSanitizer runs at exit.
 	"$SCRIPTS/app.sh" stop "$APP_DIR"
 	sanitizer_reports "$APP_DIR/app.log"
 	coverage
@@ -346,8 +425,8 @@ stage() {
 main() {
 	local what="${1:-all}"
 	case "$what" in
-	all | unit | integration | fuzz | stack) ;;
-	*) echo "usage: $0 [all|unit|integration|fuzz|stack]" >&2; exit 2 ;;
+	all | unit | fuzz | integration | stack | compose) ;;
+	*) echo "usage: $0 [all|unit|fuzz|integration|stack|compose]" >&2; exit 2 ;;
 	esac
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -360,11 +439,13 @@ main() {
 		stage fuzz run_fuzz
 		stage integration run_integration
 		stage stack run_stack
+		stage compose run_compose
 		;;
 	unit) run_unit ;;
-	integration) run_integration ;;
 	fuzz) run_fuzz ;;
+	integration) run_integration ;;
 	stack) mkdir -p "$LOGS"; run_stack ;;
+	compose) mkdir -p "$LOGS"; run_compose ;;
 	esac
 }
 

@@ -20,31 +20,37 @@
 #include "api/common.h"
 #include "core/csvusers.h"
 #include "core/multipart.h"
+#include "db/sql_users.h"
 #include "http/respond.h"
 
-static const char sql_import[] = "SELECT import_users($1::jsonb)";
 static const char msg_expected[] =
     "expected multipart/form-data with a CSV in field 'file'";
 
 static int	bulk_read(struct http_request *, struct api_ctx *);
+static int	st_wait_import(struct http_request *, struct api_ctx *);
 static void	bulk_state_free(void *);
 static int	bulk_respond(struct http_request *, struct csvusers *,
 		    json_t *);
 static int	error_line_cmp(const void *, const void *);
 
 int
-users_bulk(struct http_request *req, struct api_ctx *ctx)
+users_bulk(struct http_request *req, struct http_ctx *h)
+{
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!bulk_read(req, ctx))
+		return (KORE_RESULT_OK);
+	if (ctx->db.query == NULL)
+		return (bulk_respond(req, ctx->state, NULL));
+	return (api_then(req, ctx, st_wait_import));
+}
+
+static int
+st_wait_import(struct http_request *req, struct api_ctx *ctx)
 {
 	json_t		*result;
 	json_error_t	 err;
-
-	if (ctx->step == 0) {
-		if (!bulk_read(req, ctx))
-			return (KORE_RESULT_OK);
-		if (ctx->db.query == NULL)
-			return (bulk_respond(req, ctx->state, NULL));
-		ctx->step = 1;
-	}
 
 	API_AWAIT(req, ctx);
 	result = json_loadb(db_value(&ctx->db, 0, 0),
@@ -105,7 +111,7 @@ bulk_read(struct http_request *req, struct api_ctx *ctx)
 	json_decref(json);
 	if (rows == NULL)
 		fatal("json_dumps: out of memory");
-	db_prepare(&ctx->db, sql_import);
+	api_prepare(ctx, sql_users_import);
 	db_param_str(&ctx->db, 0, rows);
 	free(rows);
 	return (1);
@@ -154,8 +160,9 @@ bulk_respond(struct http_request *req, struct csvusers *csv, json_t *result)
 	}
 	kore_free(sorted);
 
+	/* count is what was stored, as the contract says: imported. */
 	body = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}",
-	    "count", (json_int_t)(csv->nrows + csv->skipped),
+	    "count", created + updated,
 	    "imported", created + updated,
 	    "created", created,
 	    "updated", updated,

@@ -9,17 +9,16 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "core/sqlstate.h"
+#include "config/config.h"
 #include "http/respond.h"
 #include "obs/log.h"
 
-static const struct page_req	*list_page(struct api_ctx *);
-static int			 list_start(struct http_request *,
-				    struct api_ctx *, int);
-static int			 list_finish(struct http_request *,
-				    struct api_ctx *);
-static int			 filter_bind(struct http_request *,
-				    struct api_ctx *, const struct api_filter *, int);
 static const char		*constraint_message(const char *);
+static int			 st_wait_row(struct http_request *,
+				    struct api_ctx *);
+static int			 st_wait_invalidated(struct http_request *,
+				    struct api_ctx *);
 
 /* What a violated constraint means to the client. */
 static const struct {
@@ -36,21 +35,32 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*state = ctx->db.sqlstate;
 
-	if (db_unavailable(&ctx->db)) {
+	switch (sqlstate_classify(state)) {
+	case SQLSTATE_UNAVAILABLE:
+	case SQLSTATE_TRANSIENT:
 		respond_unavailable(req, "the database is unavailable");
-	} else if (!strcmp(state, "23505")) {
+		break;
+	case SQLSTATE_TIMEOUT:
+		/* statement_timeout: the route's budget ran out. */
+		respond_unavailable(req, "the database did not answer in time");
+		break;
+	case SQLSTATE_UNIQUE:
 		respond_error(req, 409, NULL,
 		    constraint_message(ctx->db.constraint));
-	} else if (!strcmp(state, "23503")) {
+		break;
+	case SQLSTATE_FOREIGN_KEY:
 		respond_error(req, 404, NULL,
 		    constraint_message(ctx->db.constraint));
-	} else if (!strncmp(state, "22", 2)) {
+		break;
+	case SQLSTATE_BAD_VALUE:
 		respond_error(req, 422, NULL, "a value cannot be stored");
-	} else {
+		break;
+	case SQLSTATE_OTHER:
 		log_event(LOG_LEVEL_ERROR, "database_error",
 		    "unexpected database error %s on %s",
-		    state, ctx->route->template);
+		    state, ctx->http.route->template);
 		respond_error(req, 500, NULL, NULL);
+		break;
 	}
 
 	return (KORE_RESULT_OK);
@@ -58,44 +68,79 @@ api_db_error(struct http_request *req, struct api_ctx *ctx)
 
 int
 api_invalidate(struct http_request *req, struct api_ctx *ctx,
-    const char **codes, size_t count, enum urlcache_how how)
+    const char **codes, size_t count, enum urlcache_how how,
+    api_state next)
 {
-	if (!ctx->inval_started) {
-		ctx->inval_started = 1;
-		if (urlcache_invalidate(&ctx->inval, req, codes, count,
-		    how) > 0)
-			return (KORE_RESULT_RETRY);
-	}
+	ctx->after = next;
+	(void)urlcache_invalidate(&ctx->inval, req, codes, count, how);
+	return (api_then(req, ctx, st_wait_invalidated));
+}
 
-	return (ctx->inval.pending > 0 ? KORE_RESULT_RETRY : KORE_RESULT_OK);
+/* Redis has confirmed, and local copies have expired (cache/urlcache.c). */
+static int
+st_wait_invalidated(struct http_request *req, struct api_ctx *ctx)
+{
+	if (ctx->inval.pending > 0)
+		return (KORE_RESULT_RETRY);
+	return (api_then(req, ctx, ctx->after));
+}
+
+int
+api_then(struct http_request *req, struct api_ctx *ctx, api_state next)
+{
+	ctx->resume = next;
+	return (next(req, ctx));
 }
 
 int
 api_by_id_start(struct http_request *req, struct api_ctx *ctx,
     const char *sql, const char *what)
 {
-	if (ctx_param_id(ctx) == 0) {
+	ctx->what = what;
+	if (ctx_param_id(&ctx->http) == 0) {
 		api_not_found(req, what);
 		return (0);
 	}
 
-	db_prepare(&ctx->db, sql);
-	db_param_int(&ctx->db, 0, ctx_param_id(ctx));
-	ctx->step = 1;
+	api_prepare(ctx, sql);
+	db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
 	return (1);
 }
 
 int
-api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
+api_fetch_by_id(struct http_request *req, struct http_ctx *h,
     const char *sql, const char *what)
 {
-	if (ctx->step == 0 && !api_by_id_start(req, ctx, sql, what))
-		return (KORE_RESULT_OK);
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql, what))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_row));
+}
+
+/* The row of a GET by id, sent as it is; none is a 404. */
+static int
+st_wait_row(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
-		return (api_not_found(req, what));
+		return (api_not_found(req, ctx->what));
 	return (api_send_value(req, 200, ctx));
+}
+
+int
+api_created(struct http_request *req, struct api_ctx *ctx,
+    const char *collection, int value_col, int id_col)
+{
+	char	location[640];
+
+	(void)snprintf(location, sizeof(location), "%s/%s/%s",
+	    config.public_base_url, collection, db_value(&ctx->db, 0, id_col));
+	http_response_header(req, "location", location);
+	respond_json(req, 201, db_value(&ctx->db, 0, value_col),
+	    (size_t)db_length(&ctx->db, 0, value_col));
+	return (KORE_RESULT_OK);
 }
 
 int
@@ -123,131 +168,6 @@ api_invalid(struct http_request *req, json_t *errors)
 	return (KORE_RESULT_OK);
 }
 
-int
-api_list(struct http_request *req, struct api_ctx *ctx, const char *sql,
-    const struct api_filter *filters, int nfilters)
-{
-	int	i;
-
-	if (ctx->step == 0) {
-		db_prepare(&ctx->db, sql);
-		for (i = 0; i < nfilters; i++) {
-			if (!filter_bind(req, ctx, &filters[i], i))
-				return (KORE_RESULT_OK);
-		}
-		if (!list_start(req, ctx, nfilters))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	API_AWAIT(req, ctx);
-	return (list_finish(req, ctx));
-}
-
-static int
-list_start(struct http_request *req, struct api_ctx *ctx, int nfilters)
-{
-	struct page_req	*page;
-	const char	*bad;
-
-	page = kore_calloc(1, sizeof(*page));
-	ctx->state = page;
-	ctx->state_free = kore_free;
-
-	if ((bad = page_parse(&ctx->query, page)) != NULL) {
-		char	msg[96];
-
-		(void)snprintf(msg, sizeof(msg),
-		    "query parameter '%s' must be an integer", bad);
-		respond_error(req, 400, NULL, msg);
-		return (0);
-	}
-
-	if (page->has_after)
-		db_param_int(&ctx->db, nfilters, page->after_id);
-	else
-		db_param_null(&ctx->db, nfilters);
-
-	if (page_limit(page) < 0)
-		db_param_null(&ctx->db, nfilters + 1);
-	else
-		db_param_int(&ctx->db, nfilters + 1, page_limit(page));
-	db_param_int(&ctx->db, nfilters + 2, page_offset(page));
-	db_param_bool(&ctx->db, nfilters + 3, page->paginated);
-
-	return (1);
-}
-
-static int
-list_finish(struct http_request *req, struct api_ctx *ctx)
-{
-	const struct page_req	*page = list_page(ctx);
-	char			*link, total_s[24];
-	int64_t			 total, last_id;
-
-	if (page->paginated && !db_isnull(&ctx->db, 0, 0)) {
-		total = db_int(&ctx->db, 0, 0);
-		last_id = db_isnull(&ctx->db, 0, 2) ? 0 : db_int(&ctx->db, 0, 2);
-		(void)snprintf(total_s, sizeof(total_s), "%" PRId64, total);
-		http_response_header(req, "x-total-count", total_s);
-
-		link = page_link_header(req->path, &ctx->query, page, total,
-		    last_id);
-		if (link != NULL) {
-			http_response_header(req, "link", link);
-			free(link);
-		}
-	}
-
-	respond_json(req, 200, db_value(&ctx->db, 0, 1),
-	    (size_t)db_length(&ctx->db, 0, 1));
-	return (KORE_RESULT_OK);
-}
-
-/*
- * An optional filter of the query string into parameter i: absent is
- * NULL; returns 0 after answering 400 when it is malformed.
- */
-static int
-filter_bind(struct http_request *req, struct api_ctx *ctx,
-    const struct api_filter *f, int i)
-{
-	const char	*v, *want;
-	int64_t		 n;
-	int		 b;
-	char		 msg[96];
-
-	if ((v = query_get(&ctx->query, f->name)) == NULL) {
-		db_param_null(&ctx->db, i);
-		return (1);
-	}
-
-	switch (f->kind) {
-	case API_FILTER_INT:
-		if (query_int64(v, &n) == 0) {
-			db_param_int(&ctx->db, i, n);
-			return (1);
-		}
-		want = "an integer";
-		break;
-	case API_FILTER_BOOL:
-		if (query_bool(v, &b) == 0) {
-			db_param_bool(&ctx->db, i, b);
-			return (1);
-		}
-		want = "true, false, 1 or 0";
-		break;
-	default:
-		db_param_str(&ctx->db, i, v);
-		return (1);
-	}
-
-	(void)snprintf(msg, sizeof(msg), "query parameter '%s' must be %s",
-	    f->name, want);
-	respond_error(req, 400, NULL, msg);
-	return (0);
-}
-
 static const char *
 constraint_message(const char *constraint)
 {
@@ -261,10 +181,4 @@ constraint_message(const char *constraint)
 	}
 
 	return (NULL);
-}
-
-static const struct page_req *
-list_page(struct api_ctx *ctx)
-{
-	return (ctx->state);
 }

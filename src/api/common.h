@@ -1,6 +1,12 @@
 /*
- * What every endpoint does alike: wait for its statement, turn database
- * failures into API errors, send a rendered JSON value, serve a list.
+ * What every endpoint does alike: its context, its states, waiting for
+ * its statement, turning database failures into API errors, sending a
+ * rendered JSON value.
+ *
+ * A handler is a small state machine whose states are functions named
+ * after what they wait for (st_wait_insert). The endpoint's handler is
+ * the first state; api_then() moves the request to the next one and runs
+ * it, and API_RESUME sends every later wake-up of the request there.
  */
 #ifndef COMMON_H
 #define COMMON_H
@@ -8,7 +14,48 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include "cache/urlcache.h"
+#include "db/db.h"
 #include "http/context.h"
+
+struct api_ctx;
+
+typedef int	(*api_state)(struct http_request *, struct api_ctx *);
+
+/* A request's context in the API: the dispatcher's part first. */
+struct api_ctx {
+	struct http_ctx		 http;
+	struct db_call		 db;
+	struct urlcache_inval	 inval;
+	api_state		 after;		/* once invalidated */
+	int			 tries;
+	const char		*what;		/* "user": for 404 messages */
+	api_state		 resume;	/* the state the request is in */
+	void			*state;		/* handler-owned */
+	void			(*state_free)(void *);
+};
+
+static inline struct api_ctx *
+api_ctx(struct http_ctx *h)
+{
+	return ((struct api_ctx *)h);
+}
+
+#define API_RESUME(req, ctx)						\
+	do {								\
+		if ((ctx)->resume != NULL)				\
+			return ((ctx)->resume((req), (ctx)));		\
+	} while (0)
+
+/* Moves the request to state next and runs it. */
+int	api_then(struct http_request *req, struct api_ctx *ctx,
+	    api_state next);
+
+/* db_prepare() on the pool of the request's route (its time budget). */
+void	api_prepare(struct api_ctx *ctx, const char *sql);
+
+/* The dispatcher's table and hooks (api/routes.c); once per worker. */
+void	api_routes_register(void);
 
 /*
  * Runs ctx->db; returns from the handler while the statement is pending
@@ -28,12 +75,13 @@
 
 /*
  * After a write that changes what codes redirect to: invalidates their
- * cache entries. Returns KORE_RESULT_RETRY while Redis has not answered
- * (call again when woken), KORE_RESULT_OK once the write may be
- * acknowledged.
+ * cache entries, then runs state next once Redis has confirmed and local
+ * copies have expired (cache/urlcache.c); the write may be acknowledged
+ * there.
  */
 int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
-	    const char **codes, size_t count, enum urlcache_how how);
+	    const char **codes, size_t count, enum urlcache_how how,
+	    api_state next);
 
 /*
  * The shape of most /<resource>/<id> calls: a statement taking the id as
@@ -43,37 +91,22 @@ int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
  */
 int	api_by_id_start(struct http_request *req, struct api_ctx *ctx,
 	    const char *sql, const char *what);
-int	api_fetch_by_id(struct http_request *req, struct api_ctx *ctx,
+int	api_fetch_by_id(struct http_request *req, struct http_ctx *h,
 	    const char *sql, const char *what);
 
 /* Maps a failed statement to 503, 409, 404, 422 or 500. */
 int	api_db_error(struct http_request *req, struct api_ctx *ctx);
+/*
+ * 201 with the JSON in column value_col of row 0 and a Location naming
+ * the new resource: <public base URL>/<collection>/<column id_col>.
+ */
+int	api_created(struct http_request *req, struct api_ctx *ctx,
+	    const char *collection, int value_col, int id_col);
 /* Sends column 0 of row 0 (a JSON value rendered by PostgreSQL). */
 int	api_send_value(struct http_request *req, int status,
 	    struct api_ctx *ctx);
 int	api_not_found(struct http_request *req, const char *what);
 /* 422 with the collected field errors, when there are any. */
 int	api_invalid(struct http_request *req, json_t *errors);
-
-/*
- * A list endpoint, whole: its optional query-string filters become $1..$n
- * (NULL when absent, 400 when malformed), then after_id, limit, offset and
- * "count the total"; the statement returns one row: (total or NULL, JSON
- * array, largest id on the page or NULL), answered with X-Total-Count and
- * Link when paginated.
- */
-enum api_filter_kind {
-	API_FILTER_INT,
-	API_FILTER_BOOL,
-	API_FILTER_TEXT
-};
-
-struct api_filter {
-	const char		*name;
-	enum api_filter_kind	 kind;
-};
-
-int	api_list(struct http_request *req, struct api_ctx *ctx,
-	    const char *sql, const struct api_filter *filters, int nfilters);
 
 #endif

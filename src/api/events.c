@@ -10,87 +10,79 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/list.h"
+#include "db/sql_events.h"
 #include "core/bodies.h"
 #include "http/respond.h"
 
-#define EVENTS_FILTER \
-	"($1::bigint IS NULL OR url_id = $1) AND " \
-	"($2::bigint IS NULL OR user_id = $2) AND " \
-	"($3::text IS NULL OR event_type = $3)"
-
-static const char sql_list[] =
-	"WITH page AS (SELECT e FROM events e WHERE " EVENTS_FILTER
-	"    AND ($4::bigint IS NULL OR id > $4) ORDER BY id LIMIT $5 OFFSET $6)"
-	" SELECT CASE WHEN $7 THEN (SELECT count(*) FROM events WHERE "
-	EVENTS_FILTER " AND ($4::bigint IS NULL OR id > $4)) END,"
-	" coalesce((SELECT json_agg(event_json(page.e) ORDER BY (page.e).id)"
-	"     FROM page), '[]'),"
-	" (SELECT max((page.e).id) FROM page)";
-
 static const struct api_filter list_filters[] = {
-	{ "url_id",	API_FILTER_INT },
-	{ "user_id",	API_FILTER_INT },
-	{ "event_type",	API_FILTER_TEXT },
+	{ "url_id",	API_FILTER_INT,		0 },
+	{ "user_id",	API_FILTER_INT,		0 },
+	{ "event_type",	API_FILTER_TEXT,	1 },
+	{ NULL,		0,			0 },
 };
 
-static const char sql_create[] =
-	"WITH chk AS (SELECT"
-	"    EXISTS (SELECT 1 FROM urls WHERE id = $1) AS url_ok,"
-	"    EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_ok),"
-	" ins AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT $1, $2, $3, coalesce($4::jsonb, '{}'::jsonb) FROM chk"
-	"    WHERE url_ok AND user_ok RETURNING events AS r)"
-	" SELECT chk.url_ok, chk.user_ok, (SELECT event_json(ins.r) FROM ins)"
-	" FROM chk";
+const char *const events_list_names[] = {
+	"url_id", "user_id", "event_type", NULL
+};
 
-static const char sql_get[] =
-	"SELECT event_json(e) FROM events e WHERE id = $1";
-
-static const char sql_delete[] =
-	"DELETE FROM events WHERE id = $1 RETURNING id";
+static const struct api_list events_list_def = {
+	"events", list_filters, events_list_names,
+	sql_events_page, sql_events_batch,
+};
 
 static int	create_bind(struct http_request *, struct api_ctx *);
+static int	st_wait_insert(struct http_request *, struct api_ctx *);
+static int	st_wait_delete(struct http_request *, struct api_ctx *);
 
 int
-events_list(struct http_request *req, struct api_ctx *ctx)
+events_list(struct http_request *req, struct http_ctx *h)
 {
-	return (api_list(req, ctx, sql_list, list_filters,
-	    sizeof(list_filters) / sizeof(list_filters[0])));
+	return (api_list(req, api_ctx(h), &events_list_def));
 }
 
 int
-events_create(struct http_request *req, struct api_ctx *ctx)
+events_create(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		if (!create_bind(req, ctx))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!create_bind(req, ctx))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_insert));
+}
+
+static int
+st_wait_insert(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (strcmp(db_value(&ctx->db, 0, 0), "t"))
 		return (api_not_found(req, "url"));
 	if (strcmp(db_value(&ctx->db, 0, 1), "t"))
 		return (api_not_found(req, "user"));
-
-	respond_json(req, 201, db_value(&ctx->db, 0, 2),
-	    (size_t)db_length(&ctx->db, 0, 2));
-	return (KORE_RESULT_OK);
+	return (api_created(req, ctx, "events", 2, 3));
 }
 
 int
-event_get(struct http_request *req, struct api_ctx *ctx)
+event_get(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_get, "event"));
+	return (api_fetch_by_id(req, h, sql_events_get, "event"));
 }
 
 int
-event_delete(struct http_request *req, struct api_ctx *ctx)
+event_delete(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0 &&
-	    !api_by_id_start(req, ctx, sql_delete, "event"))
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql_events_delete, "event"))
 		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_delete));
+}
 
+static int
+st_wait_delete(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "event"));
@@ -106,11 +98,11 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	char			*text;
 
 	errors = json_object();
-	if (body_event_create(ctx->body, &b, errors) == -1)
+	if (body_event_create(ctx->http.body, &b, errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
-	db_prepare(&ctx->db, sql_create);
+	api_prepare(ctx, sql_events_create);
 	db_param_int(&ctx->db, 0, b.url_id);
 	db_param_int(&ctx->db, 1, b.user_id);
 	db_param_text(&ctx->db, 2, b.event_type, b.event_type_len);

@@ -7,13 +7,15 @@
 
 #include <stdlib.h>
 
+#include <kore/kore.h>
+
 #include "api/api.h"
 #include "core/metricsfmt.h"
 #include "http/respond.h"
 #include "obs/metrics.h"
 
 int
-metrics_page(struct http_request *req, struct api_ctx *ctx)
+metrics_page(struct http_request *req, struct http_ctx *h)
 {
 	char	*text;
 	size_t	 len;

@@ -15,22 +15,28 @@
 static const char body_health[] = "{\"status\":\"ok\"}";
 
 static void	ready_respond(struct http_request *, int);
+static int	st_wait_probe(struct http_request *, struct api_ctx *);
 
 int
-ops_health(struct http_request *req, struct api_ctx *ctx)
+ops_health(struct http_request *req, struct http_ctx *h)
 {
 	respond_json(req, 200, body_health, sizeof(body_health) - 1);
 	return (KORE_RESULT_OK);
 }
 
 int
-ops_ready(struct http_request *req, struct api_ctx *ctx)
+ops_ready(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		db_prepare(&ctx->db, "SELECT 1");
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	api_prepare(ctx, "SELECT 1");
+	return (api_then(req, ctx, st_wait_probe));
+}
+
+static int
+st_wait_probe(struct http_request *req, struct api_ctx *ctx)
+{
 	switch (db_run(req, &ctx->db)) {
 	case DB_PENDING:
 		return (KORE_RESULT_RETRY);

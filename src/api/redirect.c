@@ -9,7 +9,17 @@
  * says so (X-Cache: BYPASS). The click is handed to the click writer; the
  * redirect never waits for it to be stored. Unknown and inactive codes are
  * a 404 and record nothing; HEAD answers the same without a click, for
- * monitors and link previews.
+ * monitors, and so does a GET from a link-preview fetcher
+ * (core/uaclass.h).
+ *
+ * Lifecycle (db/migrations/020). An expired link is a 410, decided from
+ * the expiry that the cache entry or the database row carries, with this
+ * machine's clock: no invalidation, every replica at once. A link with a
+ * click cap is a 410 once the cap is reached; every counted redirect of
+ * such a link first claims its click with a conditional UPDATE
+ * (sql_urls_claim), which the row lock serialises across all workers of
+ * all instances: the cap holds exactly, and only capped links pay a
+ * database round trip on a cache hit. HEAD and previews only look.
  */
 
 #include <sys/time.h>
@@ -25,18 +35,14 @@
 #include "clicks/clickwriter.h"
 #include "core/shortcode.h"
 #include "core/text.h"
+#include "core/uaclass.h"
 #include "db/codelookup.h"
+#include "db/sql_urls.h"
 #include "http/respond.h"
 #include "obs/metrics.h"
 
 /* Longest User-Agent or Referer kept in a click event, in bytes. */
 #define CLICK_HEADER_MAX	512
-
-enum redirect_step {
-	STEP_START = 0,
-	STEP_WAIT_CACHE,
-	STEP_WAIT_DATABASE
-};
 
 struct redirect_state {
 	struct urlcache_get	cached;
@@ -44,6 +50,10 @@ struct redirect_state {
 	const char		*cache;		/* X-Cache */
 	int			 fill;		/* cache what the database says */
 	int			 asked_again;	/* the cache, after the database failed */
+	int64_t			 url_id;	/* the link found, for the claim */
+	int64_t			 user_id;
+	const char		*url;		/* in cached or lookup */
+	int			 counted;	/* this request is a click */
 };
 
 static int	st_start(struct http_request *, struct api_ctx *);
@@ -52,23 +62,23 @@ static int	st_wait_database(struct http_request *, struct api_ctx *);
 static int	lookup_database(struct http_request *, struct api_ctx *);
 static int	ask_cache_again(struct http_request *, struct api_ctx *);
 static void	redirect_state_free(void *);
-static int	redirect_respond(struct http_request *, struct api_ctx *,
-		    int64_t, int64_t, const char *);
+static int	redirect_found(struct http_request *, struct api_ctx *,
+		    const struct cache_entry *);
+static int	st_wait_claim(struct http_request *, struct api_ctx *);
+static int	redirect_gone(struct http_request *, struct api_ctx *,
+		    const char *, const char *);
+static int	redirect_respond(struct http_request *, struct api_ctx *);
 static void	click_record(struct http_request *, const char *, int64_t,
 		    int64_t);
 static char	*header_copy(struct http_request *, const char *);
 
 int
-redirect(struct http_request *req, struct api_ctx *ctx)
+redirect(struct http_request *req, struct http_ctx *h)
 {
-	switch (ctx->step) {
-	case STEP_START:
-		return (st_start(req, ctx));
-	case STEP_WAIT_CACHE:
-		return (st_wait_cache(req, ctx));
-	default:
-		return (st_wait_database(req, ctx));
-	}
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	return (st_start(req, ctx));
 }
 
 static int
@@ -76,7 +86,7 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st;
 
-	if (!shortcode_is_wellformed(ctx->param, strlen(ctx->param))) {
+	if (!shortcode_is_wellformed(ctx->http.param, strlen(ctx->http.param))) {
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		return (api_not_found(req, "short link"));
 	}
@@ -85,7 +95,7 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 	ctx->state = st;
 	ctx->state_free = redirect_state_free;
 
-	switch (urlcache_get(&st->cached, req, ctx->param)) {
+	switch (urlcache_get(&st->cached, req, ctx->http.param)) {
 	case -1:
 		metrics_cache_lookup(METRICS_CACHE_BYPASS);
 		st->cache = "BYPASS";
@@ -94,7 +104,7 @@ st_start(struct http_request *req, struct api_ctx *ctx)
 		return (st_wait_cache(req, ctx));
 	}
 
-	ctx->step = STEP_WAIT_CACHE;
+	ctx->resume = st_wait_cache;
 	return (KORE_RESULT_RETRY);
 }
 
@@ -111,12 +121,11 @@ st_wait_cache(struct http_request *req, struct api_ctx *ctx)
 		metrics_cache_lookup(st->cached.local ?
 		    METRICS_CACHE_LOCAL_HIT : METRICS_CACHE_HIT);
 		st->cache = "HIT";
-		return (redirect_respond(req, ctx, e->url_id, e->user_id,
-		    e->url));
+		return (redirect_found(req, ctx, e));
 	case URLCACHE_NEGATIVE:
 		metrics_cache_lookup(METRICS_CACHE_NEGATIVE);
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
-		ctx->cache = "HIT";
+		ctx->http.cache = "HIT";
 		http_response_header(req, "x-cache", "HIT");
 		return (api_not_found(req, "short link"));
 	case URLCACHE_MISS:
@@ -143,8 +152,8 @@ lookup_database(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
-	ctx->step = STEP_WAIT_DATABASE;
-	code_lookup(&st->lookup, req, ctx->param);
+	ctx->resume = st_wait_database;
+	code_lookup(&st->lookup, req, ctx->http.param);
 	return (KORE_RESULT_RETRY);
 }
 
@@ -161,31 +170,86 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 		if (ask_cache_again(req, ctx))
 			return (KORE_RESULT_RETRY);
 		metrics_redirect(METRICS_REDIRECT_UNAVAILABLE);
-		ctx->cache = st->cache;
+		ctx->http.cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
 		respond_unavailable(req, "the database is unavailable");
 		return (KORE_RESULT_OK);
 	case LOOKUP_ABSENT:
 		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 		if (st->fill)
-			urlcache_fill_absent(ctx->param);
-		ctx->cache = st->cache;
+			urlcache_fill_absent(ctx->http.param);
+		ctx->http.cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
 		return (api_not_found(req, "short link"));
 	case LOOKUP_FOUND:
 		break;
 	}
 
-	if (st->fill) {
-		e.url_id = st->lookup.url_id;
-		e.user_id = st->lookup.user_id;
-		e.url = st->lookup.url;
-		e.url_len = strlen(st->lookup.url);
-		urlcache_fill(ctx->param, &e);
-	}
+	e.url_id = st->lookup.url_id;
+	e.user_id = st->lookup.user_id;
+	e.expires_at = st->lookup.expires_at;
+	e.capped = st->lookup.capped;
+	e.url = st->lookup.url;
+	e.url_len = strlen(st->lookup.url);
+	if (st->fill)
+		urlcache_fill(ctx->http.param, &e);
 
-	return (redirect_respond(req, ctx, st->lookup.url_id,
-	    st->lookup.user_id, st->lookup.url));
+	return (redirect_found(req, ctx, &e));
+}
+
+/*
+ * The link exists and is active: expired, capped or a plain redirect.
+ * e->url lives as long as the request's state (cached or lookup).
+ */
+static int
+redirect_found(struct http_request *req, struct api_ctx *ctx,
+    const struct cache_entry *e)
+{
+	struct redirect_state	*st = ctx->state;
+	const char		*ua;
+
+	st->url_id = e->url_id;
+	st->user_id = e->user_id;
+	st->url = e->url;
+	if (!http_request_header(req, "user-agent", &ua))
+		ua = NULL;
+	st->counted = req->method == HTTP_METHOD_GET &&
+	    !ua_is_link_preview(ua);
+
+	if (cache_entry_expired(e, (int64_t)time(NULL)))
+		return (redirect_gone(req, ctx, "link_expired",
+		    "this short link has expired"));
+	if (!e->capped)
+		return (redirect_respond(req, ctx));
+
+	api_prepare(ctx, st->counted ? sql_urls_claim : sql_urls_capped_left);
+	db_param_int(&ctx->db, 0, e->url_id);
+	return (api_then(req, ctx, st_wait_claim));
+}
+
+/* The database's word on a capped link: a click left, or none. */
+static int
+st_wait_claim(struct http_request *req, struct api_ctx *ctx)
+{
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 1 && db_value(&ctx->db, 0, 0)[0] == 't')
+		return (redirect_respond(req, ctx));
+	return (redirect_gone(req, ctx, "link_exhausted",
+	    "this short link has reached its click limit"));
+}
+
+static int
+redirect_gone(struct http_request *req, struct api_ctx *ctx,
+    const char *code, const char *msg)
+{
+	struct redirect_state	*st = ctx->state;
+
+	metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
+	ctx->http.cache = st->cache;
+	http_response_header(req, "x-cache", st->cache);
+	http_response_header(req, "cache-control", "private, max-age=0");
+	respond_error(req, 410, code, msg);
+	return (KORE_RESULT_OK);
 }
 
 /*
@@ -205,10 +269,10 @@ ask_cache_again(struct http_request *req, struct api_ctx *ctx)
 	code_lookup_release(&st->lookup);
 	memset(&st->lookup, 0, sizeof(st->lookup));
 	urlcache_get_release(&st->cached);
-	if (urlcache_get(&st->cached, req, ctx->param) == -1)
+	if (urlcache_get(&st->cached, req, ctx->http.param) == -1)
 		return (0);
 
-	ctx->step = STEP_WAIT_CACHE;
+	ctx->resume = st_wait_cache;
 	return (1);
 }
 
@@ -223,18 +287,17 @@ redirect_state_free(void *arg)
 }
 
 static int
-redirect_respond(struct http_request *req, struct api_ctx *ctx,
-    int64_t url_id, int64_t user_id, const char *url)
+redirect_respond(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
 	metrics_redirect(METRICS_REDIRECT_FOUND);
-	if (req->method == HTTP_METHOD_GET)
-		click_record(req, ctx->param, url_id, user_id);
+	if (st->counted)
+		click_record(req, ctx->http.param, st->url_id, st->user_id);
 
-	http_response_header(req, "location", url);
+	http_response_header(req, "location", st->url);
 	http_response_header(req, "cache-control", "private, max-age=0");
-	ctx->cache = st->cache;
+	ctx->http.cache = st->cache;
 	http_response_header(req, "x-cache", st->cache);
 	http_response(req, 302, NULL, 0);
 	return (KORE_RESULT_OK);

@@ -7,99 +7,42 @@
  * collision simply draws again.
  */
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/list.h"
+#include "db/sql_urls.h"
 #include "core/bodies.h"
 #include "core/shortcode.h"
+#include "core/validate.h"
 #include "http/respond.h"
 
 #define CODE_ATTEMPTS	5
-
-#define URLS_FILTER \
-	"($1::bigint IS NULL OR user_id = $1) AND " \
-	"($2::boolean IS NULL OR is_active = $2) AND " \
-	"($3::text IS NULL OR short_code = $3)"
-
-static const char sql_list[] =
-	"WITH page AS (SELECT u FROM urls u WHERE " URLS_FILTER
-	"    AND ($4::bigint IS NULL OR id > $4) ORDER BY id LIMIT $5 OFFSET $6)"
-	" SELECT CASE WHEN $7 THEN (SELECT count(*) FROM urls WHERE "
-	URLS_FILTER " AND ($4::bigint IS NULL OR id > $4)) END,"
-	" coalesce((SELECT json_agg(url_json(page.u) ORDER BY (page.u).id)"
-	"     FROM page), '[]'),"
-	" (SELECT max((page.u).id) FROM page)";
+#define STATS_DAYS_DEFAULT	30
+#define STATS_DAYS_MAX		366
 
 static const struct api_filter list_filters[] = {
-	{ "user_id",	API_FILTER_INT },
-	{ "is_active",	API_FILTER_BOOL },
-	{ "short_code",	API_FILTER_TEXT },
+	{ "user_id",	API_FILTER_INT,		0 },
+	{ "is_active",	API_FILTER_BOOL,	1 },
+	{ "short_code",	API_FILTER_TEXT,	0 },
+	{ "q",		API_FILTER_TEXT,	0 },
+	{ NULL,		0,			0 },
 };
 
-static const char sql_create[] =
-	"WITH u AS (INSERT INTO urls (user_id, short_code, original_url,"
-	"    title, is_active) VALUES ($1, $2, $3, $4, $5)"
-	"    RETURNING urls AS r, id, user_id, short_code, original_url,"
-	"    created_at),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type,"
-	"    \"timestamp\", details) SELECT id, user_id, 'created', created_at,"
-	"    jsonb_build_object('short_code', short_code,"
-	"    'original_url', original_url) FROM u)"
-	" SELECT url_json(u.r), u.short_code FROM u";
+const char *const urls_list_names[] = {
+	"user_id", "is_active", "short_code", "q", NULL
+};
 
-static const char sql_get[] =
-	"SELECT url_json(u) FROM urls u WHERE id = $1";
+/* GET /urls/<id>/stats: the period. */
+const char *const url_stats_names[] = { "from", "to", NULL };
 
-/*
- * old is read under a row lock in the same snapshot the update runs in,
- * so the events name exactly the fields this request changed.
- */
-static const char sql_update[] =
-	"WITH old AS (SELECT * FROM urls WHERE id = $1 FOR UPDATE),"
-	" new AS (UPDATE urls u SET"
-	"    title = CASE WHEN $2 THEN $3 ELSE u.title END,"
-	"    is_active = coalesce($4, u.is_active),"
-	"    original_url = coalesce($5, u.original_url),"
-	"    updated_at = now() AT TIME ZONE 'UTC'"
-	"    FROM old WHERE u.id = old.id RETURNING u AS r),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT (n.r).id, (n.r).user_id, 'updated',"
-	"    jsonb_build_object('field', f.field, 'new_value', f.value)"
-	"    FROM new n, old o, LATERAL (VALUES"
-	"    ('title', to_jsonb((n.r).title),"
-	"        (n.r).title IS DISTINCT FROM o.title),"
-	"    ('is_active', to_jsonb((n.r).is_active),"
-	"        (n.r).is_active <> o.is_active),"
-	"    ('original_url', to_jsonb((n.r).original_url),"
-	"        (n.r).original_url <> o.original_url))"
-	"    AS f(field, value, changed) WHERE f.changed)"
-	" SELECT url_json(n.r), o.short_code FROM new n, old o";
-
-static const char sql_delete[] =
-	"WITH d AS (DELETE FROM urls WHERE id = $1"
-	"    RETURNING id, user_id, short_code),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT id, user_id, 'deleted', jsonb_build_object("
-	"    'reason', 'user_requested', 'short_code', short_code) FROM d)"
-	" SELECT short_code FROM d";
-
-/* Thirty UTC days, oldest first, days without clicks included. */
-static const char sql_stats[] =
-	"SELECT json_build_object('url_id', u.id, 'short_code', u.short_code,"
-	" 'clicks', coalesce(t.clicks, 0),"
-	" 'last_click_at', api_ts(t.last_click_at),"
-	" 'daily', (SELECT json_agg(json_build_object("
-	"     'date', to_char(d.day, 'YYYY-MM-DD'),"
-	"     'clicks', coalesce(c.clicks, 0)) ORDER BY d.day)"
-	"   FROM generate_series((now() AT TIME ZONE 'UTC')::date - 29,"
-	"       (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)"
-	"   LEFT JOIN url_click_daily c"
-	"       ON c.url_id = u.id AND c.day = d.day::date))"
-	" FROM urls u LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
-	"     max(last_click_at) AS last_click_at FROM url_click_daily"
-	"     WHERE url_id = u.id) t ON true"
-	" WHERE u.id = $1";
+static const struct api_list urls_list_def = {
+	"urls", list_filters, urls_list_names,
+	sql_urls_page, sql_urls_batch,
+};
 
 struct url_create {
 	int	custom_code;
@@ -109,27 +52,41 @@ static int	create_bind(struct http_request *, struct api_ctx *);
 static int	create_collided(const struct api_ctx *);
 static void	bind_random_code(struct api_ctx *);
 static int	update_bind(struct http_request *, struct api_ctx *);
+static int	st_wait_stats(struct http_request *, struct api_ctx *);
+static int	stats_period(struct http_request *, struct api_ctx *, char *,
+		    char *);
+static int	stats_bad(struct http_request *, const char *, const char *);
+static int	st_wait_insert(struct http_request *, struct api_ctx *);
+static int	st_wait_update(struct http_request *, struct api_ctx *);
+static int	st_wait_delete(struct http_request *, struct api_ctx *);
+static int	respond_created(struct http_request *, struct api_ctx *);
+static int	respond_updated(struct http_request *, struct api_ctx *);
+static int	respond_deleted(struct http_request *, struct api_ctx *);
 
 int
-urls_list(struct http_request *req, struct api_ctx *ctx)
+urls_list(struct http_request *req, struct http_ctx *h)
 {
-	return (api_list(req, ctx, sql_list, list_filters,
-	    sizeof(list_filters) / sizeof(list_filters[0])));
+	return (api_list(req, api_ctx(h), &urls_list_def));
 }
 
 int
-urls_create(struct http_request *req, struct api_ctx *ctx)
+urls_create(struct http_request *req, struct http_ctx *h)
 {
-	struct url_create	*st;
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!create_bind(req, ctx))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_insert));
+}
+
+/* A random code that collides is drawn again, CODE_ATTEMPTS times. */
+static int
+st_wait_insert(struct http_request *req, struct api_ctx *ctx)
+{
+	struct url_create	*st = ctx->state;
 	const char		*code;
 
-	if (ctx->step == 0) {
-		if (!create_bind(req, ctx))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
-
-	st = ctx->state;
 	switch (db_run(req, &ctx->db)) {
 	case DB_PENDING:
 		return (KORE_RESULT_RETRY);
@@ -137,7 +94,7 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 		if (!st->custom_code && create_collided(ctx) &&
 		    ++ctx->tries < CODE_ATTEMPTS) {
 			bind_random_code(ctx);
-			return (urls_create(req, ctx));
+			return (st_wait_insert(req, ctx));
 		}
 		return (api_db_error(req, ctx));
 	case DB_DONE:
@@ -150,63 +107,160 @@ urls_create(struct http_request *req, struct api_ctx *ctx)
 	 * it gets a tombstone; a random one only needs the key gone.
 	 */
 	code = db_value(&ctx->db, 0, 1);
-	if (api_invalidate(req, ctx, &code, 1, st->custom_code ?
-	    URLCACHE_TOMBSTONE : URLCACHE_DELETE) == KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
-	return (api_send_value(req, 201, ctx));
+	return (api_invalidate(req, ctx, &code, 1, st->custom_code ?
+	    URLCACHE_TOMBSTONE : URLCACHE_DELETE, respond_created));
 }
 
-int
-url_get(struct http_request *req, struct api_ctx *ctx)
+static int
+respond_created(struct http_request *req, struct api_ctx *ctx)
 {
-	return (api_fetch_by_id(req, ctx, sql_get, "url"));
+	return (api_created(req, ctx, "urls", 0, 2));
 }
 
 int
-url_update(struct http_request *req, struct api_ctx *ctx)
+url_get(struct http_request *req, struct http_ctx *h)
+{
+	return (api_fetch_by_id(req, h, sql_urls_get, "url"));
+}
+
+int
+url_update(struct http_request *req, struct http_ctx *h)
+{
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!update_bind(req, ctx))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_update));
+}
+
+static int
+st_wait_update(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*code;
-
-	if (ctx->step == 0) {
-		if (!update_bind(req, ctx))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
 
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
 	code = db_value(&ctx->db, 0, 1);
-	if (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE) ==
-	    KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
+	return (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE,
+	    respond_updated));
+}
+
+static int
+respond_updated(struct http_request *req, struct api_ctx *ctx)
+{
 	return (api_send_value(req, 200, ctx));
 }
 
 int
-url_delete(struct http_request *req, struct api_ctx *ctx)
+url_delete(struct http_request *req, struct http_ctx *h)
+{
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql_urls_delete, "url"))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_delete));
+}
+
+static int
+st_wait_delete(struct http_request *req, struct api_ctx *ctx)
 {
 	const char	*code;
-
-	if (ctx->step == 0 &&
-	    !api_by_id_start(req, ctx, sql_delete, "url"))
-		return (KORE_RESULT_OK);
 
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "url"));
 	code = db_value(&ctx->db, 0, 0);
-	if (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE) ==
-	    KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
+	return (api_invalidate(req, ctx, &code, 1, URLCACHE_TOMBSTONE,
+	    respond_deleted));
+}
+
+static int
+respond_deleted(struct http_request *req, struct api_ctx *ctx)
+{
 	respond_no_content(req);
 	return (KORE_RESULT_OK);
 }
 
+/*
+ * The stats of a URL over a period: ?from=&to= (UTC dates, inclusive),
+ * by default the thirty days up to today, at most STATS_DAYS_MAX days.
+ */
 int
-url_stats(struct http_request *req, struct api_ctx *ctx)
+url_stats(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_stats, "url"));
+	struct api_ctx	*ctx = api_ctx(h);
+	char		 from[11], to[11];
+
+	API_RESUME(req, ctx);
+	if (!stats_period(req, ctx, from, to))
+		return (KORE_RESULT_OK);
+	if (!api_by_id_start(req, ctx, sql_urls_stats, "url"))
+		return (KORE_RESULT_OK);
+	db_param_text(&ctx->db, 1, from, 10);
+	db_param_text(&ctx->db, 2, to, 10);
+	return (api_then(req, ctx, st_wait_stats));
+}
+
+static int
+st_wait_stats(struct http_request *req, struct api_ctx *ctx)
+{
+	API_AWAIT(req, ctx);
+	if (db_rows(&ctx->db) == 0)
+		return (api_not_found(req, "url"));
+	return (api_send_value(req, 200, ctx));
+}
+
+/* from and to (11 bytes each) from the query, or a 400 (returns 0). */
+static int
+stats_period(struct http_request *req, struct api_ctx *ctx, char *from,
+    char *to)
+{
+	const char	*qf, *qt, *why;
+	time_t		 now;
+	struct tm	 tm;
+	int64_t		 d0, d1;
+	char		 msg[128];
+
+	now = time(NULL);
+	(void)gmtime_r(&now, &tm);
+	(void)strftime(to, 11, "%Y-%m-%d", &tm);
+	if ((qt = query_get(&ctx->http.query, "to")) != NULL) {
+		if ((why = validate_date(qt, strlen(qt))) != NULL)
+			return (stats_bad(req, "to", why));
+		memcpy(to, qt, 11);
+	}
+	d1 = date_days(to);
+	d0 = d1 - (STATS_DAYS_DEFAULT - 1);
+	if ((qf = query_get(&ctx->http.query, "from")) != NULL) {
+		if ((why = validate_date(qf, strlen(qf))) != NULL)
+			return (stats_bad(req, "from", why));
+		d0 = date_days(qf);
+	}
+	if (d0 > d1)
+		return (stats_bad(req, "from", "must not be after to"));
+	if (d1 - d0 + 1 > STATS_DAYS_MAX) {
+		(void)snprintf(msg, sizeof(msg), "must be at most %d days "
+		    "before to", STATS_DAYS_MAX - 1);
+		return (stats_bad(req, "from", msg));
+	}
+	now = (time_t)(d0 * 86400);
+	(void)gmtime_r(&now, &tm);
+	(void)strftime(from, 11, "%Y-%m-%d", &tm);
+	return (1);
+}
+
+static int
+stats_bad(struct http_request *req, const char *param, const char *why)
+{
+	char	msg[192];
+
+	(void)snprintf(msg, sizeof(msg), "query parameter '%s' %s", param,
+	    why);
+	respond_error(req, 400, NULL, msg);
+	return (0);
 }
 
 static int
@@ -217,7 +271,8 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	json_t			*errors;
 
 	errors = json_object();
-	if (body_url_create(ctx->body, &b, errors) == -1)
+	if (body_url_create(ctx->http.body, (int64_t)time(NULL), &b,
+	    errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
@@ -226,7 +281,7 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	ctx->state = st;
 	ctx->state_free = kore_free;
 
-	db_prepare(&ctx->db, sql_create);
+	api_prepare(ctx, sql_urls_create);
 	db_param_int(&ctx->db, 0, b.user_id);
 	if (st->custom_code)
 		db_param_text(&ctx->db, 1, b.short_code, b.short_code_len);
@@ -238,6 +293,14 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	else
 		db_param_null(&ctx->db, 3);
 	db_param_bool(&ctx->db, 4, b.is_active);
+	if (b.expires_at == FIELD_SET)
+		db_param_text(&ctx->db, 5, b.expires_at_text, b.expires_at_len);
+	else
+		db_param_null(&ctx->db, 5);
+	if (b.max_clicks == FIELD_SET)
+		db_param_int(&ctx->db, 6, b.max_clicks_value);
+	else
+		db_param_null(&ctx->db, 6);
 
 	return (1);
 }
@@ -271,15 +334,16 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 	json_t			*errors;
 
 	errors = json_object();
-	if (body_url_update(ctx->body, &b, errors) == -1)
+	if (body_url_update(ctx->http.body, (int64_t)time(NULL), &b,
+	    errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
-	if (ctx_param_id(ctx) == 0)
+	if (ctx_param_id(&ctx->http) == 0)
 		return (api_not_found(req, "url"), 0);
 
-	db_prepare(&ctx->db, sql_update);
-	db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+	api_prepare(ctx, sql_urls_update);
+	db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
 	db_param_bool(&ctx->db, 1, b.title == FIELD_SET ||
 	    b.title == FIELD_NULL);
 	if (b.title == FIELD_SET)
@@ -295,6 +359,16 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 		    b.original_url_len);
 	else
 		db_param_null(&ctx->db, 4);
+	db_param_bool(&ctx->db, 5, b.expires_at != FIELD_ABSENT);
+	if (b.expires_at == FIELD_SET)
+		db_param_text(&ctx->db, 6, b.expires_at_text, b.expires_at_len);
+	else
+		db_param_null(&ctx->db, 6);
+	db_param_bool(&ctx->db, 7, b.max_clicks != FIELD_ABSENT);
+	if (b.max_clicks == FIELD_SET)
+		db_param_int(&ctx->db, 8, b.max_clicks_value);
+	else
+		db_param_null(&ctx->db, 8);
 
 	return (1);
 }

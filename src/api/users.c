@@ -9,74 +9,53 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/list.h"
+#include "db/sql_users.h"
 #include "core/bodies.h"
 #include "http/respond.h"
 
 #define ID_ATTEMPTS	3
 
-#define USERS_FILTER \
-	"($1::text IS NULL OR username = $1) AND " \
-	"($2::text IS NULL OR lower(email) = lower($2))"
-
-static const char sql_list[] =
-	"WITH page AS (SELECT u FROM users u WHERE " USERS_FILTER
-	"    AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4 OFFSET $5)"
-	" SELECT CASE WHEN $6 THEN (SELECT count(*) FROM users WHERE "
-	USERS_FILTER " AND ($3::bigint IS NULL OR id > $3)) END,"
-	" coalesce((SELECT json_agg(user_json(page.u) ORDER BY (page.u).id)"
-	"     FROM page), '[]'),"
-	" (SELECT max((page.u).id) FROM page)";
-
 static const struct api_filter list_filters[] = {
-	{ "username",	API_FILTER_TEXT },
-	{ "email",	API_FILTER_TEXT },
+	{ "username",	API_FILTER_TEXT,	0 },
+	{ "email",	API_FILTER_TEXT,	0 },
+	{ NULL,		0,			0 },
 };
 
-static const char sql_create[] =
-	"INSERT INTO users (username, email) VALUES ($1, $2)"
-	" RETURNING user_json(users)";
+const char *const users_list_names[] = { "username", "email", NULL };
 
-static const char sql_get[] =
-	"SELECT user_json(u) FROM users u WHERE id = $1";
-
-static const char sql_update[] =
-	"UPDATE users SET username = coalesce($2, username),"
-	" email = coalesce($3, email) WHERE id = $1 RETURNING user_json(users)";
-
-/*
- * The user's URLs go first so that their deletion can be logged as
- * events; the foreign key's cascade then finds nothing left to do.
- */
-static const char sql_delete[] =
-	"WITH gone AS (DELETE FROM urls WHERE user_id = $1"
-	"    RETURNING id, user_id, short_code),"
-	" logged AS (INSERT INTO events (url_id, user_id, event_type, details)"
-	"    SELECT id, user_id, 'deleted', jsonb_build_object("
-	"    'reason', 'user_deleted', 'short_code', short_code) FROM gone),"
-	" u AS (DELETE FROM users WHERE id = $1 RETURNING id)"
-	" SELECT (SELECT count(*) FROM u),"
-	" (SELECT coalesce(json_agg(short_code), '[]') FROM gone)";
+static const struct api_list users_list_def = {
+	"users", list_filters, users_list_names,
+	sql_users_page, sql_users_batch,
+};
 
 static int	read_user(struct http_request *, struct api_ctx *, int);
 static int	id_collided(const struct api_ctx *);
-static int	invalidate_codes(struct http_request *, struct api_ctx *);
+static int	st_wait_insert(struct http_request *, struct api_ctx *);
+static int	st_wait_update(struct http_request *, struct api_ctx *);
+static int	st_wait_delete(struct http_request *, struct api_ctx *);
+static int	respond_deleted(struct http_request *, struct api_ctx *);
 
 int
-users_list(struct http_request *req, struct api_ctx *ctx)
+users_list(struct http_request *req, struct http_ctx *h)
 {
-	return (api_list(req, ctx, sql_list, list_filters,
-	    sizeof(list_filters) / sizeof(list_filters[0])));
+	return (api_list(req, api_ctx(h), &users_list_def));
 }
 
 int
-users_create(struct http_request *req, struct api_ctx *ctx)
+users_create(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		if (!read_user(req, ctx, FIELD_REQUIRED))
-			return (KORE_RESULT_OK);
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!read_user(req, ctx, FIELD_REQUIRED))
+		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_insert));
+}
+
+static int
+st_wait_insert(struct http_request *req, struct api_ctx *ctx)
+{
 	switch (db_run(req, &ctx->db)) {
 	case DB_PENDING:
 		return (KORE_RESULT_RETRY);
@@ -87,33 +66,38 @@ users_create(struct http_request *req, struct api_ctx *ctx)
 		 */
 		if (id_collided(ctx) && ++ctx->tries < ID_ATTEMPTS) {
 			db_rearm(&ctx->db);
-			return (users_create(req, ctx));
+			return (st_wait_insert(req, ctx));
 		}
 		return (api_db_error(req, ctx));
 	case DB_DONE:
 		break;
 	}
 
-	return (api_send_value(req, 201, ctx));
+	return (api_created(req, ctx, "users", 0, 1));
 }
 
 int
-user_get(struct http_request *req, struct api_ctx *ctx)
+user_get(struct http_request *req, struct http_ctx *h)
 {
-	return (api_fetch_by_id(req, ctx, sql_get, "user"));
+	return (api_fetch_by_id(req, h, sql_users_get, "user"));
 }
 
 int
-user_update(struct http_request *req, struct api_ctx *ctx)
+user_update(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0) {
-		if (!read_user(req, ctx, 0))
-			return (KORE_RESULT_OK);
-		if (ctx_param_id(ctx) == 0)
-			return (api_not_found(req, "user"));
-		ctx->step = 1;
-	}
+	struct api_ctx	*ctx = api_ctx(h);
 
+	API_RESUME(req, ctx);
+	if (!read_user(req, ctx, 0))
+		return (KORE_RESULT_OK);
+	if (ctx_param_id(&ctx->http) == 0)
+		return (api_not_found(req, "user"));
+	return (api_then(req, ctx, st_wait_update));
+}
+
+static int
+st_wait_update(struct http_request *req, struct api_ctx *ctx)
+{
 	API_AWAIT(req, ctx);
 	if (db_rows(&ctx->db) == 0)
 		return (api_not_found(req, "user"));
@@ -121,51 +105,61 @@ user_update(struct http_request *req, struct api_ctx *ctx)
 }
 
 int
-user_delete(struct http_request *req, struct api_ctx *ctx)
+user_delete(struct http_request *req, struct http_ctx *h)
 {
-	if (ctx->step == 0 &&
-	    !api_by_id_start(req, ctx, sql_delete, "user"))
+	struct api_ctx	*ctx = api_ctx(h);
+
+	API_RESUME(req, ctx);
+	if (!api_by_id_start(req, ctx, sql_users_delete, "user"))
 		return (KORE_RESULT_OK);
+	return (api_then(req, ctx, st_wait_delete));
+}
+
+/*
+ * The deleted user's short links stop redirecting at once. Codes come as
+ * one space-separated text (a code never holds a space): a user with a
+ * hundred thousand links costs one string, not a JSON document.
+ */
+static int
+st_wait_delete(struct http_request *req, struct api_ctx *ctx)
+{
+	const char	**list;
+	char		*codes, *p, *code;
+	size_t		 n;
+	int		 r;
 
 	API_AWAIT(req, ctx);
 	if (db_int(&ctx->db, 0, 0) == 0)
 		return (api_not_found(req, "user"));
-	if (invalidate_codes(req, ctx) == KORE_RESULT_RETRY)
-		return (KORE_RESULT_RETRY);
+
+	codes = kore_strdup(db_value(&ctx->db, 0, 1));
+	n = 0;
+	for (p = codes; *p != '\0'; p++)
+		n += *p == ' ';
+	list = kore_calloc(n + 2, sizeof(*list));
+	n = 0;
+	p = codes;
+	while ((code = strsep(&p, " ")) != NULL) {
+		if (*code != '\0')
+			list[n++] = code;
+	}
+	r = api_invalidate(req, ctx, list, n, URLCACHE_TOMBSTONE,
+	    respond_deleted);
+	kore_free(list);
+	kore_free(codes);
+	return (r);
+}
+
+static int
+respond_deleted(struct http_request *req, struct api_ctx *ctx)
+{
 	respond_no_content(req);
 	return (KORE_RESULT_OK);
 }
 
-/* The deleted user's short links stop redirecting at once. */
-static int
-invalidate_codes(struct http_request *req, struct api_ctx *ctx)
-{
-	json_t		*codes;
-	const char	**list;
-	size_t		 i, n;
-	int		 r;
-
-	if (ctx->inval_started)
-		return (api_invalidate(req, ctx, NULL, 0, URLCACHE_TOMBSTONE));
-
-	codes = json_loadb(db_value(&ctx->db, 0, 1),
-	    (size_t)db_length(&ctx->db, 0, 1), 0, NULL);
-	if (codes == NULL)
-		fatal("user delete: short codes are not JSON");
-
-	n = json_array_size(codes);
-	list = kore_calloc(n + 1, sizeof(*list));
-	for (i = 0; i < n; i++)
-		list[i] = json_string_value(json_array_get(codes, i));
-	r = api_invalidate(req, ctx, list, n, URLCACHE_TOMBSTONE);
-	kore_free(list);
-	json_decref(codes);
-	return (r);
-}
-
 /*
  * Reads username and email (core/bodies.c) and binds them. Creation wants both
- * ($1, $2 of sql_create); an update takes either ($2, $3 of sql_update,
+ * ($1, $2 of sql_users_create); an update takes either ($2, $3 of sql_users_update,
  * with the id as $1).
  */
 static int
@@ -176,18 +170,18 @@ read_user(struct http_request *req, struct api_ctx *ctx, int required)
 	int			 base;
 
 	errors = json_object();
-	if (body_user(ctx->body, required, &b, errors) == -1) {
+	if (body_user(ctx->http.body, required, &b, errors) == -1) {
 		api_invalid(req, errors);
 		return (0);
 	}
 	json_decref(errors);
 
 	if (required) {
-		db_prepare(&ctx->db, sql_create);
+		api_prepare(ctx, sql_users_create);
 		base = 0;
 	} else {
-		db_prepare(&ctx->db, sql_update);
-		db_param_int(&ctx->db, 0, ctx_param_id(ctx));
+		api_prepare(ctx, sql_users_update);
+		db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
 		base = 1;
 	}
 

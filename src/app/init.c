@@ -1,12 +1,26 @@
 /*
  * Process life cycle: what the parent prepares before it forks the
- * workers, what each worker does after the fork, and the seccomp
- * additions workers need.
+ * workers, what each worker does after the fork, how a worker stops and
+ * how a reload is done, and the seccomp additions workers need. This is
+ * the top of the layers: the one file that wires them together.
  *
  * The database is registered, not connected: kore_pgsql opens
  * connections lazily, so a database that is down at start costs a 503
  * per request and a log line, never a crash loop, and the service picks
  * it up again by itself when it returns.
+ *
+ * Reloads (kodev reload, SIGHUP). Kore 4.1 reloads a module with
+ * dlclose() and dlopen(), in the parent and in each worker: every static
+ * variable starts afresh, and whatever Kore still holds that points into
+ * the old copy (timers, the Redis connection's event, requests in flight
+ * and their handler states) would point at unmapped memory. So a worker
+ * never reloads in place. Its onload hook refuses (the worker keeps the
+ * module it runs) and the worker stops as on SIGTERM, its requests in
+ * flight answered and its clicks written, then exits with EXIT_RELOAD,
+ * which Kore's parent answers by forking a new worker from its own,
+ * freshly loaded, module: configured from scratch, with new request ids
+ * and its metrics slot in the same shared mapping (obs/metrics.c). New
+ * connections wait in the listen queue meanwhile; none is refused.
  */
 
 #include <sys/syscall.h>
@@ -16,8 +30,15 @@
 #include <kore/pgsql.h>
 #include <kore/seccomp.h>
 
-#include "app/config.h"
+#include "assets.h"	/* kodev's, from assets/ */
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "api/common.h"
 #include "app/schedslice.h"
+#include "config/config.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "clicks/clickwriter.h"
@@ -26,14 +47,23 @@
 #include "obs/metrics.h"
 #include "obs/log.h"
 
-void	kore_parent_configure(int, char **);
 #define DRAIN_MS	5000
+/* A worker that stopped for a reload: not 0, so that Kore forks anew. */
+#define EXIT_RELOAD	75
 
-static void	drain_requests(void);
-
+void	kore_parent_configure(int, char **);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 void	kore_parent_teardown(void);
+int	shortener_onload(int);
+
+static void	config_or_die(void);
+static void	deps_sample(struct metrics_deps *);
+static void	reload_stop(void *, u_int64_t);
+static void	drain_requests(void);
+
+/* Owned by this worker: it stops to be replaced, not for good. */
+static int	reloading;
 
 /*
  * The asan flavor (conf/build.conf) only: what the sanitizer runtime does
@@ -64,7 +94,12 @@ void	kore_parent_teardown(void);
  * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
  * kill the worker. The rest serve libpq and hiredis over TCP; mremap is
  * glibc's realloc() of a large block, e.g. hiredis' read buffer growing
- * for a reply of a few hundred KB.
+ * for a reply of a few hundred KB. sendmmsg is glibc's resolver sending
+ * its A and AAAA queries at once: libpq and hiredis resolve host names
+ * (`postgres`, `redis` under docker-compose) inside the worker. It is the
+ * only call `seccomp_tracing yes` reported in a container through
+ * start-up, reads, writes, redirects, and reconnects after Redis and
+ * PostgreSQL were restarted or paused.
  */
 KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -85,6 +120,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(mkdir),
 	KORE_SYSCALL_ALLOW(mremap),
+	KORE_SYSCALL_ALLOW(sendmmsg),
 	KORE_SYSCALL_ALLOW(sched_getattr),
 	KORE_SYSCALL_ALLOW(sched_setattr)
 	SANITIZER_SYSCALLS
@@ -94,6 +130,7 @@ KORE_SECCOMP_FILTER("shortener",
 void
 kore_parent_configure(int argc, char **argv)
 {
+	config_or_die();
 	log_init();
 	metrics_init();
 	log_event(LOG_LEVEL_INFO, "instance_start", "shortener starting");
@@ -105,21 +142,74 @@ kore_parent_teardown(void)
 	log_event(LOG_LEVEL_INFO, "instance_stop", "shortener stopped");
 }
 
+/*
+ * The parent read the configuration before it forked this worker; a
+ * parent whose module was reloaded since has an empty copy.
+ */
 void
 kore_worker_configure(void)
 {
-	config_load();
+	if (!config.loaded)
+		config_or_die();
+	log_init();
 	sched_slice_apply(config.worker_slice_us);
 	request_id_init();
-	kore_pgsql_register(DB_NAME, config.database_url);
+	db_init();
 	redis_init(config.redis_url, config.cache_budget_ms);
 	urlcache_init();
-	clickwriter_init();
+	clickwriter_init((const char *)asset_isbot_patterns_json,
+	    asset_len_isbot_patterns_json);
+	metrics_deps_source(deps_sample);
 	metrics_worker_start();
 	log_worker_start();
+	api_routes_register();
 	db_probe();
 	log_event(LOG_LEVEL_INFO, "worker_start", "worker %u started",
 	    worker->id);
+}
+
+/* The module's onload hook (conf/shortener.conf): see the top. */
+int
+shortener_onload(int action)
+{
+	if (action != KORE_MODULE_UNLOAD || worker == NULL)
+		return (KORE_RESULT_OK);
+
+	/* Kore clears pending signals after this hook: stop from a timer. */
+	if (!reloading) {
+		reloading = 1;
+		log_event(LOG_LEVEL_INFO, "worker_reload", "worker %u stops "
+		    "to be replaced by one of the reloaded module", worker->id);
+		kore_timer_add(reload_stop, 1, NULL, KORE_TIMER_ONESHOT);
+	}
+	return (KORE_RESULT_ERROR);
+}
+
+static void
+reload_stop(void *arg, u_int64_t now)
+{
+	(void)kill(getpid(), SIGTERM);
+}
+
+static void
+config_or_die(void)
+{
+	const char	*err;
+
+	if ((err = config_load()) != NULL)
+		fatal("configuration: %s", err);
+}
+
+/* What obs/metrics.c samples of the layers it may not include. */
+static void
+deps_sample(struct metrics_deps *d)
+{
+	struct clickwriter_stats	cs;
+
+	clickwriter_stats(&cs);
+	d->click_queue = cs.queued;
+	d->clicks_dropped = cs.dropped;
+	d->redis_up = redis_up();
 }
 
 /*
@@ -160,7 +250,9 @@ kore_worker_teardown(void)
 {
 	drain_requests();
 	clickwriter_flush();
-	log_event(LOG_LEVEL_INFO, "worker_stop", "worker %u stopped",
-	    worker->id);
+	log_event(LOG_LEVEL_INFO, "worker_stop", "worker %u stopped%s",
+	    worker->id, reloading ? " for a reload" : "");
 	log_flush();
+	if (reloading)
+		exit(EXIT_RELOAD);
 }

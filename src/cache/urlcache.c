@@ -22,6 +22,19 @@
  * its next lookup (cache_reconnected). The Redis database named by
  * REDIS_URL therefore belongs to this cache alone. See docs/decisions.md.
  *
+ * Many codes at once. Deleting a user with a hundred thousand links must
+ * invalidate them all without flooding the connection: a command per code
+ * would queue thousands of replies behind one another, blow the few
+ * milliseconds each command is given, and trip the connection's breaker
+ * (cache/redis.c), which empties the cache and drops the rest. So a write
+ * sends its codes in chunks of CHUNK, one Lua script per chunk that sets
+ * every tombstone in it, and sends the next chunk only when Redis has
+ * answered the last: Redis spends well under a millisecond per chunk and
+ * other commands interleave. The retry queue drains the same way. Should
+ * it overflow (RETRY_MAX_CODES), it is replaced by one FLUSHDB, retried
+ * until Redis takes it: an invalidation is never dropped, at worst the
+ * whole cache is.
+ *
  * The local cache. Each worker keeps its recent hits (core/localcache.h)
  * for LOCAL_CACHE_MS and answers a hot code without asking Redis. A copy
  * is good until LOCAL_CACHE_MS after the GET that brought it was *sent*,
@@ -43,7 +56,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include "app/config.h"
+#include "config/config.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "core/localcache.h"
@@ -51,6 +64,7 @@
 
 #define RETRY_MS		500
 #define RETRY_MAX_CODES		100000
+#define CHUNK			URLCACHE_CHUNK
 #define LOCAL_SLOTS		4096
 /* kore_time_ms() truncates: one tick for the reader, one for the timer. */
 #define LOCAL_HOLD_MARGIN_MS	2
@@ -60,23 +74,41 @@ struct retry_code {
 	TAILQ_ENTRY(retry_code)	 list;
 };
 
+/* A chunk of the retry queue on its way to Redis. */
+struct retry_chunk {
+	char			*codes[CHUNK];
+	size_t			 count;
+};
+
+/* Every tombstone of a chunk in one command: KEYS, then value and PX. */
+static const char tombstone_script[] =
+	"for i = 1, #KEYS do "
+	"redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end "
+	"return #KEYS";
+
 static int	local_get(struct urlcache_get *, const char *);
 static void	local_put(struct urlcache_get *);
 static void	get_done(void *, enum redis_status, redisReply *);
+static void	inval_send(struct urlcache_inval *);
 static void	inval_done(void *, enum redis_status, redisReply *);
 static void	inval_settled(struct urlcache_inval *);
 static void	hold_done(void *, u_int64_t);
-static struct redis_op	*tombstone(const char *, redis_cb, void *);
+static struct redis_op	*tombstones(char *const *, size_t, redis_cb, void *);
 static struct redis_op	*forget(const char *, redis_cb, void *);
 static void	retry_add(const char *);
-static void	retry_run(void *, u_int64_t);
+static void	retry_tick(void *, u_int64_t);
+static void	retry_run(void);
 static void	retry_done(void *, enum redis_status, redisReply *);
+static void	flush_done(void *, enum redis_status, redisReply *);
+static void	retry_arm(void);
 static void	cache_reconnected(int);
 
 /* Owned by this worker: invalidations Redis has not confirmed yet. */
 static TAILQ_HEAD(, retry_code)	retries = TAILQ_HEAD_INITIALIZER(retries);
 static size_t			retry_count;
 static int			retry_armed;
+static int			retry_in_flight;	/* a chunk or the flush */
+static int			flush_pending;		/* the queue overflowed */
 
 /* Owned by this worker: its local copies of recent hits. */
 static struct localcache	local;
@@ -104,8 +136,8 @@ cache_reconnected(int reconnect)
 		return;
 	localcache_clear(&local);
 	(void)redis_command(NULL, NULL, "FLUSHDB ASYNC");
-	if (!TAILQ_EMPTY(&retries))
-		retry_run(NULL, 0);
+	if (!TAILQ_EMPTY(&retries) || flush_pending)
+		retry_run();
 }
 
 int
@@ -251,41 +283,60 @@ size_t
 urlcache_invalidate(struct urlcache_inval *inv, struct http_request *req,
     const char **codes, size_t count, enum urlcache_how how)
 {
-	struct urlcache_slot	*slot;
-	size_t			 i;
+	size_t	i;
 
 	memset(inv, 0, sizeof(*inv));
 	if (count == 0)
 		return (0);
 
 	inv->req = req;
+	inv->how = how;
 	inv->count = count;
-	inv->slots = kore_calloc(count, sizeof(*inv->slots));
+	inv->codes = kore_calloc(count, sizeof(*inv->codes));
+	for (i = 0; i < count; i++)
+		inv->codes[i] = kore_strdup(codes[i]);
 
-	for (i = 0; i < count; i++) {
-		slot = &inv->slots[i];
-		slot->inv = inv;
-		slot->code = kore_strdup(codes[i]);
-		if (how == URLCACHE_DELETE)
-			slot->op = forget(codes[i], inval_done, slot);
-		else
-			slot->op = tombstone(codes[i], inval_done, slot);
-		if (slot->op == NULL)
-			retry_add(codes[i]);
-		else
-			inv->pending++;
-	}
-
+	/* One for the chunks (inval_send() settles it), one for the hold. */
+	inv->pending = 1;
 	if (how == URLCACHE_TOMBSTONE && config.local_cache_ms > 0) {
 		inv->hold = 1;
 		inv->pending++;
-		if (inv->pending == 1)
-			inval_settled(inv);
 	}
 
-	if (inv->pending > 0)
-		http_request_sleep(req);
+	http_request_sleep(req);
+	inval_send(inv);
 	return (inv->pending);
+}
+
+/*
+ * The next chunk, or the end of the chunks. A chunk Redis cannot take now
+ * goes to the retry queue with everything after it: the write is still
+ * acknowledged, the database being the truth (see the top of the file).
+ */
+static void
+inval_send(struct urlcache_inval *inv)
+{
+	size_t	n, i;
+
+	if (inv->next == inv->count) {
+		inval_settled(inv);
+		return;
+	}
+
+	n = inv->count - inv->next < CHUNK ? inv->count - inv->next : CHUNK;
+	if (n == 1 && inv->how == URLCACHE_DELETE)
+		inv->op = forget(inv->codes[inv->next], inval_done, inv);
+	else
+		inv->op = tombstones(&inv->codes[inv->next], n, inval_done, inv);
+	if (inv->op != NULL) {
+		inv->sent = n;
+		return;
+	}
+
+	for (i = inv->next; i < inv->count; i++)
+		retry_add(inv->codes[i]);
+	inv->next = inv->count;
+	inval_settled(inv);
 }
 
 void
@@ -293,45 +344,55 @@ urlcache_inval_release(struct urlcache_inval *inv)
 {
 	size_t	i;
 
+	/* Gone before Redis answered: what it may not have taken is retried. */
 	if (inv->hold_timer != NULL)
 		kore_timer_remove(inv->hold_timer);
-	for (i = 0; i < inv->count; i++) {
-		if (inv->slots[i].op != NULL) {
-			redis_cancel(inv->slots[i].op);
-			retry_add(inv->slots[i].code);
-		}
-		kore_free(inv->slots[i].code);
-	}
-	kore_free(inv->slots);
+	if (inv->op != NULL)
+		redis_cancel(inv->op);
+	for (i = inv->next; i < inv->count; i++)
+		retry_add(inv->codes[i]);
+	for (i = 0; i < inv->count; i++)
+		kore_free(inv->codes[i]);
+	kore_free(inv->codes);
 	memset(inv, 0, sizeof(*inv));
 }
 
 static void
 inval_done(void *arg, enum redis_status st, redisReply *reply)
 {
-	struct urlcache_slot	*slot = arg;
-	struct urlcache_inval	*inv = slot->inv;
+	struct urlcache_inval	*inv = arg;
+	size_t			 i;
 
-	slot->op = NULL;
-	if (st != REDIS_ST_OK)
-		retry_add(slot->code);
+	inv->op = NULL;
+	if (st == REDIS_ST_OK) {
+		inv->next += inv->sent;
+		inv->sent = 0;
+		inval_send(inv);
+		return;
+	}
 
-	if (--inv->pending == 0)
-		http_request_wakeup(inv->req);
-	else if (inv->pending == 1 && inv->hold)
-		inval_settled(inv);
+	/* Redis is in trouble: no more chunks now, the queue retries. */
+	for (i = inv->next; i < inv->count; i++)
+		retry_add(inv->codes[i]);
+	inv->next = inv->count;
+	inval_settled(inv);
 }
 
 /*
- * Redis has answered every command (or some went to the retry queue):
- * now wait out the local copies made before the tombstones.
+ * Redis has answered every chunk (or some went to the retry queue): now
+ * wait out the local copies made before the tombstones.
  */
 static void
 inval_settled(struct urlcache_inval *inv)
 {
-	inv->hold_timer = kore_timer_add(hold_done,
-	    (u_int64_t)config.local_cache_ms + LOCAL_HOLD_MARGIN_MS, inv,
-	    KORE_TIMER_ONESHOT);
+	inv->pending--;
+	if (inv->hold) {
+		inv->hold_timer = kore_timer_add(hold_done,
+		    (u_int64_t)config.local_cache_ms + LOCAL_HOLD_MARGIN_MS,
+		    inv, KORE_TIMER_ONESHOT);
+	} else if (inv->pending == 0) {
+		http_request_wakeup(inv->req);
+	}
 }
 
 static void
@@ -345,15 +406,34 @@ hold_done(void *arg, u_int64_t now)
 		http_request_wakeup(inv->req);
 }
 
+/* SET sc:<code> ~ PX <ms> for one code, the script for more. */
 static struct redis_op *
-tombstone(const char *code, redis_cb cb, void *arg)
+tombstones(char *const *codes, size_t n, redis_cb cb, void *arg)
 {
-	char	key[CACHE_KEY_MAX];
+	char			 keys[CHUNK][CACHE_KEY_MAX], px[24], nkeys[24];
+	const char		*argv[CHUNK + 5];
+	size_t			 i, argc;
 
-	if (cache_key(key, sizeof(key), code) == -1)
-		return (NULL);
-	return (redis_command(cb, arg, "SET %s %s PX %d", key,
-	    cache_value_tombstone, config.cache_tombstone_ms));
+	for (i = 0; i < n; i++) {
+		if (cache_key(keys[i], sizeof(keys[i]), codes[i]) == -1)
+			return (NULL);
+	}
+	if (n == 1) {
+		return (redis_command(cb, arg, "SET %s %s PX %d", keys[0],
+		    cache_value_tombstone, config.cache_tombstone_ms));
+	}
+
+	(void)snprintf(nkeys, sizeof(nkeys), "%zu", n);
+	(void)snprintf(px, sizeof(px), "%d", config.cache_tombstone_ms);
+	argc = 0;
+	argv[argc++] = "EVAL";
+	argv[argc++] = tombstone_script;
+	argv[argc++] = nkeys;
+	for (i = 0; i < n; i++)
+		argv[argc++] = keys[i];
+	argv[argc++] = cache_value_tombstone;
+	argv[argc++] = px;
+	return (redis_command_argv(cb, arg, (int)argc, argv, NULL));
 }
 
 /*
@@ -371,15 +451,27 @@ forget(const char *code, redis_cb cb, void *arg)
 	return (redis_command(cb, arg, "DEL %s", key));
 }
 
+/* Beyond RETRY_MAX_CODES the queue gives way to one FLUSHDB. */
 static void
 retry_add(const char *code)
 {
 	struct retry_code	*r;
 
+	if (flush_pending)
+		return;
+
 	if (retry_count >= RETRY_MAX_CODES) {
-		log_event(LOG_LEVEL_ERROR, "cache_invalidation_dropped",
-		    "invalidation backlog full, "
-		    "'%s' will expire by its TTL", code);
+		log_event(LOG_LEVEL_WARN, "cache_invalidation_overflow",
+		    "%zu invalidations wait for Redis: the cache will be "
+		    "emptied instead", retry_count + 1);
+		while ((r = TAILQ_FIRST(&retries)) != NULL) {
+			TAILQ_REMOVE(&retries, r, list);
+			kore_free(r->code);
+			kore_free(r);
+		}
+		retry_count = 0;
+		flush_pending = 1;
+		retry_arm();
 		return;
 	}
 
@@ -387,40 +479,96 @@ retry_add(const char *code)
 	r->code = kore_strdup(code);
 	TAILQ_INSERT_TAIL(&retries, r, list);
 	retry_count++;
-
-	if (!retry_armed) {
-		retry_armed = 1;
-		kore_timer_add(retry_run, RETRY_MS, NULL, KORE_TIMER_ONESHOT);
-	}
+	retry_arm();
 }
 
-/* Sends every pending invalidation Redis will take now. */
 static void
-retry_run(void *arg, u_int64_t now)
+retry_arm(void)
 {
-	struct retry_code	*r;
+	if (retry_armed || retry_in_flight)
+		return;
+	retry_armed = 1;
+	kore_timer_add(retry_tick, RETRY_MS, NULL, KORE_TIMER_ONESHOT);
+}
 
+static void
+retry_tick(void *arg, u_int64_t now)
+{
 	retry_armed = 0;
-	while ((r = TAILQ_FIRST(&retries)) != NULL) {
-		if (tombstone(r->code, retry_done, r->code) == NULL)
+	retry_run();
+}
+
+/* Sends the flush, or the next chunk of the queue; one at a time. */
+static void
+retry_run(void)
+{
+	struct retry_chunk	*chunk;
+	struct retry_code	*r;
+	size_t			 i;
+
+	if (retry_in_flight)
+		return;
+
+	if (flush_pending) {
+		if (redis_command(flush_done, NULL, "FLUSHDB ASYNC") != NULL)
+			retry_in_flight = 1;
+		else
+			retry_arm();
+		return;
+	}
+	if (TAILQ_EMPTY(&retries))
+		return;
+
+	chunk = kore_calloc(1, sizeof(*chunk));
+	TAILQ_FOREACH(r, &retries, list) {
+		if (chunk->count == CHUNK)
 			break;
-		TAILQ_REMOVE(&retries, r, list);
-		retry_count--;
-		kore_free(r);
+		chunk->codes[chunk->count++] = r->code;
+	}
+	if (tombstones(chunk->codes, chunk->count, retry_done, chunk) == NULL) {
+		kore_free(chunk);
+		retry_arm();
+		return;
 	}
 
-	if (!TAILQ_EMPTY(&retries)) {
-		retry_armed = 1;
-		kore_timer_add(retry_run, RETRY_MS, NULL, KORE_TIMER_ONESHOT);
+	/* The chunk owns its codes now: they were the queue's first. */
+	for (i = 0; i < chunk->count; i++) {
+		r = TAILQ_FIRST(&retries);
+		TAILQ_REMOVE(&retries, r, list);
+		kore_free(r);
+		retry_count--;
 	}
+	retry_in_flight = 1;
 }
 
 static void
 retry_done(void *arg, enum redis_status st, redisReply *reply)
 {
-	char	*code = arg;
+	struct retry_chunk	*chunk = arg;
+	size_t			 i;
 
-	if (st != REDIS_ST_OK)
-		retry_add(code);
-	kore_free(code);
+	/* Taken: on with the next chunk; refused: again in RETRY_MS. */
+	retry_in_flight = 0;
+	for (i = 0; i < chunk->count; i++) {
+		if (st != REDIS_ST_OK)
+			retry_add(chunk->codes[i]);
+		kore_free(chunk->codes[i]);
+	}
+	kore_free(chunk);
+
+	if (st == REDIS_ST_OK)
+		retry_run();
+}
+
+static void
+flush_done(void *arg, enum redis_status st, redisReply *reply)
+{
+	retry_in_flight = 0;
+	if (st == REDIS_ST_OK) {
+		flush_pending = 0;
+		log_event(LOG_LEVEL_WARN, "cache_flushed", "the cache was "
+		    "emptied in place of an overflowing invalidation queue");
+	}
+	if (!TAILQ_EMPTY(&retries) || flush_pending)
+		retry_arm();
 }

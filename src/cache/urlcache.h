@@ -51,19 +51,21 @@ void	urlcache_get_release(struct urlcache_get *g);
 void	urlcache_fill(const char *code, const struct cache_entry *e);
 void	urlcache_fill_absent(const char *code);
 
-struct urlcache_inval;
+#define URLCACHE_CHUNK	500
 
-struct urlcache_slot {
-	struct urlcache_inval	*inv;
-	struct redis_op		*op;
-	char			*code;
-};
-
+/*
+ * A write's invalidation of the codes it changed, sent in chunks of at
+ * most URLCACHE_CHUNK codes, one chunk in flight at a time.
+ */
 struct urlcache_inval {
 	struct http_request	*req;
-	struct urlcache_slot	*slots;
+	char			**codes;	/* owned copies */
 	size_t			 count;
-	size_t			 pending;	/* Redis replies, and the hold */
+	size_t			 next;		/* first code not yet sent */
+	size_t			 sent;		/* codes in the chunk in flight */
+	struct redis_op		*op;		/* the chunk in flight */
+	int			 how;		/* enum urlcache_how */
+	size_t			 pending;	/* chunks to go, and the hold */
 	int			 hold;		/* waits out local copies */
 	struct kore_timer	*hold_timer;
 };

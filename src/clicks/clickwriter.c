@@ -16,11 +16,17 @@
  * hundred rows or so. Paced, the same clicks go in a few large inserts;
  * a click still reaches the database within CLICK_PACE_MS plus one insert.
  *
+ * Each batch is classified (who clicked: core/uaclass.h, through a table
+ * of recent User-Agents) and added up per URL and hour and per facet
+ * (core/clickqueue.h) as it is taken, in this worker, so PostgreSQL's
+ * share of the analytics is one upsert per distinct key of the batch.
+ *
  * A failed insert keeps its batch and tries again after a backoff; while
  * the database is down clicks wait in the queue, and when the queue is
  * full new clicks are dropped and counted. On SIGTERM the worker flushes
- * what is left over a synchronous connection before it exits. A SIGKILLed
- * worker loses the clicks it held (at most one batch plus the queue).
+ * what is left with the same statement, run synchronously (db_run_sync),
+ * before it exits. A SIGKILLed worker loses the clicks it held (at most
+ * one batch plus the queue).
  */
 
 #include <sys/param.h>
@@ -32,9 +38,11 @@
 #include <kore/kore.h>
 #include <kore/pgsql.h>
 
-#include "app/config.h"
+#include "config/config.h"
 #include "clicks/clickwriter.h"
-#include "db/dbasync.h"
+#include "core/sqlstate.h"
+#include "db/db.h"
+#include "db/sql_events.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
 
@@ -43,48 +51,47 @@
 #define RETRY_MIN_MS		100
 #define RETRY_MAX_MS		2000
 #define CLICK_PACE_MS		50
-
-/*
- * clicks_insert() (db/migrations/009) inserts the batch with a plan it
- * keeps for the session; the statement-level trigger on events turns the
- * batch into one upsert per (url, day) in url_click_daily.
- */
-static const char sql_insert[] =
-	"SELECT clicks_insert($1::bigint[], $2::bigint[], $3::bigint[],"
-	"    $4::text[], $5::text[], $6::text[])";
+#define UA_CACHE_SLOTS		4096
 
 struct writer {
 	struct clickq		queue;
 	struct click		batch[CLICK_BATCH_MAX];
 	size_t			batch_len;
 	struct click_arrays	batch_cols;	/* buffers reused */
-	struct db_async		insert;
+	struct db_call		insert;
 	int			in_flight;
 	int			retry_pending;
 	int			pace_pending;
 	uint64_t		last_start_ms;
 	uint64_t		retry_ms;
-	struct clickwriter_stats stats;
+	struct botmatch		*bots;
+	struct ua_cache		*agents;
 };
 
 static void	writer_start(void);
-static void	writer_done(struct db_async *, PGresult *, const char *);
+static void	writer_done(struct db_call *, void *);
 static void	writer_retry(void *, u_int64_t);
 static void	writer_paced(void *, u_int64_t);
 static int	writer_pace(void);
 static void	batch_release(void);
-static int	flush_sync(PGconn *, const struct click_arrays *);
-static int	in_flight_committed(void);
+static void	bind_batch(void);
+static void	batch_written(void);
+static void	batch_take(void);
 
 /* Owned by this worker; lives for the whole process. */
 static struct writer	*writer;
 
 void
-clickwriter_init(void)
+clickwriter_init(const char *bots, size_t len)
 {
+	const char	*err;
+
 	writer = kore_calloc(1, sizeof(*writer));
 	clickq_init(&writer->queue, CLICK_QUEUE_MAX);
 	writer->retry_ms = RETRY_MIN_MS;
+	if ((writer->bots = botmatch_create(bots, len, &err)) == NULL)
+		fatal("click writer: %s", err);
+	writer->agents = ua_cache_create(writer->bots, UA_CACHE_SLOTS);
 }
 
 void
@@ -105,7 +112,6 @@ clickwriter_push(struct click *c)
 void
 clickwriter_stats(struct clickwriter_stats *out)
 {
-	*out = writer->stats;
 	out->queued = writer->queue.len + writer->batch_len;
 	out->dropped = writer->queue.dropped;
 }
@@ -114,25 +120,42 @@ clickwriter_stats(struct clickwriter_stats *out)
 static void
 writer_start(void)
 {
-	int	i;
-
 	if (writer->batch_len == 0) {
 		if (writer->queue.len == 0 || writer_pace())
 			return;
-		writer->batch_len = clickq_take(&writer->queue, writer->batch,
-		    CLICK_BATCH_MAX);
-		clicks_arrays(writer->batch, writer->batch_len,
-		    &writer->batch_cols);
+		batch_take();
 	}
 
 	writer->in_flight = 1;
 	writer->last_start_ms = kore_time_ms();
-	writer->insert.query = sql_insert;
-	writer->insert.nparams = CLICK_COLUMNS;
+	bind_batch();
+	db_start(&writer->insert, writer_done, NULL);
+}
+
+/* The next batch from the queue, classified and added up. */
+static void
+batch_take(void)
+{
+	size_t	i;
+
+	writer->batch_len = clickq_take(&writer->queue, writer->batch,
+	    CLICK_BATCH_MAX);
+	for (i = 0; i < writer->batch_len; i++) {
+		ua_cache_classify(writer->agents, writer->batch[i].user_agent,
+		    &writer->batch[i].cls);
+	}
+	clicks_arrays(writer->batch, writer->batch_len, &writer->batch_cols);
+}
+
+/* The batch's column arrays, kept alive by the writer, as $1..$19. */
+static void
+bind_batch(void)
+{
+	int	i;
+
+	db_prepare(&writer->insert, sql_events_clicks);
 	for (i = 0; i < CLICK_COLUMNS; i++)
-		writer->insert.values[i] = writer->batch_cols.col[i];
-	writer->insert.done = writer_done;
-	db_async_run(&writer->insert);
+		db_param_ref(&writer->insert, i, writer->batch_cols.col[i]);
 }
 
 /*
@@ -140,17 +163,15 @@ writer_start(void)
  * a failure keeps it for a retry after a backoff.
  */
 static void
-writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
+writer_done(struct db_call *db, void *arg)
 {
+	const char	*sqlstate = db->sqlstate;
+	int		 ok = db->status == DB_DONE;
+
 	writer->in_flight = 0;
 
-	/*
-	 * Refused by the server, not lost on the way: retrying cannot help,
-	 * except after a deadlock or serialization failure (class 40) or
-	 * when the server is shutting down (57).
-	 */
-	if (res == NULL && sqlstate[0] != '\0' && strncmp(sqlstate, "08", 2) &&
-	    strncmp(sqlstate, "57", 2) && strncmp(sqlstate, "40", 2)) {
+	/* Refused by the server, not lost on the way: retrying cannot help. */
+	if (!ok && !sqlstate_retryable(sqlstate)) {
 		log_event(LOG_LEVEL_ERROR, "clicks_dropped",
 		    "batch of %zu refused (%s), dropped",
 		    writer->batch_len, sqlstate);
@@ -160,7 +181,7 @@ writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
 		return;
 	}
 
-	if (res == NULL) {
+	if (!ok) {
 		log_event(LOG_LEVEL_WARN, "clicks_retry",
 		    "insert of %zu failed (%s), retry "
 		    "in %" PRIu64 " ms", writer->batch_len,
@@ -173,13 +194,16 @@ writer_done(struct db_async *a, PGresult *res, const char *sqlstate)
 		return;
 	}
 
-	metrics_click_batch(writer->batch_len);
-	writer->stats.written += writer->batch_len;
-	writer->stats.batches++;
-	writer->stats.last_batch = writer->batch_len;
+	batch_written();
 	writer->retry_ms = RETRY_MIN_MS;
 	batch_release();
 	writer_start();
+}
+
+static void
+batch_written(void)
+{
+	metrics_click_batch(writer->batch_len);
 }
 
 static void
@@ -235,93 +259,43 @@ batch_release(void)
 
 /*
  * At exit the event loop is gone. An insert still in flight is waited
- * for on its own connection (PQgetResult blocks), so its batch is neither
- * lost nor written twice; what is left is written over a connection of
- * its own.
+ * for on its own connection, so its batch is neither lost nor written
+ * twice; what is left is written with the same statement, synchronously.
  */
 void
 clickwriter_flush(void)
 {
-	PGconn		*conn;
-	uint64_t	 lost;
+	uint64_t	lost;
 
 	if (writer == NULL)
 		return;
-	if (writer->batch_len == 0 && writer->queue.len == 0)
-		return;
 
 	if (writer->in_flight) {
-		if (in_flight_committed())
+		if (db_finish_sync(&writer->insert) == DB_DONE) {
+			batch_written();
 			batch_release();
-		db_async_cancel(&writer->insert);
+		}
 		writer->in_flight = 0;
 	}
 
-	conn = PQconnectdb(config.database_url);
 	for (;;) {
 		if (writer->batch_len == 0) {
-			writer->batch_len = clickq_take(&writer->queue,
-			    writer->batch, CLICK_BATCH_MAX);
+			batch_take();
 			if (writer->batch_len == 0)
 				break;
-			clicks_arrays(writer->batch, writer->batch_len,
-			    &writer->batch_cols);
 		}
-		if (PQstatus(conn) != CONNECTION_OK ||
-		    !flush_sync(conn, &writer->batch_cols))
+		bind_batch();
+		if (db_run_sync(&writer->insert) != DB_DONE)
 			break;
-		metrics_click_batch(writer->batch_len);
-		writer->stats.written += writer->batch_len;
+		batch_written();
 		batch_release();
 	}
 
 	lost = writer->batch_len + writer->queue.len;
 	if (lost > 0) {
-		log_event(LOG_LEVEL_ERROR, "clicks_lost",
-		    "%" PRIu64 " clicks lost at exit: %s",
-		    lost, PQerrorMessage(conn));
+		log_event(LOG_LEVEL_ERROR, "clicks_lost", "%" PRIu64 " clicks "
+		    "lost at exit (%s)", lost, writer->insert.sqlstate[0] ?
+		    writer->insert.sqlstate : "database unreachable");
 	}
-	PQfinish(conn);
-}
-
-/*
- * Waits for the insert in flight to finish; 1 when it committed. Only a
- * statement actually sent on a live connection is waited for.
- */
-static int
-in_flight_committed(void)
-{
-	PGconn		*conn;
-	PGresult	*res;
-	int		 ok;
-
-	if (writer->insert.sql.conn == NULL ||
-	    writer->insert.sql.state != KORE_PGSQL_STATE_WAIT)
-		return (0);
-
-	conn = writer->insert.sql.conn->db;
-	ok = 0;
-	while ((res = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			ok = 1;
-		PQclear(res);
-	}
-	if (ok) {
-		metrics_click_batch(writer->batch_len);
-		writer->stats.written += writer->batch_len;
-	}
-	return (ok);
-}
-
-static int
-flush_sync(PGconn *conn, const struct click_arrays *a)
-{
-	PGresult	*res;
-	int		 ok;
-
-	res = PQexecParams(conn, sql_insert, CLICK_COLUMNS, NULL,
-	    (const char * const *)a->col, NULL, NULL, 0);
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;	/* one void row */
-	PQclear(res);
-	return (ok);
+	db_cleanup(&writer->insert);
 }

@@ -11,14 +11,16 @@
 
 struct clickwriter_stats {
 	uint64_t	queued;		/* now waiting, in flight included */
-	uint64_t	written;
-	uint64_t	dropped;
-	uint64_t	batches;
-	uint64_t	last_batch;	/* size of the last batch written */
+	uint64_t	dropped;	/* since the worker started */
 };
 
-/* Once per worker, after the database is registered. */
-void	clickwriter_init(void);
+/*
+ * Once per worker, after the database is registered. bots: the isbot
+ * pattern list (core/uaclass.h), which classifies each click's
+ * User-Agent as its batch is written; a list that does not compile stops
+ * the worker.
+ */
+void	clickwriter_init(const char *bots, size_t len);
 /* Queues c (taking ownership); never blocks. */
 void	clickwriter_push(struct click *c);
 /* At worker exit: writes what is left synchronously. */

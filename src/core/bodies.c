@@ -8,6 +8,7 @@
 #include "core/bodies.h"
 #include "core/validate.h"
 
+static void	lifecycle(json_t *, int64_t, struct url_body *, json_t *);
 static int	verdict(const json_t *);
 
 int
@@ -27,7 +28,8 @@ body_user(json_t *body, int create, struct user_body *b, json_t *errors)
 }
 
 int
-body_url_create(json_t *body, struct url_body *b, json_t *errors)
+body_url_create(json_t *body, int64_t now, struct url_body *b,
+    json_t *errors)
 {
 	memset(b, 0, sizeof(*b));
 	b->is_active = 1;
@@ -45,12 +47,14 @@ body_url_create(json_t *body, struct url_body *b, json_t *errors)
 	    validate_custom_code, errors, &b->short_code,
 	    &b->short_code_len) != FIELD_SET)
 		b->short_code = NULL;
+	lifecycle(body, now, b, errors);
 
 	return (verdict(errors));
 }
 
 int
-body_url_update(json_t *body, struct url_body *b, json_t *errors)
+body_url_update(json_t *body, int64_t now, struct url_body *b,
+    json_t *errors)
 {
 	memset(b, 0, sizeof(*b));
 	if (field_string(body, "original_url", 0, validate_url, errors,
@@ -60,6 +64,7 @@ body_url_update(json_t *body, struct url_body *b, json_t *errors)
 	    errors, &b->title_text, &b->title_len);
 	b->has_active = field_bool(body, "is_active", 0, errors,
 	    &b->is_active) == FIELD_SET;
+	lifecycle(body, now, b, errors);
 
 	return (verdict(errors));
 }
@@ -77,6 +82,28 @@ body_event_create(json_t *body, struct event_body *b, json_t *errors)
 		b->details = NULL;
 
 	return (verdict(errors));
+}
+
+/* expires_at and max_clicks: a value that breaks its rule reads as invalid. */
+static void
+lifecycle(json_t *body, int64_t now, struct url_body *b, json_t *errors)
+{
+	b->expires_at = field_string(body, "expires_at", FIELD_NULLABLE,
+	    validate_expiry, errors, &b->expires_at_text, &b->expires_at_len);
+	if (b->expires_at == FIELD_SET &&
+	    timestamp_epoch(b->expires_at_text) <= now) {
+		json_object_set_new(errors, "expires_at",
+		    json_string("must be in the future"));
+		b->expires_at = FIELD_INVALID;
+	}
+	b->max_clicks = field_int(body, "max_clicks", FIELD_NULLABLE, errors,
+	    &b->max_clicks_value);
+	if (b->max_clicks == FIELD_SET && (b->max_clicks_value < 1 ||
+	    b->max_clicks_value > URL_MAX_CLICKS_MAX)) {
+		json_object_set_new(errors, "max_clicks",
+		    json_string("must be an integer from 1 to 1000000000000"));
+		b->max_clicks = FIELD_INVALID;
+	}
 }
 
 static int

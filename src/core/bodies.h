@@ -30,7 +30,15 @@ struct user_body {
 int	body_user(json_t *body, int create, struct user_body *b,
 	    json_t *errors);
 
-/* POST /urls and PUT /urls/<id>. */
+/* The largest max_clicks a link may have (db/migrations/020). */
+#define URL_MAX_CLICKS_MAX	INT64_C(1000000000000)
+
+/*
+ * POST /urls and PUT /urls/<id>. The lifecycle fields (migration 020):
+ * expires_at, the contract's timestamp, later than now (seconds since the
+ * epoch, the caller's clock), or null for none; max_clicks, an integer
+ * from 1 to URL_MAX_CLICKS_MAX, or null for no cap. Both optional.
+ */
 struct url_body {
 	int64_t			 user_id;	/* create only */
 	const char		*original_url;	/* NULL: not given (update) */
@@ -42,10 +50,17 @@ struct url_body {
 	int			 is_active;
 	const char		*short_code;	/* NULL: draw a random one */
 	size_t			 short_code_len;
+	enum field_result	 expires_at;	/* FIELD_SET, _NULL or _ABSENT */
+	const char		*expires_at_text;
+	size_t			 expires_at_len;
+	enum field_result	 max_clicks;	/* FIELD_SET, _NULL or _ABSENT */
+	int64_t			 max_clicks_value;
 };
 
-int	body_url_create(json_t *body, struct url_body *b, json_t *errors);
-int	body_url_update(json_t *body, struct url_body *b, json_t *errors);
+int	body_url_create(json_t *body, int64_t now, struct url_body *b,
+	    json_t *errors);
+int	body_url_update(json_t *body, int64_t now, struct url_body *b,
+	    json_t *errors);
 
 /* POST /events. */
 struct event_body {

@@ -12,6 +12,7 @@
 #include "core/xalloc.h"
 
 static const char	*parse_id(const char *, const char *, int64_t *);
+static const char	*parse_uint(const char *, const char *, int64_t *);
 static int		 url_printable(const char *, const char *);
 
 const char	cache_value_absent[] = "!";
@@ -35,8 +36,9 @@ cache_entry_encode(const struct cache_entry *e, size_t *len)
 	int	 n;
 
 	n = (int)e->url_len;
-	out = xasprintf("1:%lld:%lld:%.*s", (long long)e->url_id,
-	    (long long)e->user_id, n, e->url);
+	out = xasprintf("2:%lld:%lld:%lld:%d:%.*s", (long long)e->url_id,
+	    (long long)e->user_id, (long long)e->expires_at, e->capped ? 1 : 0,
+	    n, e->url);
 	*len = strlen(out);
 	return (out);
 }
@@ -52,7 +54,7 @@ cache_entry_decode(const char *value, size_t len, struct cache_entry *e)
 		return (CACHE_ENTRY_TOMBSTONE);
 
 	end = value + len;
-	if (len < 2 || value[0] != '1' || value[1] != ':')
+	if (len < 2 || value[0] != '2' || value[1] != ':')
 		return (CACHE_ENTRY_INVALID);
 
 	p = value + 2;
@@ -60,6 +62,12 @@ cache_entry_decode(const char *value, size_t len, struct cache_entry *e)
 		return (CACHE_ENTRY_INVALID);
 	if ((p = parse_id(p, end, &e->user_id)) == NULL)
 		return (CACHE_ENTRY_INVALID);
+	if ((p = parse_uint(p, end, &e->expires_at)) == NULL)
+		return (CACHE_ENTRY_INVALID);
+	if (end - p < 2 || (p[0] != '0' && p[0] != '1') || p[1] != ':')
+		return (CACHE_ENTRY_INVALID);
+	e->capped = p[0] == '1';
+	p += 2;
 	if (p == end || !url_printable(p, end))
 		return (CACHE_ENTRY_INVALID);
 
@@ -68,13 +76,30 @@ cache_entry_decode(const char *value, size_t len, struct cache_entry *e)
 	return (CACHE_ENTRY_URL);
 }
 
+int
+cache_entry_expired(const struct cache_entry *e, int64_t now)
+{
+	return (e->expires_at != 0 && now >= e->expires_at);
+}
+
 /* A positive decimal id followed by ':'; returns what follows. */
 static const char *
 parse_id(const char *p, const char *end, int64_t *out)
 {
+	if (p == end || *p < '1' || *p > '9')
+		return (NULL);
+	return (parse_uint(p, end, out));
+}
+
+/* A decimal number >= 0 without leading zeros, then ':'. */
+static const char *
+parse_uint(const char *p, const char *end, int64_t *out)
+{
 	int64_t		v;
 
-	if (p == end || *p < '1' || *p > '9')
+	if (p == end || *p < '0' || *p > '9')
+		return (NULL);
+	if (*p == '0' && p + 1 < end && p[1] != ':')
 		return (NULL);
 
 	v = 0;

@@ -3,10 +3,16 @@
  * carries everything a redirect and its click event need, so a cache hit
  * touches nothing else:
  *
- *	"1:<url_id>:<user_id>:<original_url>"
+ *	"2:<url_id>:<user_id>:<expires>:<capped>:<original_url>"
  *
- * The leading "1" is the format version: a deploy that changes the format
- * changes it, and older entries read as misses instead of as garbage.
+ * The leading "2" is the format version: a deploy that changes the format
+ * changes it, and older entries read as misses instead of as garbage
+ * (version 1 had no lifecycle fields). <expires> is the link's expiry in
+ * seconds since 1970-01-01 UTC, 0 for none: every replica decides from
+ * the entry itself, with its own clock, that an expired link is gone, so
+ * an expiry needs no invalidation. <capped> is 1 when the link has a
+ * click cap (max_clicks): such a redirect must still claim its click in
+ * the database, the only exact counter (api/redirect.c).
  * "!" marks a code known not to exist (or to be inactive); "~" is the
  * tombstone an invalidation leaves, which is a miss that must not be
  * refilled until it expires (see docs/decisions.md). Pure logic.
@@ -30,6 +36,8 @@ enum cache_entry_kind {
 struct cache_entry {
 	int64_t		 url_id;
 	int64_t		 user_id;
+	int64_t		 expires_at;	/* epoch seconds; 0: never */
+	int		 capped;	/* max_clicks is set */
 	const char	*url;		/* points into the decoded buffer */
 	size_t		 url_len;
 };
@@ -44,5 +52,8 @@ char			*cache_entry_encode(const struct cache_entry *e,
 			    size_t *len);
 enum cache_entry_kind	cache_entry_decode(const char *value, size_t len,
 			    struct cache_entry *e);
+/* 1 when e's link has expired at now (epoch seconds). */
+int			cache_entry_expired(const struct cache_entry *e,
+			    int64_t now);
 
 #endif

@@ -16,12 +16,35 @@ struct strbuf {
 	size_t	 cap;
 };
 
+/*
+ * One click's share of an aggregate row, before equal keys are added up:
+ * an hourly row (url, hour) or a facet row (url, day and the click's
+ * Referer host and families).
+ */
+struct agg_row {
+	int64_t		 url_id;
+	int64_t		 bucket;	/* hour start (s) or day number */
+	const char	*ref;		/* facet rows; NULL in hourly rows */
+	uint8_t		 browser, os, device;
+	int64_t		 clicks;
+	int64_t		 bots;
+	int64_t		 last_us;	/* hourly: the latest click */
+};
+
+#define HOUR_US		INT64_C(3600000000)
+#define DAY_US		INT64_C(86400000000)
+
 static void	array_int(struct strbuf *, int64_t);
 static void	array_element(struct strbuf *, const char *);
 static void	strbuf_init(struct strbuf *, char *, size_t, size_t);
 static void	strbuf_reserve(struct strbuf *, size_t);
 static void	strbuf_add(struct strbuf *, const char *, size_t);
 static char	*strbuf_take(struct strbuf *);
+static void	aggregate(const struct click *, size_t, struct click_arrays *,
+		    struct strbuf *);
+static size_t	agg_merge(struct agg_row *, size_t);
+static int	agg_cmp(const void *, const void *);
+static int64_t	floor_div(int64_t, int64_t);
 
 void
 clickq_init(struct clickq *q, size_t cap)
@@ -97,7 +120,7 @@ clicks_arrays(const struct click *clicks, size_t n, struct click_arrays *a)
 	}
 
 	for (i = 0; i < n; i++) {
-		for (col = 0; col < CLICK_COLUMNS; col++) {
+		for (col = 0; col < CLICK_ROW_COLUMNS; col++) {
 			if (i > 0)
 				strbuf_add(&b[col], ",", 1);
 		}
@@ -107,7 +130,9 @@ clicks_arrays(const struct click *clicks, size_t n, struct click_arrays *a)
 		array_element(&b[3], clicks[i].short_code);
 		array_element(&b[4], clicks[i].user_agent);
 		array_element(&b[5], clicks[i].referer);
+		strbuf_add(&b[6], clicks[i].cls.bot ? "t" : "f", 1);
 	}
+	aggregate(clicks, n, a, b);
 
 	for (col = 0; col < CLICK_COLUMNS; col++) {
 		strbuf_add(&b[col], "}", 1);
@@ -123,7 +148,143 @@ clicks_arrays_free(struct click_arrays *a)
 
 	for (col = 0; col < CLICK_COLUMNS; col++)
 		free(a->col[col]);
+	free(a->rows);
+	free(a->hosts);
 	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * The hourly and facet rows of the batch, into columns 7-18 (opened with
+ * "{" by the caller, closed by it). One scratch row per click for each,
+ * sorted and added up: a few thousand rows, well under a millisecond.
+ */
+static void
+aggregate(const struct click *clicks, size_t n, struct click_arrays *a,
+    struct strbuf *b)
+{
+	struct agg_row	*r;
+	size_t		 i, nh, nf, k;
+
+	if (n > a->rows_cap) {
+		a->rows_cap = n;
+		a->rows = xreallocarray(a->rows, a->rows_cap, sizeof(*a->rows));
+	}
+	if (n > a->hosts_cap) {
+		a->hosts_cap = n;
+		a->hosts = xreallocarray(a->hosts, n, REFERER_HOST_MAX + 1);
+	}
+
+	r = a->rows;
+	for (i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].url_id = clicks[i].url_id;
+		r[i].bucket = floor_div(clicks[i].at_us, HOUR_US) * 3600;
+		r[i].clicks = 1;
+		r[i].bots = clicks[i].cls.bot;
+		r[i].last_us = clicks[i].at_us;
+	}
+	nh = agg_merge(r, n);
+	for (i = 0; i < nh; i++) {
+		for (k = 7; k <= 11; k++) {
+			if (i > 0)
+				strbuf_add(&b[k], ",", 1);
+		}
+		array_int(&b[7], r[i].url_id);
+		array_int(&b[8], r[i].bucket);
+		array_int(&b[9], r[i].clicks);
+		array_int(&b[10], r[i].bots);
+		array_int(&b[11], r[i].last_us);
+	}
+
+	nf = 0;
+	for (i = 0; i < n; i++) {
+		const struct click	*c = &clicks[i];
+		char			*host;
+
+		if (c->cls.bot)
+			continue;
+		host = a->hosts + i * (REFERER_HOST_MAX + 1);
+		referer_host(c->referer, host);
+		memset(&r[nf], 0, sizeof(r[nf]));
+		r[nf].url_id = c->url_id;
+		r[nf].bucket = floor_div(c->at_us, DAY_US);
+		r[nf].ref = host;
+		r[nf].browser = c->cls.browser;
+		r[nf].os = c->cls.os;
+		r[nf].device = c->cls.device;
+		r[nf].clicks = 1;
+		nf++;
+	}
+	nf = agg_merge(r, nf);
+	for (i = 0; i < nf; i++) {
+		for (k = 12; k <= 18; k++) {
+			if (i > 0)
+				strbuf_add(&b[k], ",", 1);
+		}
+		array_int(&b[12], r[i].url_id);
+		array_int(&b[13], r[i].bucket);
+		array_element(&b[14], r[i].ref);
+		array_element(&b[15], ua_browser_name(r[i].browser));
+		array_element(&b[16], ua_os_name(r[i].os));
+		array_element(&b[17], ua_device_name(r[i].device));
+		array_int(&b[18], r[i].clicks);
+	}
+	a->hourly = nh;
+	a->facets = nf;
+}
+
+/* Sorts rows and adds up equal keys in place; returns the distinct ones. */
+static size_t
+agg_merge(struct agg_row *r, size_t n)
+{
+	size_t	i, out;
+
+	if (n == 0)
+		return (0);
+	qsort(r, n, sizeof(*r), agg_cmp);
+	out = 0;
+	for (i = 1; i < n; i++) {
+		if (agg_cmp(&r[out], &r[i]) == 0) {
+			r[out].clicks += r[i].clicks;
+			r[out].bots += r[i].bots;
+			if (r[i].last_us > r[out].last_us)
+				r[out].last_us = r[i].last_us;
+		} else {
+			r[++out] = r[i];
+		}
+	}
+	return (out + 1);
+}
+
+/* The order of the tables' primary keys. */
+static int
+agg_cmp(const void *pa, const void *pb)
+{
+	const struct agg_row	*a = pa, *b = pb;
+	int			 c;
+
+	if (a->url_id != b->url_id)
+		return (a->url_id < b->url_id ? -1 : 1);
+	if (a->bucket != b->bucket)
+		return (a->bucket < b->bucket ? -1 : 1);
+	if (a->ref == NULL || b->ref == NULL)
+		return (0);
+	if ((c = strcmp(a->ref, b->ref)) != 0)
+		return (c);
+	if (a->browser != b->browser)
+		return (a->browser < b->browser ? -1 : 1);
+	if (a->os != b->os)
+		return (a->os < b->os ? -1 : 1);
+	return (a->device < b->device ? -1 : a->device > b->device);
+}
+
+/* Division rounding towards minus infinity (times before 1970). */
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t	q = a / b;
+
+	return ((a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q);
 }
 
 /* Decimal, without snprintf: a third of the batch's cost was printf. */

@@ -13,13 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/uaclass.h"
+
 struct click {
-	int64_t	 url_id;
-	int64_t	 user_id;
-	int64_t	 at_us;		/* microseconds since 1970-01-01 UTC */
-	char	*short_code;	/* owned */
-	char	*user_agent;	/* owned, may be NULL */
-	char	*referer;	/* owned, may be NULL */
+	int64_t		 url_id;
+	int64_t		 user_id;
+	int64_t		 at_us;		/* microseconds since 1970-01-01 UTC */
+	char		*short_code;	/* owned */
+	char		*user_agent;	/* owned, may be NULL */
+	char		*referer;	/* owned, may be NULL */
+	struct ua_class	 cls;		/* set by the writer before a batch */
 };
 
 struct clickq {
@@ -39,19 +42,43 @@ size_t	clickq_take(struct clickq *q, struct click *out, size_t max);
 void	click_release(struct click *c);
 
 /*
- * The batch as one PostgreSQL array literal per column, in the order
- * url_id, user_id, at_us, short_code, user_agent, referer ("{1,2}",
+ * The batch as one PostgreSQL array literal per column ("{1,2}",
  * "{\"abc\",NULL}"), for an INSERT ... SELECT FROM unnest($1, ...).
  * The worker builds these in its event loop, up to 1000 rows at a time,
  * so this is kept to a copy and a scan per string, into buffers kept
  * from one batch to the next: fresh ones of a few hundred KB each came
  * from the kernel page by page, every batch.
+ *
+ * Columns 0-6 are the clicks, one element per click: url_id, user_id,
+ * at_us, short_code, user_agent, referer, bot ("t"/"f"). The rest are the
+ * batch's aggregates, added up here so that PostgreSQL upserts one row
+ * per distinct key instead of grouping the batch itself:
+ *
+ *	7-11	per URL and UTC hour: url_id, hour (epoch seconds of its
+ *		start), clicks, bot clicks, the latest click (at_us)
+ *	12-18	per URL, UTC day and kind of visitor, people only (bots
+ *		are only counted in the hourly rows): url_id, day (days
+ *		since 1970-01-01), Referer host ("" without one), browser,
+ *		operating system, device (core/uaclass.h names), clicks
+ *
+ * A URL thus costs one hourly row and, usually, one or two facet rows
+ * per batch. Keys come out sorted, so that concurrent batches lock rows
+ * in one order.
  */
-#define CLICK_COLUMNS	6
+#define CLICK_COLUMNS		19
+#define CLICK_ROW_COLUMNS	7
+
+struct agg_row;
 
 struct click_arrays {
-	char	*col[CLICK_COLUMNS];	/* owned; NUL-terminated literals */
-	size_t	 cap[CLICK_COLUMNS];
+	char		*col[CLICK_COLUMNS];	/* owned; NUL-terminated */
+	size_t		 cap[CLICK_COLUMNS];
+	struct agg_row	*rows;			/* owned scratch */
+	size_t		 rows_cap;
+	char		*hosts;			/* owned scratch */
+	size_t		 hosts_cap;		/* clicks it has room for */
+	size_t		 hourly;		/* aggregate rows sent */
+	size_t		 facets;
 };
 
 /* a starts zeroed; its buffers are reused and grown as needed. */

@@ -51,6 +51,8 @@ localcache_get(struct localcache *lc, const char *code, uint64_t now_ms,
 
 	e->url_id = s->url_id;
 	e->user_id = s->user_id;
+	e->expires_at = s->expires_at;
+	e->capped = s->capped;
 	e->url = s->url;
 	e->url_len = s->url_len;
 	return (1);
@@ -78,6 +80,8 @@ localcache_put(struct localcache *lc, const char *code,
 	s->valid_until_ms = valid_until_ms;
 	s->url_id = e->url_id;
 	s->user_id = e->user_id;
+	s->expires_at = e->expires_at;
+	s->capped = e->capped;
 	s->url = url;
 	s->url_len = e->url_len;
 	return (0);

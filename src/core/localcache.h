@@ -22,6 +22,8 @@ struct localcache_slot {
 	uint64_t	 valid_until_ms;
 	int64_t		 url_id;
 	int64_t		 user_id;
+	int64_t		 expires_at;
+	int		 capped;
 	char		*url;		/* owned */
 	size_t		 url_len;
 };

@@ -43,6 +43,7 @@ static const char	*scan_clamped(const struct query *q, const char *key,
 			    int64_t min, int64_t max, int64_t *out, int *seen);
 static int		 is_page_key(const char *key);
 static int		 given_later(const struct query *q, size_t i);
+static int		 name_in(const char *, const char *const *);
 static void		 link_append(struct strbuf *b, const char *path,
 			    const struct query *q, const char *key, int64_t val,
 			    int64_t per_page, const char *rel);
@@ -170,9 +171,25 @@ page_offset(const struct page_req *p)
 	return ((p->page - 1) * p->per_page);
 }
 
+const char *const page_params[] = { "page", "per_page", "after_id", NULL };
+
+const char *
+query_unknown(const struct query *q, const char *const *a,
+    const char *const *b)
+{
+	size_t	i;
+
+	for (i = 0; i < q->count; i++) {
+		if (!name_in(q->args[i].key, a) && !name_in(q->args[i].key, b))
+			return (q->args[i].key);
+	}
+
+	return (NULL);
+}
+
 char *
 page_link_header(const char *path, const struct query *q,
-    const struct page_req *p, int64_t total, int64_t last_id)
+    const struct page_req *p, const struct page_result *r)
 {
 	struct strbuf	b;
 	int64_t		last_page;
@@ -182,21 +199,23 @@ page_link_header(const char *path, const struct query *q,
 
 	memset(&b, 0, sizeof(b));
 
-	if (p->has_after) {
-		/* total counts the rows after after_id, this page included. */
-		if (total > p->per_page)
-			link_append(&b, path, q, "after_id", last_id,
-			    p->per_page, "next");
-		return (b.data);
-	}
-
-	last_page = total <= 0 ? 1 : (total - 1) / p->per_page + 1;
-	if (p->page < last_page)
+	/* page <= PAGE_MAX keeps page * per_page inside int64. */
+	if (r->has_more && !p->has_after && p->page * p->per_page <=
+	    r->offset_max)
 		link_append(&b, path, q, "page", p->page + 1, p->per_page,
 		    "next");
+	else if (r->has_more)
+		link_append(&b, path, q, "after_id", r->last_id, p->per_page,
+		    "next");
 
-	/* From beyond the end, "prev" leads back to the last real page. */
-	if (p->page > 1) {
+	/*
+	 * From beyond the end, "prev" leads back to the last real page, or
+	 * to the deepest one a page number may reach.
+	 */
+	if (!p->has_after && p->page > 1) {
+		last_page = r->total <= 0 ? 1 : (r->total - 1) / p->per_page + 1;
+		if (last_page - 1 > r->offset_max / p->per_page)
+			last_page = r->offset_max / p->per_page + 1;
 		link_append(&b, path, q, "page",
 		    p->page - 1 < last_page ? p->page - 1 : last_page,
 		    p->per_page, "prev");
@@ -329,8 +348,18 @@ scan_clamped(const struct query *q, const char *key, int64_t min,
 static int
 is_page_key(const char *key)
 {
-	return (strcmp(key, "page") == 0 || strcmp(key, "per_page") == 0 ||
-	    strcmp(key, "after_id") == 0);
+	return (name_in(key, page_params));
+}
+
+static int
+name_in(const char *key, const char *const *names)
+{
+	for (; names != NULL && *names != NULL; names++) {
+		if (strcmp(key, *names) == 0)
+			return (1);
+	}
+
+	return (0);
 }
 
 /*

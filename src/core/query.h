@@ -65,6 +65,15 @@ const char	*page_parse(const struct query *q, struct page_req *p);
 int64_t		 page_limit(const struct page_req *p);
 int64_t		 page_offset(const struct page_req *p);
 
+/* What a page turned out to hold, for its Link header. */
+struct page_result {
+	int64_t	total;		/* rows matching the filters (a lower bound
+				   when larger than any page can reach) */
+	int64_t	last_id;	/* largest id on this page, 0 when empty */
+	int	has_more;	/* rows follow last_id */
+	int64_t	offset_max;	/* deepest OFFSET a page number may reach */
+};
+
 /*
  * RFC 8288 Link header value with "next" and "prev" for a paginated list
  * at path; other query arguments of q are kept in order, percent-encoded
@@ -76,19 +85,27 @@ int64_t		 page_offset(const struct page_req *p);
  *   </users?email=a%40b.c&page=3&per_page=10>; rel="next",
  *   </users?email=a%40b.c&page=1&per_page=10>; rel="prev"
  *
- * Offset mode: total is the number of rows matching the filters. "next"
- * when page * per_page < total; "prev" when page > 1, pointing at the last
- * non-empty page if page is beyond the end.
- *
- * Keyset mode (p->has_after): total is the number of matching rows with
- * id > after_id, i.e. the rows of this page and everything after it.
- * "next" (after_id=last_id, last_id being the largest id on this page)
- * when total > per_page; never a "prev", which keyset cannot express.
+ * "next" exists when has_more. In offset mode it is page + 1 while that
+ * page starts within offset_max rows, and after_id=last_id beyond: a
+ * client that follows the links walks into keyset mode instead of into
+ * a refused page. "prev" (offset mode only; keyset cannot express it)
+ * exists when page > 1 and points at the last non-empty page when page is
+ * beyond the end (or at the deepest page offset_max allows, if sooner).
  *
  * Returns a malloc'd string, or NULL when the list is not paginated or
  * there is neither a next nor a prev page.
  */
 char		*page_link_header(const char *path, const struct query *q,
-		    const struct page_req *p, int64_t total, int64_t last_id);
+		    const struct page_req *p, const struct page_result *r);
+
+/* The paging parameters every list accepts, NULL-terminated. */
+extern const char *const page_params[];
+
+/*
+ * The first argument of q whose key is in neither list (both
+ * NULL-terminated; either may be NULL), or NULL when all are known.
+ */
+const char	*query_unknown(const struct query *q, const char *const *a,
+		    const char *const *b);
 
 #endif

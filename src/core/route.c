@@ -27,25 +27,27 @@ static void	match_events(struct segment *, size_t, struct route_match *);
 static void	found(struct route_match *, enum route_id,
 		    const struct segment *);
 
-#define GET_HEAD	(ROUTE_GET | ROUTE_HEAD)
-
 static const struct route routes[ROUTE_COUNT] = {
-	{ ROUTE_USERS,		"/users",		GET_HEAD | ROUTE_POST },
-	{ ROUTE_USERS_BULK,	"/users/bulk",		ROUTE_POST },
-	{ ROUTE_USER,		"/users/:id",
-	    GET_HEAD | ROUTE_PUT | ROUTE_DELETE },
-	{ ROUTE_URLS,		"/urls",		GET_HEAD | ROUTE_POST },
-	{ ROUTE_URL,		"/urls/:id",
-	    GET_HEAD | ROUTE_PUT | ROUTE_DELETE },
-	{ ROUTE_URL_STATS,	"/urls/:id/stats",	GET_HEAD },
-	{ ROUTE_URL_REDIRECT,	"/urls/:code/redirect",	GET_HEAD },
-	{ ROUTE_EVENTS,		"/events",		GET_HEAD | ROUTE_POST },
-	{ ROUTE_EVENT,		"/events/:id",		GET_HEAD | ROUTE_DELETE },
-	{ ROUTE_HEALTH,		"/health",		GET_HEAD },
-	{ ROUTE_READY,		"/ready",		GET_HEAD },
-	{ ROUTE_METRICS,	"/metrics",		GET_HEAD },
-	{ ROUTE_REDIRECT,	"/:code",		GET_HEAD },
-	{ ROUTE_NOT_FOUND,	"unmatched",		0 },
+	{ ROUTE_USERS,		"/users" },
+	{ ROUTE_USERS_BULK,	"/users/bulk" },
+	{ ROUTE_USER,		"/users/:id" },
+	{ ROUTE_URLS,		"/urls" },
+	{ ROUTE_URL,		"/urls/:id" },
+	{ ROUTE_URL_STATS,	"/urls/:id/stats" },
+	{ ROUTE_URL_REDIRECT,	"/urls/:code/redirect" },
+	{ ROUTE_EVENTS,		"/events" },
+	{ ROUTE_EVENT,		"/events/:id" },
+	{ ROUTE_HEALTH,		"/health" },
+	{ ROUTE_READY,		"/ready" },
+	{ ROUTE_METRICS,	"/metrics" },
+	{ ROUTE_REDIRECT,	"/:code" },
+	{ ROUTE_HOME,		"/" },
+	{ ROUTE_DOCS,		"/docs" },
+	{ ROUTE_OPENAPI,	"/openapi.json" },
+	{ ROUTE_STATIC,		"/static/:file" },
+	{ ROUTE_URL_QR_SVG,	"/urls/:id/qr.svg" },
+	{ ROUTE_URL_QR_PNG,	"/urls/:id/qr.png" },
+	{ ROUTE_NOT_FOUND,	"unmatched" },
 };
 
 void
@@ -56,17 +58,27 @@ route_match(const char *path, struct route_match *m)
 
 	found(m, ROUTE_NOT_FOUND, NULL);
 
-	if (split_path(path, seg, &n) == -1 || n == 0)
+	if (split_path(path, seg, &n) == -1)
 		return;
 
-	if (seg_is(&seg[0], "users"))
+	if (n == 0 && path[1] == '\0')
+		found(m, ROUTE_HOME, NULL);
+	else if (n == 0)
+		return;
+	else if (seg_is(&seg[0], "users"))
 		match_users(seg, n, m);
 	else if (seg_is(&seg[0], "urls"))
 		match_urls(seg, n, m);
 	else if (seg_is(&seg[0], "events"))
 		match_events(seg, n, m);
+	else if (seg_is(&seg[0], "static") && n == 2)
+		found(m, ROUTE_STATIC, &seg[1]);
 	else if (n != 1)
 		return;
+	else if (seg_is(&seg[0], "docs"))
+		found(m, ROUTE_DOCS, NULL);
+	else if (seg_is(&seg[0], "openapi.json"))
+		found(m, ROUTE_OPENAPI, NULL);
 	else if (seg_is(&seg[0], "health"))
 		found(m, ROUTE_HEALTH, NULL);
 	else if (seg_is(&seg[0], "ready"))
@@ -193,6 +205,10 @@ match_urls(struct segment *seg, size_t n, struct route_match *m)
 		found(m, ROUTE_URL_STATS, &seg[1]);
 	else if (seg_is(&seg[2], "redirect"))
 		found(m, ROUTE_URL_REDIRECT, &seg[1]);
+	else if (seg_is(&seg[2], "qr.svg"))
+		found(m, ROUTE_URL_QR_SVG, &seg[1]);
+	else if (seg_is(&seg[2], "qr.png"))
+		found(m, ROUTE_URL_QR_PNG, &seg[1]);
 }
 
 static void

@@ -33,6 +33,12 @@ enum route_id {
 	ROUTE_READY,
 	ROUTE_METRICS,
 	ROUTE_REDIRECT,
+	ROUTE_HOME,		/* the web app */
+	ROUTE_DOCS,		/* the API reference */
+	ROUTE_OPENAPI,
+	ROUTE_STATIC,		/* /static/<file>: assets/ */
+	ROUTE_URL_QR_SVG,
+	ROUTE_URL_QR_PNG,
 	ROUTE_NOT_FOUND,	/* no route: still has a template for metrics */
 	ROUTE_COUNT
 };
@@ -40,12 +46,11 @@ enum route_id {
 struct route {
 	enum route_id	 id;
 	const char	*template;	/* "/urls/:id": a metrics label */
-	int		 methods;	/* ROUTE_* bits */
 };
 
 struct route_match {
 	const struct route	*route;
-	const char		*param;		/* the :id or :code segment */
+	const char		*param;		/* the :id, :code or :file segment */
 	size_t			 param_len;
 };
 
@@ -56,12 +61,16 @@ struct route_match {
 void			 route_match(const char *path, struct route_match *m);
 const struct route	*route_get(enum route_id id);
 /*
- * The matched :id or :code as a C string in buf (len > 0): 0, or -1 with
- * buf holding "" when it does not fit. A route without a parameter gives "".
+ * The matched :id, :code or :file as a C string in buf (len > 0): 0, or -1
+ * with buf holding "" when it does not fit. A route without a parameter
+ * gives "".
  */
 int			 route_param_copy(const struct route_match *m, char *buf,
 			    size_t len);
-/* "GET, HEAD, POST": for the Allow header; buf of at least 64 bytes. */
+/*
+ * "GET, HEAD, POST": for the Allow header; buf of at least 64 bytes. The
+ * methods a route has are the endpoints' (http/router.h), not here.
+ */
 void			 route_allow(int methods, char *buf, size_t len);
 
 #endif

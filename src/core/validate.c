@@ -223,6 +223,63 @@ validate_timestamp(const char *s, size_t len)
 	return (NULL);
 }
 
+const char *
+validate_expiry(const char *s, size_t len)
+{
+	const char	*why;
+
+	if (len != 19 || s[10] != 'T')
+		return ("must be a timestamp YYYY-MM-DDTHH:MM:SS (UTC)");
+	if ((why = validate_timestamp(s, len)) != NULL)
+		return (why);
+	if (strncmp(s, "2000", 4) < 0)
+		return ("must be a date from year 2000 on");
+	return (NULL);
+}
+
+const char *
+validate_date(const char *s, size_t len)
+{
+	char	ts[20];
+
+	if (len != 10 || memchr(s, '\0', len) != NULL)
+		return ("must be a date YYYY-MM-DD");
+	memcpy(ts, s, 10);
+	memcpy(ts + 10, "T00:00:00", 10);
+	if (validate_expiry(ts, 19) != NULL)
+		return ("must be a real date YYYY-MM-DD from year 2000 on");
+	return (NULL);
+}
+
+/* Days from 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+int64_t
+date_days(const char *s)
+{
+	int	y, m, d;
+	int64_t	era, yoe, doy, doe;
+
+	(void)ts_number(s, 4, &y);
+	(void)ts_number(s + 5, 2, &m);
+	(void)ts_number(s + 8, 2, &d);
+	y -= m <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468);
+}
+
+int64_t
+timestamp_epoch(const char *s)
+{
+	int	hour, min, sec;
+
+	(void)ts_number(s + 11, 2, &hour);
+	(void)ts_number(s + 14, 2, &min);
+	(void)ts_number(s + 17, 2, &sec);
+	return (date_days(s) * 86400 + hour * 3600 + min * 60 + sec);
+}
+
 size_t
 utf8_length(const char *s, size_t len)
 {

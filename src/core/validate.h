@@ -33,6 +33,21 @@ const char	*validate_custom_code(const char *s, size_t len);
 /* "YYYY-MM-DD HH:MM:SS" or with 'T'; a real calendar date and time. */
 const char	*validate_timestamp(const char *s, size_t len);
 
+/*
+ * A link's expiry: exactly the contract's "YYYY-MM-DDTHH:MM:SS" (UTC, no
+ * zone, no fraction), a real date and time from year 2000 to 9999. That
+ * it lies in the future is the caller's check (it knows the time).
+ */
+const char	*validate_expiry(const char *s, size_t len);
+/* "YYYY-MM-DD", a real date from year 2000 to 9999. */
+const char	*validate_date(const char *s, size_t len);
+/*
+ * Seconds since 1970-01-01T00:00:00 of a timestamp validate_expiry()
+ * accepted (or days, of a date validate_date() accepted).
+ */
+int64_t		 timestamp_epoch(const char *s);
+int64_t		 date_days(const char *s);
+
 /* Number of code points in valid UTF-8. */
 size_t		 utf8_length(const char *s, size_t len);
 /*

@@ -2,7 +2,7 @@
  * Coalesced short code lookups.
  *
  * A flight is one query for one code; requests join it as waiters. The
- * flight runs on its own (db_async, not bound to a request), so a waiter
+ * flight runs on its own (db_start, not bound to a request), so a waiter
  * whose client goes away simply leaves, and the others still get their
  * answer. Flights live in a small hash table keyed by code, per worker.
  */
@@ -15,24 +15,20 @@
 
 #include "core/shortcode.h"
 #include "db/codelookup.h"
-#include "db/dbasync.h"
+#include "db/db.h"
+#include "db/sql_urls.h"
 
 #define FLIGHT_BUCKETS	256
 
-static const char sql_lookup[] =
-	"SELECT id, user_id, original_url FROM urls"
-	" WHERE short_code = $1 AND is_active";
-
 struct lookup_flight {
 	char				 code[SHORTCODE_CUSTOM_MAX + 1];
-	struct db_async			 query;
+	struct db_call			 query;
 	TAILQ_HEAD(, lookup_waiter)	 waiters;
 	LIST_ENTRY(lookup_flight)	 bucket;
 };
 
 static struct lookup_flight	*flight_find(const char *, unsigned int *);
-static void			 flight_done(struct db_async *, PGresult *,
-				    const char *);
+static void			 flight_done(struct db_call *, void *);
 static unsigned int		 code_hash(const char *);
 
 /* Owned by this worker: flights in progress, by code. */
@@ -55,15 +51,12 @@ code_lookup(struct lookup_waiter *w, struct http_request *req,
 		TAILQ_INIT(&f->waiters);
 		LIST_INSERT_HEAD(&flights[b], f, bucket);
 
-		f->query.query = sql_lookup;
-		f->query.nparams = 1;
-		f->query.values[0] = f->code;
-		f->query.done = flight_done;
-		f->query.arg = f;
+		db_prepare(&f->query, sql_urls_lookup);
+		db_param_ref(&f->query, 0, f->code);
 		TAILQ_INSERT_TAIL(&f->waiters, w, list);
 		w->flight = f;
 		http_request_sleep(req);
-		db_async_run(&f->query);
+		db_start(&f->query, flight_done, f);
 		return;
 	}
 
@@ -88,10 +81,11 @@ code_lookup_release(struct lookup_waiter *w)
  * still completes (its query cannot be taken back cheaply) and is freed.
  */
 static void
-flight_done(struct db_async *a, PGresult *res, const char *sqlstate)
+flight_done(struct db_call *db, void *arg)
 {
-	struct lookup_flight	*f = a->arg;
+	struct lookup_flight	*f = arg;
 	struct lookup_waiter	*w;
+	PGresult		*res = db->status == DB_DONE ? db->result : NULL;
 
 	LIST_REMOVE(f, bucket);
 
@@ -107,6 +101,8 @@ flight_done(struct db_async *a, PGresult *res, const char *sqlstate)
 			w->status = LOOKUP_FOUND;
 			w->url_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 			w->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			w->expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+			w->capped = PQgetvalue(res, 0, 4)[0] == 't';
 			w->url = strdup(PQgetvalue(res, 0, 2));
 			if (w->url == NULL)
 				fatal("strdup: out of memory");
@@ -114,6 +110,7 @@ flight_done(struct db_async *a, PGresult *res, const char *sqlstate)
 		http_request_wakeup(w->req);
 	}
 
+	db_cleanup(&f->query);
 	kore_free(f);
 }
 

@@ -25,6 +25,8 @@ struct lookup_waiter {
 	enum lookup_status		 status;
 	int64_t				 url_id;
 	int64_t				 user_id;
+	int64_t				 expires_at;	/* epoch s; 0: never */
+	int				 capped;	/* has max_clicks */
 	char				*url;		/* owned once FOUND */
 	TAILQ_ENTRY(lookup_waiter)	 list;
 };

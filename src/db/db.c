@@ -1,62 +1,179 @@
 /*
- * Asynchronous statements over kore_pgsql.
+ * Statements over kore_pgsql: the one driver of the database layer.
  *
- * kore_pgsql hands out pooled connections and parks the request while a
- * statement runs; this file hides its state machine behind db_run().
+ * Every statement runs in kore_pgsql's callback mode, whoever waits for
+ * it. A request's statement (db_run) parks the request and its callback
+ * wakes it; the worker's own statements (db_start: the click writer, the
+ * shared redirect lookups) get the callback. Nothing else talks to
+ * kore_pgsql, and the exit flush uses the same statements synchronously
+ * (db_run_sync).
+ *
+ * kore_pgsql reports every state change through the callback, including
+ * from inside kore_pgsql_continue() (releasing the connection reports
+ * COMPLETE) and from its wait queue (INIT: a connection became free). The
+ * in_continue flag keeps the nested calls from finishing a statement
+ * twice.
  *
  * Failures come in two kinds. A statement the server refused has a
- * SQLSTATE and is the caller's to map (23505 is a 409, and so on). A
- * failure without one means the connection or the server is gone; after
- * a PostgreSQL restart each pooled connection fails once like that before
+ * SQLSTATE and is the caller's to map (core/sqlstate.h). A failure
+ * without one means the connection or the server is gone; after a
+ * PostgreSQL restart each pooled connection fails once like that before
  * Kore drops it. Such a statement never ran (its backend was dead), so it
- * is retried on a fresh connection a few times before the request gets a
- * 503.
+ * is retried on a fresh connection a few times before its caller hears.
+ *
+ * One failure kore_pgsql never reports to a callback: when the server
+ * closes a connection while a statement waits on it (a PostgreSQL
+ * restart), Kore's epoll error path tears the connection down and tells
+ * nobody. A watchdog timer therefore looks at every statement in flight a
+ * few times a second and finishes the ones Kore has silently failed
+ * (state ERROR, no connection left).
  */
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "app/config.h"
+#include "config/config.h"
+#include "core/sqlstate.h"
 #include "db/db.h"
-#include "db/dbasync.h"
 #include "db/dbgate.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
 
 #define DB_MAX_ATTEMPTS	3
+#define WATCHDOG_MS	250
+/* Connection options the app adds to DATABASE_URL's own. */
+#define DB_OPTIONS_MAX	1024
 
-static enum db_status	db_start(struct http_request *, struct db_call *);
-static enum db_status	db_poll(struct http_request *, struct db_call *);
-static enum db_status	db_fail(struct http_request *, struct db_call *);
-static void		db_release(struct db_call *);
-static void		db_note_reachable(int);
+static void		launch(struct db_call *);
+static void		send_query(struct db_call *);
+static void		pgsql_cb(struct kore_pgsql *, void *);
+static void		finish(struct db_call *, int);
+static void		notify(struct db_call *);
+static void		release(struct db_call *);
+static void		track(struct db_call *, int);
+static void		watchdog(void *, u_int64_t);
+static void		drop_if_broken(struct kore_pgsql *);
+static void		note_reachable(int);
+static void		probe_done(struct db_call *, void *);
+static char		*conninfo_with(const char *, const char *);
+static void		 conninfo_append(struct kore_buf *, const char *,
+			    const char *);
 
 /* Owned by this worker: whether the database answered last time. */
 static int	database_reachable = -1;
 
+/* Owned by this worker: statements in flight, for the watchdog. */
+static TAILQ_HEAD(, db_call)	in_flight = TAILQ_HEAD_INITIALIZER(in_flight);
+static int			watchdog_armed;
+
+/*
+ * Two pools on the same database that differ only in their statement
+ * timeout: DB_NAME for everything, DB_LONG_NAME for the few routes whose
+ * one statement may write a hundred thousand rows (see the route table).
+ * Both timeouts stay below nginx's proxy_read_timeout, so no request
+ * outlives the proxy that waits for it. Every session also learns the
+ * public base URL that url_json() builds short_url from.
+ */
+void
+db_init(void)
+{
+	char	opts[DB_OPTIONS_MAX];
+	char	*ci;
+
+	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
+	    "-c shortener.public_base_url=%s", config.db_statement_timeout_ms,
+	    config.public_base_url);
+	ci = conninfo_with(config.database_url, opts);
+	kore_pgsql_register(DB_NAME, ci);
+	kore_free(ci);
+
+	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
+	    "-c shortener.public_base_url=%s",
+	    config.db_long_statement_timeout_ms, config.public_base_url);
+	ci = conninfo_with(config.database_url, opts);
+	kore_pgsql_register(DB_LONG_NAME, ci);
+	kore_free(ci);
+}
+
+/*
+ * DATABASE_URL may be a URI or key=value pairs: libpq parses either, and
+ * the pairs are written back as key='value' with the app's options after
+ * any the operator gave (a later -c wins in PostgreSQL).
+ */
+static char *
+conninfo_with(const char *url, const char *options)
+{
+	PQconninfoOption	*opts, *o;
+	struct kore_buf		 buf;
+	char			*err, *merged, *out;
+	size_t			 len;
+
+	if ((opts = PQconninfoParse(url, &err)) == NULL)
+		fatal("DATABASE_URL: %s", err != NULL ? err : "out of memory");
+
+	kore_buf_init(&buf, 256);
+	merged = NULL;
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (!strcmp(o->keyword, "options")) {
+			len = strlen(o->val) + strlen(options) + 2;
+			merged = kore_malloc(len);
+			(void)snprintf(merged, len, "%s %s", o->val, options);
+			continue;
+		}
+		conninfo_append(&buf, o->keyword, o->val);
+	}
+	conninfo_append(&buf, "options", merged != NULL ? merged : options);
+	kore_free(merged);
+	PQconninfoFree(opts);
+
+	out = kore_buf_stringify(&buf, NULL);
+	out = kore_strdup(out);
+	kore_buf_cleanup(&buf);
+	return (out);
+}
+
+/* key='value', with \ and \' escaped as libpq wants. */
+static void
+conninfo_append(struct kore_buf *buf, const char *key, const char *val)
+{
+	const char	*p;
+
+	if (buf->offset > 0)
+		kore_buf_append(buf, " ", 1);
+	kore_buf_appendf(buf, "%s='", key);
+	for (p = val; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '\'')
+			kore_buf_append(buf, "\\", 1);
+		kore_buf_append(buf, p, 1);
+	}
+	kore_buf_append(buf, "'", 1);
+}
+
 void
 db_prepare(struct db_call *db, const char *query)
 {
+	const char	*dbname = db->dbname;
+
 	db_cleanup(db);
-	memset(db, 0, sizeof(*db));
-	kore_pgsql_init(&db->sql);
 	db->query = query;
+	db->dbname = dbname;
 }
 
 void
 db_param_text(struct db_call *db, int i, const char *s, size_t len)
 {
-	if (i >= DB_MAX_PARAMS)
-		fatal("db_param_text: parameter %d out of range", i);
+	char	*copy;
 
-	kore_free(db->values[i]);
-	db->values[i] = kore_malloc(len + 1);
-	memcpy(db->values[i], s, len);
-	db->values[i][len] = '\0';
+	copy = kore_malloc(len + 1);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	db_param_null(db, i);
+	db->owned[i] = copy;
+	db->values[i] = copy;
 	db->lengths[i] = (int)len;
-	if (i >= db->nparams)
-		db->nparams = i + 1;
 }
 
 void
@@ -66,6 +183,14 @@ db_param_str(struct db_call *db, int i, const char *s)
 		db_param_null(db, i);
 	else
 		db_param_text(db, i, s, strlen(s));
+}
+
+void
+db_param_ref(struct db_call *db, int i, const char *s)
+{
+	db_param_null(db, i);
+	db->values[i] = s;
+	db->lengths[i] = s != NULL ? (int)strlen(s) : 0;
 }
 
 void
@@ -87,10 +212,11 @@ db_param_bool(struct db_call *db, int i, int v)
 void
 db_param_null(struct db_call *db, int i)
 {
-	if (i >= DB_MAX_PARAMS)
-		fatal("db_param_null: parameter %d out of range", i);
+	if (i < 0 || i >= DB_MAX_PARAMS)
+		fatal("db: parameter %d out of range", i);
 
-	kore_free(db->values[i]);
+	kore_free(db->owned[i]);
+	db->owned[i] = NULL;
 	db->values[i] = NULL;
 	db->lengths[i] = 0;
 	if (i >= db->nparams)
@@ -100,27 +226,40 @@ db_param_null(struct db_call *db, int i)
 enum db_status
 db_run(struct http_request *req, struct db_call *db)
 {
-	if (db->result != NULL)
-		return (DB_DONE);
-	if (!db->sent)
-		return (db_start(req, db));
-	return (db_poll(req, db));
+	if (db->running)
+		return (DB_PENDING);
+	if (db->status != DB_PENDING)
+		return (db->status);
+
+	db->req = req;
+	http_request_sleep(req);
+	launch(db);
+	if (db->running)
+		return (DB_PENDING);
+	http_request_wakeup(req);
+	return (db->status);
+}
+
+void
+db_start(struct db_call *db, db_done done, void *arg)
+{
+	db->done = done;
+	db->arg = arg;
+	launch(db);
 }
 
 void
 db_rearm(struct db_call *db)
 {
-	db_release(db);
+	release(db);
 	if (db->result != NULL)
 		PQclear(db->result);
 	kore_free(db->constraint);
 	db->result = NULL;
 	db->constraint = NULL;
 	db->sqlstate[0] = '\0';
-	db->sent = 0;
-	db->bound = 0;
+	db->status = DB_PENDING;
 	db->attempts = 0;
-	kore_pgsql_init(&db->sql);
 }
 
 void
@@ -128,16 +267,29 @@ db_cleanup(struct db_call *db)
 {
 	int	i;
 
-	if (db->query == NULL)
-		return;
-
-	db_release(db);
-	for (i = 0; i < db->nparams; i++)
-		kore_free(db->values[i]);
+	release(db);
+	for (i = 0; i < DB_MAX_PARAMS; i++)
+		kore_free(db->owned[i]);
 	if (db->result != NULL)
 		PQclear(db->result);
 	kore_free(db->constraint);
 	memset(db, 0, sizeof(*db));
+}
+
+PGresult *
+db_take_result(struct db_call *db)
+{
+	PGresult	*res = db->result;
+
+	db->result = NULL;
+	return (res);
+}
+
+void
+db_result_free(PGresult *res)
+{
+	if (res != NULL)
+		PQclear(res);
 }
 
 int
@@ -170,127 +322,184 @@ db_int(const struct db_call *db, int row, int col)
 	return (strtoll(PQgetvalue(db->result, row, col), NULL, 10));
 }
 
-int
-db_unavailable(const struct db_call *db)
-{
-	return (db_sqlstate_unavailable(db->sqlstate));
-}
-
-int
-db_sqlstate_unavailable(const char *sqlstate)
-{
-	return (sqlstate[0] == '\0' ||
-	    !strncmp(sqlstate, "08", 2) ||
-	    !strncmp(sqlstate, "57P", 3) ||
-	    !strcmp(sqlstate, "53300"));
-}
-
-static void
-probe_done(struct db_async *a, PGresult *res, const char *sqlstate)
-{
-	db_note_reachable(res != NULL);
-	kore_free(a);
-}
-
 void
 db_probe(void)
 {
-	struct db_async	*a;
+	struct db_call	*db;
 
-	a = kore_calloc(1, sizeof(*a));
-	a->query = "SELECT 1";
-	a->done = probe_done;
-	db_async_run(a);
+	db = kore_calloc(1, sizeof(*db));
+	db_prepare(db, "SELECT 1");
+	db_start(db, probe_done, NULL);
 }
 
-int
-db_reachable(void)
+static void
+probe_done(struct db_call *db, void *arg)
 {
-	return (database_reachable != 0);
+	db_cleanup(db);
+	kore_free(db);
 }
 
 /*
- * Takes a connection and sends the statement. A full pool queues the
- * request inside kore_pgsql (state stays INIT) and wakes it later; it
- * then comes back here with bound already set.
+ * At exit: the statement in flight, waited for on its own connection
+ * (PQgetResult blocks), so that what it wrote is known, neither lost nor
+ * written twice. Only a statement actually sent on a live connection is
+ * waited for.
  */
-static enum db_status
-db_start(struct http_request *req, struct db_call *db)
+enum db_status
+db_finish_sync(struct db_call *db)
 {
-	if (!db->bound) {
-		kore_pgsql_bind_request(&db->sql, req);
-		db->bound = 1;
+	PGconn		*conn;
+	PGresult	*res;
+	int		 ok;
+
+	if (!db->running)
+		return (db->status == DB_PENDING ? DB_FAILED : db->status);
+	if (db->sql.conn == NULL || db->sql.state != KORE_PGSQL_STATE_WAIT) {
+		release(db);
+		return (DB_FAILED);
 	}
 
-	/* A queued request comes back here: its wait is not timed. */
+	conn = db->sql.conn->db;
+	ok = 0;
+	while ((res = PQgetResult(conn)) != NULL) {
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK ||
+		    PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+	}
+	release(db);
+	db->status = ok ? DB_DONE : DB_FAILED;
+	return (db->status);
+}
+
+/* At exit, without the event loop: kore_pgsql in its blocking mode. */
+enum db_status
+db_run_sync(struct db_call *db)
+{
+	const char	*state;
+
+	db_rearm(db);
+	kore_pgsql_init(&db->sql);
+	if (!kore_pgsql_setup(&db->sql, db->dbname != NULL ? db->dbname :
+	    DB_NAME, KORE_PGSQL_SYNC) ||
+	    !kore_pgsql_query_param_fields(&db->sql, db->query, 0,
+	    db->nparams, db->values, db->lengths, NULL)) {
+		state = db->sql.result != NULL ? PQresultErrorField(
+		    db->sql.result, PG_DIAG_SQLSTATE) : NULL;
+		(void)snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
+		    state != NULL ? state : "");
+		if (db->sql.error != NULL)
+			log_event(LOG_LEVEL_ERROR, "database_failure", "%s",
+			    db->sql.error);
+		drop_if_broken(&db->sql);
+		kore_pgsql_cleanup(&db->sql);
+		db->status = DB_FAILED;
+		return (db->status);
+	}
+
+	db->result = db->sql.result;
+	db->sql.result = NULL;
+	kore_pgsql_cleanup(&db->sql);
+	db->status = DB_DONE;
+	return (db->status);
+}
+
+/* A first attempt: bound to the callback, timed, watched. */
+static void
+launch(struct db_call *db)
+{
+	db->status = DB_PENDING;
+	db->attempts = 0;
+	db->running = 1;
+	track(db, 1);
+	kore_pgsql_init(&db->sql);
+	kore_pgsql_bind_callback(&db->sql, pgsql_cb, db);
+	send_query(db);
+}
+
+/*
+ * Takes a connection and sends the statement. A full pool queues it
+ * inside kore_pgsql (state stays INIT) and calls back when a connection
+ * is free.
+ */
+static void
+send_query(struct db_call *db)
+{
+	/* A queued statement comes back here: its wait is not timed. */
 	metrics_clock(&db->started);
-	/* Closed since a connect failed (db/dbgate.h): a 503 at once. */
+	/* Closed since a connect failed (db/dbgate.h): fail at once. */
 	if (!db_connect_allowed()) {
 		db->attempts = DB_MAX_ATTEMPTS;
-		return (db_fail(req, db));
+		finish(db, 0);
+		return;
 	}
-	if (!kore_pgsql_setup(&db->sql, DB_NAME, KORE_PGSQL_ASYNC)) {
+	if (!kore_pgsql_setup(&db->sql, db->dbname != NULL ? db->dbname :
+	    DB_NAME, KORE_PGSQL_ASYNC)) {
 		if (db->sql.state == KORE_PGSQL_STATE_INIT)
-			return (DB_PENDING);
+			return;
 		/* No connection could be made: retrying would only wait. */
 		db_connect_failed();
 		db->attempts = DB_MAX_ATTEMPTS;
-		return (db_fail(req, db));
+		finish(db, 0);
+		return;
 	}
 
 	if (!kore_pgsql_query_param_fields(&db->sql, db->query, 0,
-	    db->nparams, (const char **)db->values, db->lengths, NULL))
-		return (db_fail(req, db));
-
-	db->sent = 1;
-	return (DB_PENDING);
+	    db->nparams, db->values, db->lengths, NULL))
+		finish(db, 0);
 }
 
-static enum db_status
-db_poll(struct http_request *req, struct db_call *db)
+static void
+pgsql_cb(struct kore_pgsql *sql, void *arg)
 {
-	for (;;) {
-		switch (db->sql.state) {
-		case KORE_PGSQL_STATE_WAIT:
-			return (DB_PENDING);
-		case KORE_PGSQL_STATE_RESULT:
-			if (db->result != NULL)
-				PQclear(db->result);
-			db->result = db->sql.result;
-			db->sql.result = NULL;
-			kore_pgsql_continue(&db->sql);
-			break;
-		case KORE_PGSQL_STATE_ERROR:
-			return (db_fail(req, db));
-		case KORE_PGSQL_STATE_DONE:
-			kore_pgsql_continue(&db->sql);
-			break;
-		case KORE_PGSQL_STATE_COMPLETE:
-			metrics_db_query(metrics_since(&db->started),
-			    METRICS_DB_OK);
-			db_release(db);
-			db_note_reachable(1);
-			if (db->result == NULL)
-				db->result = PQmakeEmptyPGresult(NULL,
-				    PGRES_COMMAND_OK);
-			return (DB_DONE);
-		default:
-			return (db_fail(req, db));
-		}
+	struct db_call	*db = arg;
+	int		 nested;
+
+	switch (sql->state) {
+	case KORE_PGSQL_STATE_INIT:
+		send_query(db);
+		break;
+	case KORE_PGSQL_STATE_WAIT:
+		break;
+	case KORE_PGSQL_STATE_RESULT:
+		if (db->result != NULL)
+			PQclear(db->result);
+		db->result = sql->result;
+		sql->result = NULL;
+		/* FALLTHROUGH */
+	case KORE_PGSQL_STATE_DONE:
+		/*
+		 * continue() re-enters this callback (DONE after RESULT,
+		 * COMPLETE on release); only the outermost call finishes.
+		 */
+		nested = db->in_continue;
+		db->in_continue = 1;
+		kore_pgsql_continue(sql);
+		db->in_continue = nested;
+		if (!nested && sql->state == KORE_PGSQL_STATE_COMPLETE)
+			finish(db, 1);
+		break;
+	case KORE_PGSQL_STATE_COMPLETE:
+		if (!db->in_continue)
+			finish(db, 1);
+		break;
+	default:
+		finish(db, 0);
+		break;
 	}
 }
 
 /*
- * Records why the statement failed; a connection-level failure goes
- * round again on a fresh connection while attempts remain.
+ * The statement has ended, one way or the other: records why it failed,
+ * goes round again on a fresh connection after a connection-level
+ * failure while attempts remain, else tells whoever waits.
  */
-static enum db_status
-db_fail(struct http_request *req, struct db_call *db)
+static void
+finish(struct db_call *db, int ok)
 {
 	const char	*state, *constraint;
 
 	db->sqlstate[0] = '\0';
-	if (db->sql.result != NULL) {
+	if (!ok && db->sql.result != NULL) {
 		state = PQresultErrorField(db->sql.result, PG_DIAG_SQLSTATE);
 		constraint = PQresultErrorField(db->sql.result,
 		    PG_DIAG_CONSTRAINT_NAME);
@@ -303,33 +512,105 @@ db_fail(struct http_request *req, struct db_call *db)
 		}
 	}
 
-	metrics_db_query(metrics_since(&db->started), db_unavailable(db) ?
+	metrics_db_query(metrics_since(&db->started), ok ? METRICS_DB_OK :
+	    sqlstate_classify(db->sqlstate) == SQLSTATE_UNAVAILABLE ?
 	    METRICS_DB_UNREACHABLE : METRICS_DB_REFUSED);
-	if (db->sqlstate[0] != '\0' && !db_unavailable(db)) {
-		db_note_reachable(1);
-		db_release(db);
-		return (DB_FAILED);
+
+	if (!ok && db->sqlstate[0] == '\0') {
+		if (db->sql.error != NULL)
+			log_event(LOG_LEVEL_DEBUG, "database_failure", "%s",
+			    db->sql.error);
+		drop_if_broken(&db->sql);
 	}
+	/* Releasing the connection would call pgsql_cb again. */
+	db->sql.cb = NULL;
+	kore_pgsql_cleanup(&db->sql);
 
-	if (db->sql.error != NULL)
-		log_event(LOG_LEVEL_DEBUG, "database_failure", "%s",
-		    db->sql.error);
-	db_drop_if_broken(&db->sql);
-	db_release(db);
-
-	if (++db->attempts < DB_MAX_ATTEMPTS && db->sqlstate[0] == '\0') {
-		db->sent = 0;
-		db->bound = 0;
+	if (!ok && db->sqlstate[0] == '\0' &&
+	    ++db->attempts < DB_MAX_ATTEMPTS) {
 		kore_pgsql_init(&db->sql);
-		return (db_start(req, db));
+		kore_pgsql_bind_callback(&db->sql, pgsql_cb, db);
+		send_query(db);
+		return;
 	}
 
-	db_note_reachable(0);
-	return (DB_FAILED);
+	if (ok) {
+		/* A statement without rows still succeeded. */
+		if (db->result == NULL)
+			db->result = PQmakeEmptyPGresult(NULL,
+			    PGRES_COMMAND_OK);
+		db->status = DB_DONE;
+	} else {
+		if (db->result != NULL)
+			PQclear(db->result);
+		db->result = NULL;
+		db->status = DB_FAILED;
+	}
+	note_reachable(ok || sqlstate_classify(db->sqlstate) !=
+	    SQLSTATE_UNAVAILABLE);
+	notify(db);
 }
 
-void
-db_drop_if_broken(struct kore_pgsql *sql)
+static void
+notify(struct db_call *db)
+{
+	db->running = 0;
+	track(db, 0);
+	if (db->req != NULL)
+		http_request_wakeup(db->req);
+	else if (db->done != NULL)
+		db->done(db, db->arg);
+}
+
+/* Abandons a statement in flight: nobody is told. */
+static void
+release(struct db_call *db)
+{
+	if (!db->running)
+		return;
+	track(db, 0);
+	/* Releasing the connection would call pgsql_cb again. */
+	db->sql.cb = NULL;
+	kore_pgsql_cleanup(&db->sql);
+	db->running = 0;
+}
+
+static void
+track(struct db_call *db, int on)
+{
+	if (on && !db->tracked) {
+		TAILQ_INSERT_TAIL(&in_flight, db, list);
+		db->tracked = 1;
+	} else if (!on && db->tracked) {
+		TAILQ_REMOVE(&in_flight, db, list);
+		db->tracked = 0;
+	}
+
+	if (on && !watchdog_armed) {
+		watchdog_armed = 1;
+		kore_timer_add(watchdog, WATCHDOG_MS, NULL, 0);
+	}
+}
+
+static void
+watchdog(void *arg, u_int64_t now)
+{
+	struct db_call	*db, *next;
+
+	for (db = TAILQ_FIRST(&in_flight); db != NULL; db = next) {
+		next = TAILQ_NEXT(db, list);
+		if (db->sql.state == KORE_PGSQL_STATE_ERROR &&
+		    db->sql.conn == NULL)
+			finish(db, 0);
+	}
+}
+
+/*
+ * Drops sql's connection when libpq says it is dead: kore_pgsql would
+ * otherwise put it back in the pool for the next statement to fail on.
+ */
+static void
+drop_if_broken(struct kore_pgsql *sql)
 {
 	if (sql->conn == NULL || PQstatus(sql->conn->db) != CONNECTION_BAD)
 		return;
@@ -337,13 +618,7 @@ db_drop_if_broken(struct kore_pgsql *sql)
 }
 
 static void
-db_release(struct db_call *db)
-{
-	kore_pgsql_cleanup(&db->sql);
-}
-
-static void
-db_note_reachable(int up)
+note_reachable(int up)
 {
 	if (up == database_reachable)
 		return;

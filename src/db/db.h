@@ -1,57 +1,98 @@
 /*
- * One asynchronous SQL statement on behalf of a request.
+ * The database layer's one driver: a SQL statement over kore_pgsql.
  *
  * Every endpoint is written as a single statement (data-modifying CTEs
  * make a create-plus-event or a delete-plus-event atomic without a
  * transaction block), so a request needs no more than this: fill in the
  * parameters, call db_run() each time Kore re-enters the handler until
- * it stops answering DB_PENDING, then read the result.
+ * it stops answering DB_PENDING, then read the result. Work the worker
+ * does on its own (the click writer's inserts, the shared redirect
+ * lookups) runs the same statements with a callback instead (db_start).
+ * The statements themselves live in db/sql_*.c, one file per table.
  */
 #ifndef DB_H
 #define DB_H
+
+#include <sys/queue.h>
 
 #include <stdint.h>
 #include <time.h>
 
 #include <kore/kore.h>
+#include <kore/http.h>
 #include <kore/pgsql.h>
 
-#define DB_MAX_PARAMS	12
+#define DB_MAX_PARAMS	20
 
 enum db_status {
-	DB_PENDING,	/* return KORE_RESULT_RETRY; Kore wakes the request */
+	DB_PENDING,	/* return KORE_RESULT_RETRY; the request is woken */
 	DB_DONE,	/* result holds the rows */
 	DB_FAILED	/* sqlstate says why; "" means the database is gone */
 };
 
+struct db_call;
+
+/* db_start()'s callback: the statement is DB_DONE or DB_FAILED. */
+typedef void	(*db_done)(struct db_call *, void *);
+
 struct db_call {
 	struct kore_pgsql	 sql;
+	const char		*dbname;	/* pool; NULL is DB_NAME */
 	const char		*query;
 	int			 nparams;
-	char			*values[DB_MAX_PARAMS];	/* owned, NULL = NULL */
+	const char		*values[DB_MAX_PARAMS];	/* NULL = NULL */
 	int			 lengths[DB_MAX_PARAMS];
-	int			 bound;
-	int			 sent;
+	char			*owned[DB_MAX_PARAMS];	/* copies we free */
+	struct http_request	*req;		/* woken when it ends, or */
+	db_done			 done;		/* called when it ends */
+	void			*arg;
+	int			 running;
+	int			 in_continue;
 	int			 attempts;
 	struct timespec		 started;	/* this attempt's, for metrics */
 	PGresult		*result;	/* owned once DB_DONE */
 	char			 sqlstate[6];
 	char			*constraint;	/* owned; on errors, or NULL */
+	enum db_status		 status;
+	TAILQ_ENTRY(db_call)	 list;		/* the watchdog's */
+	int			 tracked;
 };
 
-/* Starts a fresh statement; frees anything a previous one left. */
+/*
+ * Registers the worker's pools (DB_NAME, DB_LONG_NAME) with the app's
+ * session options; once per worker, after config_load().
+ */
+void		db_init(void);
+
+/* Starts a fresh statement (same pool); frees what a previous one left. */
 void		db_prepare(struct db_call *db, const char *query);
+/* Parameters are copied, except db_param_ref's: alive until the end. */
 void		db_param_text(struct db_call *db, int i, const char *s,
 		    size_t len);
 void		db_param_str(struct db_call *db, int i, const char *s);
+void		db_param_ref(struct db_call *db, int i, const char *s);
 void		db_param_int(struct db_call *db, int i, int64_t v);
 void		db_param_bool(struct db_call *db, int i, int v);
 void		db_param_null(struct db_call *db, int i);
 
+/* For a request: runs db, the request asleep until it ends. */
 enum db_status	db_run(struct http_request *req, struct db_call *db);
+/* For the worker: runs db, done(db, arg) when it ends (maybe at once). */
+void		db_start(struct db_call *db, db_done done, void *arg);
+/*
+ * At exit, without the event loop: waits for db in flight to end, or runs
+ * it (after db_prepare) now, blocking; DB_DONE or DB_FAILED.
+ */
+enum db_status	db_finish_sync(struct db_call *db);
+enum db_status	db_run_sync(struct db_call *db);
+
 /* Makes a finished or failed statement ready to run again, same query. */
 void		db_rearm(struct db_call *db);
+/* Stops a statement in flight (nothing is called) and frees everything. */
 void		db_cleanup(struct db_call *db);
+/* Hands the finished result to the caller, who db_result_free()s it. */
+PGresult	*db_take_result(struct db_call *db);
+void		db_result_free(PGresult *res);
 
 /* Convenience readers on db->result. */
 int		db_rows(const struct db_call *db);
@@ -61,22 +102,9 @@ int		db_isnull(const struct db_call *db, int row, int col);
 int64_t		db_int(const struct db_call *db, int row, int col);
 
 /*
- * Drops sql's connection when libpq says it is dead: kore_pgsql would
- * otherwise put it back in the pool for the next statement to fail on.
- */
-void		db_drop_if_broken(struct kore_pgsql *sql);
-
-/*
  * At worker start: one "SELECT 1", so that a database missing at start
  * is a log line at once rather than at the first request.
  */
 void		db_probe(void);
-
-/* 1 when the last failure was the database being unreachable. */
-int		db_unavailable(const struct db_call *db);
-/* The same for a SQLSTATE ("" when there was none). */
-int		db_sqlstate_unavailable(const char *sqlstate);
-/* Per worker: did the last statement reach the database? */
-int		db_reachable(void);
 
 #endif

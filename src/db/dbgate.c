@@ -27,7 +27,7 @@
 #include <kore/kore.h>
 #include <kore/pgsql.h>
 
-#include "app/config.h"
+#include "config/config.h"
 #include "db/dbgate.h"
 #include "obs/log.h"
 

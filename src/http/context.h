@@ -1,45 +1,34 @@
 /*
- * What a request carries between the times Kore runs its handler: the
- * matched route, its parsed inputs and the statement in flight. Created
- * by the dispatcher on the first run, freed with the request.
+ * What the dispatcher keeps for a request between the times Kore runs its
+ * handler: the request id and clock, the matched route and endpoint, the
+ * parsed query string and JSON body. It knows no resource: the layer that
+ * registered the endpoints (http/router.h) makes the context larger for
+ * its own state and frees that state through its cleanup hook.
  */
 #ifndef CONTEXT_H
 #define CONTEXT_H
 
-#include <stdint.h>
 #include <time.h>
 #include <jansson.h>
 
-#include "cache/urlcache.h"
 #include "core/query.h"
-#include "http/respond.h"
 #include "core/route.h"
-#include "db/db.h"
+#include "http/respond.h"
 
-struct api_ctx;
+struct endpoint;
 
-/* KORE_RESULT_OK when a response was sent, KORE_RESULT_RETRY to wait. */
-typedef int	(*api_handler)(struct http_request *, struct api_ctx *);
-
-struct api_ctx {
+struct http_ctx {
 	struct timespec		 started;	/* monotonic; metrics_clock() */
 	char			 request_id[REQUEST_ID_SIZE];
 	const char		*cache;		/* X-Cache sent, for the log */
 	const struct route	*route;
-	api_handler		 handler;
+	const struct endpoint	*endpoint;
 	char			 param[64];	/* :id or :code, NUL-terminated */
 	struct query		 query;
 	json_t			*body;		/* owned; JSON routes only */
-	struct db_call		 db;
-	struct urlcache_inval	 inval;
-	int			 inval_started;
-	int			 step;		/* the handler's own progress */
-	int			 tries;
-	void			*state;		/* handler-owned */
-	void			(*state_free)(void *);
 };
 
 /* Parses ctx->param as a positive id; 0 when it is not one. */
-int64_t	ctx_param_id(const struct api_ctx *ctx);
+int64_t	ctx_param_id(const struct http_ctx *ctx);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * The single Kore route. Every request comes here first: it gets its
  * request id, its route, a method check that answers 405 with Allow, its
- * query string and, for JSON writes, its body. Then the endpoint's
- * handler runs, now and each time Kore wakes the request again.
+ * query string checked against what the endpoint takes and, for JSON
+ * writes, its body. Then the endpoint's handler runs, now and each time
+ * Kore wakes the request again. The endpoints come from the layer above
+ * (http/router.h); nothing here knows a resource.
  */
 
 #include <string.h>
@@ -10,72 +12,53 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include "api/api.h"
-#include "app/config.h"
+#include "config/config.h"
 #include "core/fields.h"
 #include "http/context.h"
+#include "http/router.h"
 #include "http/respond.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 
 int	dispatch(struct http_request *);
 
-struct endpoint {
-	enum route_id	route;
-	int		method;		/* ROUTE_* bit */
-	api_handler	handler;
-	int		json_body;
-};
-
-static struct api_ctx	*ctx_create(struct http_request *);
+static struct http_ctx	*ctx_create(struct http_request *);
 static void		 ctx_free(struct http_request *);
 static int		 method_bit(const struct http_request *);
-static void		 request_log(struct http_request *, struct api_ctx *,
+static void		 request_log(struct http_request *, struct http_ctx *,
 			    double);
 static const struct endpoint *endpoint_find(enum route_id, int);
-static int		 body_parse(struct http_request *, struct api_ctx *);
+static int		 route_methods(enum route_id);
+static int		 body_parse(struct http_request *, struct http_ctx *);
+static int		 query_known(struct http_request *, struct http_ctx *,
+			    const struct endpoint *);
 static void		 number_out_of_range(struct http_request *,
 			    const char *, size_t, int);
 
-static const struct endpoint endpoints[] = {
-	{ ROUTE_USERS,		ROUTE_GET,	users_list,	0 },
-	{ ROUTE_USERS,		ROUTE_POST,	users_create,	1 },
-	{ ROUTE_USERS_BULK,	ROUTE_POST,	users_bulk,	0 },
-	{ ROUTE_USER,		ROUTE_GET,	user_get,	0 },
-	{ ROUTE_USER,		ROUTE_PUT,	user_update,	1 },
-	{ ROUTE_USER,		ROUTE_DELETE,	user_delete,	0 },
-	{ ROUTE_URLS,		ROUTE_GET,	urls_list,	0 },
-	{ ROUTE_URLS,		ROUTE_POST,	urls_create,	1 },
-	{ ROUTE_URL,		ROUTE_GET,	url_get,	0 },
-	{ ROUTE_URL,		ROUTE_PUT,	url_update,	1 },
-	{ ROUTE_URL,		ROUTE_DELETE,	url_delete,	0 },
-	{ ROUTE_URL_STATS,	ROUTE_GET,	url_stats,	0 },
-	{ ROUTE_URL_REDIRECT,	ROUTE_GET,	redirect,	0 },
-	{ ROUTE_EVENTS,		ROUTE_GET,	events_list,	0 },
-	{ ROUTE_EVENTS,		ROUTE_POST,	events_create,	1 },
-	{ ROUTE_EVENT,		ROUTE_GET,	event_get,	0 },
-	{ ROUTE_EVENT,		ROUTE_DELETE,	event_delete,	0 },
-	{ ROUTE_HEALTH,		ROUTE_GET,	ops_health,	0 },
-	{ ROUTE_READY,		ROUTE_GET,	ops_ready,	0 },
-	{ ROUTE_METRICS,	ROUTE_GET,	metrics_page,	0 },
-	{ ROUTE_REDIRECT,	ROUTE_GET,	redirect,	0 },
-};
+/* Set once per worker by http_router_set(); read-only afterwards. */
+static const struct router	*router;
+
+void
+http_router_set(const struct router *r)
+{
+	router = r;
+}
 
 int
 dispatch(struct http_request *req)
 {
-	struct api_ctx	*ctx;
+	struct http_ctx	*ctx;
 
 	if ((ctx = req->hdlr_extra) == NULL) {
 		if ((ctx = ctx_create(req)) == NULL)
 			return (KORE_RESULT_OK);
 	}
 
-	return (ctx->handler(req, ctx));
+	return (ctx->endpoint->handler(req, ctx));
 }
 
 int64_t
-ctx_param_id(const struct api_ctx *ctx)
+ctx_param_id(const struct http_ctx *ctx)
 {
 	int64_t		id;
 
@@ -89,16 +72,16 @@ ctx_param_id(const struct api_ctx *ctx)
  * here; NULL means a response has been sent. The context exists before
  * any refusal, so that ctx_free() records every request, 404s included.
  */
-static struct api_ctx *
+static struct http_ctx *
 ctx_create(struct http_request *req)
 {
 	struct route_match	 m;
 	const struct endpoint	*ep;
-	struct api_ctx		*ctx;
+	struct http_ctx		*ctx;
 
 	route_match(req->path, &m);
 
-	ctx = kore_calloc(1, sizeof(*ctx));
+	ctx = kore_calloc(1, router->ctx_size);
 	request_id_assign(req, ctx->request_id);
 	metrics_clock(&ctx->started);
 	metrics_inflight(1);
@@ -112,11 +95,11 @@ ctx_create(struct http_request *req)
 	}
 
 	if ((ep = endpoint_find(m.route->id, method_bit(req))) == NULL) {
-		respond_bad_method(req, m.route->methods);
+		respond_bad_method(req, route_methods(m.route->id));
 		return (NULL);
 	}
 
-	ctx->handler = ep->handler;
+	ctx->endpoint = ep;
 	/* Too long for any id or code: "" makes the handler answer 404. */
 	(void)route_param_copy(&m, ctx->param, sizeof(ctx->param));
 
@@ -124,6 +107,8 @@ ctx_create(struct http_request *req)
 		respond_error(req, 400, NULL, "malformed query string");
 		return (NULL);
 	}
+	if (!query_known(req, ctx, ep))
+		return (NULL);
 
 	if (ep->json_body && !body_parse(req, ctx))
 		return (NULL);
@@ -140,7 +125,7 @@ ctx_create(struct http_request *req)
 static void
 ctx_free(struct http_request *req)
 {
-	struct api_ctx	*ctx = req->hdlr_extra;
+	struct http_ctx	*ctx = req->hdlr_extra;
 	double		 seconds;
 
 	if (ctx == NULL)
@@ -151,13 +136,11 @@ ctx_free(struct http_request *req)
 	metrics_inflight(-1);
 	request_log(req, ctx, seconds);
 
-	db_cleanup(&ctx->db);
-	urlcache_inval_release(&ctx->inval);
+	if (router->cleanup != NULL)
+		router->cleanup(ctx);
 	query_free(&ctx->query);
 	if (ctx->body != NULL)
 		json_decref(ctx->body);
-	if (ctx->state_free != NULL)
-		ctx->state_free(ctx->state);
 	kore_free(ctx);
 	req->hdlr_extra = NULL;
 }
@@ -187,17 +170,70 @@ method_bit(const struct http_request *req)
 static const struct endpoint *
 endpoint_find(enum route_id route, int method)
 {
-	size_t	i;
+	const struct endpoint	*ep;
+	size_t			 i;
 
 	if (method == ROUTE_HEAD)
 		method = ROUTE_GET;
 
-	for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
-		if (endpoints[i].route == route && endpoints[i].method == method)
-			return (&endpoints[i]);
+	for (i = 0; i < router->count; i++) {
+		ep = router->endpoints[i];
+		if (ep->route == route && ep->method == method)
+			return (ep);
 	}
 
 	return (NULL);
+}
+
+/* The methods of a route: its endpoints', HEAD wherever GET is. */
+static int
+route_methods(enum route_id route)
+{
+	size_t	i;
+	int	methods = 0;
+
+	for (i = 0; i < router->count; i++) {
+		if (router->endpoints[i]->route == route)
+			methods |= router->endpoints[i]->method;
+	}
+	if (methods & ROUTE_GET)
+		methods |= ROUTE_HEAD;
+	return (methods);
+}
+
+/* Every query parameter is one the endpoint takes, or a 400 naming them. */
+static int
+query_known(struct http_request *req, struct http_ctx *ctx,
+    const struct endpoint *ep)
+{
+	const char *const	*filters, *const *paging, *const *n;
+	const char		*bad;
+	struct kore_buf		 msg;
+
+	if (ep->query == QUERY_ANY)
+		return (1);
+	filters = ep->query != QUERY_NONE ? ep->params : NULL;
+	paging = ep->query == QUERY_LIST ? page_params : NULL;
+	if ((bad = query_unknown(&ctx->query, filters, paging)) == NULL)
+		return (1);
+
+	kore_buf_init(&msg, 128);
+	kore_buf_appendf(&msg, "unknown query parameter '%s'", bad);
+	if (ep->query == QUERY_NONE) {
+		kore_buf_appendf(&msg, ": %s takes none",
+		    ctx->route->template);
+	} else {
+		kore_buf_appendf(&msg, "; accepted:");
+		for (n = filters; n != NULL && *n != NULL; n++)
+			kore_buf_appendf(&msg, " %s%s", *n,
+			    n[1] != NULL || paging != NULL ? "," : "");
+		for (n = paging; n != NULL && *n != NULL; n++)
+			kore_buf_appendf(&msg, " %s%s", *n,
+			    n[1] != NULL ? "," : "");
+	}
+	respond_error(req, 400, NULL, kore_buf_stringify(&msg, NULL));
+	kore_buf_cleanup(&msg);
+	return (0);
 }
 
 /*
@@ -207,7 +243,7 @@ endpoint_find(enum route_id route, int method)
  * is not JSON, and a JSON body sent with the wrong type still works.
  */
 static int
-body_parse(struct http_request *req, struct api_ctx *ctx)
+body_parse(struct http_request *req, struct http_ctx *ctx)
 {
 	json_error_t	 err;
 	const char	*data;
@@ -260,7 +296,7 @@ number_out_of_range(struct http_request *req, const char *data, size_t len,
 }
 
 static void
-request_log(struct http_request *req, struct api_ctx *ctx, double seconds)
+request_log(struct http_request *req, struct http_ctx *ctx, double seconds)
 {
 	struct log_request	r;
 

@@ -18,7 +18,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
-#include "app/config.h"
+#include "config/config.h"
 #include "core/apierror.h"
 #include "core/route.h"
 #include "http/respond.h"
@@ -65,6 +65,12 @@ respond_json(struct http_request *req, int status, const void *body,
 {
 	content_type_json(req);
 	http_response(req, status, body, len);
+}
+
+void
+respond_content_json(struct http_request *req)
+{
+	content_type_json(req);
 }
 
 void

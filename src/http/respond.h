@@ -23,6 +23,8 @@ void	request_id_assign(struct http_request *req, char id[REQUEST_ID_SIZE]);
 
 void	respond_json(struct http_request *req, int status, const void *body,
 	    size_t len);
+/* Only the JSON Content-Type, for a body sent otherwise (a stream). */
+void	respond_content_json(struct http_request *req);
 /* Serialises and frees obj. */
 void	respond_object(struct http_request *req, int status, json_t *obj);
 void	respond_error(struct http_request *req, int status, const char *code,

@@ -35,6 +35,7 @@
 
 #include "core/logline.h"
 #include "core/numfmt.h"
+#include "config/config.h"
 #include "obs/log.h"
 
 #define LINE_MAX_BYTES	2048
@@ -48,12 +49,17 @@ static const char	*client_address(struct http_request *, char *,
 static void		 emit(struct logline *, int);
 static void		 write_all(const char *, size_t);
 static void		 flush_timer(void *, u_int64_t);
+static pid_t		 my_pid(void);
+static int		 log_enabled(enum log_level);
 
 /* Set once per process by log_init(); read-only afterwards. */
 static enum log_level	min_level = LOG_LEVEL_INFO;
 static int		trust_proxy;
 
-/* Set by log_init() and again by each worker: getpid(2) is a syscall. */
+/*
+ * Set by log_init() and again by each worker: getpid(2) is a syscall. A
+ * module reload empties it in the parent; my_pid() then asks again.
+ */
 static pid_t		self_pid;
 
 /* Owned by each worker: request lines not written yet. */
@@ -61,25 +67,20 @@ static char		batch[PIPE_BUF];
 static size_t		batch_len;
 static int		batching;
 
+static pid_t
+my_pid(void)
+{
+	if (self_pid == 0)
+		self_pid = getpid();
+	return (self_pid);
+}
+
 void
 log_init(void)
 {
-	const char	*v;
-
 	self_pid = getpid();
-	if ((v = getenv("LOG_LEVEL")) != NULL) {
-		if (!strcasecmp(v, "debug"))
-			min_level = LOG_LEVEL_DEBUG;
-		else if (!strcasecmp(v, "warn") || !strcasecmp(v, "warning"))
-			min_level = LOG_LEVEL_WARN;
-		else if (!strcasecmp(v, "error"))
-			min_level = LOG_LEVEL_ERROR;
-		else
-			min_level = LOG_LEVEL_INFO;
-	}
-
-	v = getenv("TRUST_PROXY_HEADERS");
-	trust_proxy = v != NULL && !strcmp(v, "1");
+	min_level = (enum log_level)config.log_level;
+	trust_proxy = config.trust_proxy;
 }
 
 void
@@ -104,7 +105,7 @@ flush_timer(void *arg, u_int64_t now)
 	log_flush();
 }
 
-int
+static int
 log_enabled(enum log_level level)
 {
 	return (level >= min_level);
@@ -129,7 +130,7 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", level_name(level));
 	logline_str(&l, "event", event);
-	logline_int(&l, "pid", (int64_t)self_pid);
+	logline_int(&l, "pid", (int64_t)my_pid());
 	logline_str(&l, "msg", msg);
 	/* Events go out at once, after the requests that came before. */
 	log_flush();
@@ -150,7 +151,7 @@ log_request(struct http_request *req, const struct log_request *r)
 	logline_str(&l, "time", now);
 	logline_str(&l, "level", "info");
 	logline_str(&l, "event", "request");
-	logline_int(&l, "pid", (int64_t)self_pid);
+	logline_int(&l, "pid", (int64_t)my_pid());
 	logline_str(&l, "request_id", r->request_id);
 	logline_str(&l, "method", method_name(req->method));
 	logline_str(&l, "route", r->route);

@@ -10,19 +10,18 @@
 struct http_request;
 
 enum log_level {
-	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_DEBUG,	/* the values of config.log_level */
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_ERROR
 };
 
-/* Reads LOG_LEVEL and TRUST_PROXY_HEADERS; once per process. */
+/* After config_load(), in each process that logs. */
 void	log_init(void);
 /* In each worker: request lines are then batched (see log.c). */
 void	log_worker_start(void);
 /* Writes what is batched; at worker exit. */
 void	log_flush(void);
-int	log_enabled(enum log_level level);
 
 /* {"time","level","event","msg",...}; msg is printf-formatted. */
 void	log_event(enum log_level level, const char *event, const char *fmt,

@@ -49,8 +49,6 @@
 
 #include <kore/kore.h>
 
-#include "cache/redis.h"
-#include "clicks/clickwriter.h"
 #include "core/metricsfmt.h"
 #include "core/route.h"
 #include "obs/metrics.h"
@@ -192,13 +190,20 @@ static int64_t	proc_fds(const char *);
 static int64_t	proc_rss(const char *);
 static uint64_t	proc_cpu_us(pid_t);
 
-/* Mapped by the parent; inherited by every worker. */
+/*
+ * Mapped by the parent; inherited by every worker. A module reload
+ * (kodev reload, SIGHUP) starts this file's variables afresh while the
+ * mapping stays: its address also goes into the environment, where the
+ * reloaded parent's next workers find it again.
+ */
 static struct shared	*shm;
+#define SHM_ENV		"SHORTENER_METRICS_SHM"
 
 /* Owned by this worker process. */
 static struct slot	*self;
 static uint64_t		 cpu_seen_us;
 static uint64_t		 dropped_seen;
+static void		(*deps_source)(struct metrics_deps *);
 
 void
 metrics_init(void)
@@ -206,6 +211,7 @@ metrics_init(void)
 	struct timespec	ts;
 	size_t		len;
 	int		nslots;
+	char		addr[32];
 
 	/* 0 workers means one per CPU (kore_worker_init does the same). */
 	nslots = worker_count != 0 ? worker_count : cpu_count;
@@ -219,13 +225,28 @@ metrics_init(void)
 	shm->parent = getpid();
 	shm->start_time = ts.tv_sec + ts.tv_nsec / 1e9;
 	shm->nslots = nslots;
+	(void)snprintf(addr, sizeof(addr), "%p", (void *)shm);
+	if (setenv(SHM_ENV, addr, 1) == -1)
+		fatal("metrics: setenv: %s", errno_s);
+}
+
+void
+metrics_deps_source(void (*fn)(struct metrics_deps *))
+{
+	deps_source = fn;
 }
 
 void
 metrics_worker_start(void)
 {
 	struct slot	*s;
+	const char	*addr;
+	void		*p;
 
+	/* Forked by a parent whose module was reloaded: find the mapping. */
+	if (shm == NULL && (addr = getenv(SHM_ENV)) != NULL &&
+	    sscanf(addr, "%p", &p) == 1)
+		shm = p;
 	if (shm == NULL || worker->id < 1 || worker->id > shm->nslots) {
 		kore_log(LOG_ERR, "metrics: no slot for worker %u", worker->id);
 		return;
@@ -411,9 +432,9 @@ method_index(int method)
 static void
 sample(void)
 {
-	struct clickwriter_stats	cs;
-	struct rusage			ru;
-	uint64_t			us;
+	struct metrics_deps	d;
+	struct rusage		ru;
+	uint64_t		us;
 
 	if (self == NULL)
 		return;
@@ -427,16 +448,18 @@ sample(void)
 		}
 	}
 
-	clickwriter_stats(&cs);
-	if (cs.dropped > dropped_seen) {
-		add(&self->c.clicks_dropped, cs.dropped - dropped_seen);
-		dropped_seen = cs.dropped;
+	memset(&d, 0, sizeof(d));
+	if (deps_source != NULL)
+		deps_source(&d);
+	if (d.clicks_dropped > dropped_seen) {
+		add(&self->c.clicks_dropped, d.clicks_dropped - dropped_seen);
+		dropped_seen = d.clicks_dropped;
 	}
-	set(&self->g.click_queue, (int64_t)cs.queued);
+	set(&self->g.click_queue, (int64_t)d.click_queue);
 
 	set(&self->g.rss_bytes, proc_rss("/proc/self/statm"));
 	set(&self->g.open_fds, proc_fds("/proc/self/fd"));
-	set(&self->g.redis_up, redis_up());
+	set(&self->g.redis_up, d.redis_up);
 }
 
 static void

@@ -36,6 +36,20 @@ enum metrics_db_outcome {
 	METRICS_DB_UNREACHABLE	/* no connection, or it broke */
 };
 
+/*
+ * What the metrics cannot see for themselves: the click writer's queue and
+ * drops, and whether Redis takes commands. The worker's start-up registers
+ * a function that reads them (app/init.c), called at every sample: obs is
+ * a sink and includes none of the layers it reports on.
+ */
+struct metrics_deps {
+	uint64_t	click_queue;	/* clicks waiting, in flight included */
+	uint64_t	clicks_dropped;	/* since the worker started */
+	int		redis_up;
+};
+
+void	metrics_deps_source(void (*fn)(struct metrics_deps *));
+
 /* Parent, once, before the workers fork (kore_parent_configure). */
 void	metrics_init(void);
 /* Each worker as it starts, after clickwriter_init(). */

@@ -12,18 +12,30 @@
  * target checks independently; a value it returns is the member's own
  * (same bytes, same length, embedded NULs included); defaults are the
  * documented ones; and every error body (apierror_body) is JSON that
- * parses back with the same fields.
+ * parses back with the same fields. The lifecycle fields of a link:
+ * expires_at must also lie after the readers' clock (NOW; its epoch
+ * computed here with timegm(3)), max_clicks lie in 1..10^12.
  */
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/apierror.h"
 #include "core/bodies.h"
 #include "core/validate.h"
 #include "fuzz.h"
 
-/* How a member must look; the reader's validator for strings. */
-enum kind { K_INT, K_BOOL, K_STRING, K_OBJECT };
+/* 2026-01-01T00:00:00: the clock handed to the readers. */
+#define NOW	INT64_C(1767225600)
+
+/*
+ * How a member must look; the reader's validator for strings. K_EXPIRY:
+ * a string validate_expiry() takes, later than NOW; K_CLICKS: an integer
+ * from 1 to URL_MAX_CLICKS_MAX.
+ */
+enum kind { K_INT, K_BOOL, K_STRING, K_OBJECT, K_EXPIRY, K_CLICKS };
 
 struct field {
 	const char	*name;
@@ -47,11 +59,15 @@ static const struct field	url_create[] = {
 	{ "title", K_STRING, 0, 1, validate_title },
 	{ "is_active", K_BOOL, 0, 0, NULL },
 	{ "short_code", K_STRING, 0, 1, validate_custom_code },
+	{ "expires_at", K_EXPIRY, 0, 1, validate_expiry },
+	{ "max_clicks", K_CLICKS, 0, 1, NULL },
 };
 static const struct field	url_update[] = {
 	{ "original_url", K_STRING, 0, 0, validate_url },
 	{ "title", K_STRING, 0, 1, validate_title },
 	{ "is_active", K_BOOL, 0, 0, NULL },
+	{ "expires_at", K_EXPIRY, 0, 1, validate_expiry },
+	{ "max_clicks", K_CLICKS, 0, 1, NULL },
 };
 static const struct field	event_create[] = {
 	{ "url_id", K_INT, 1, 0, NULL },
@@ -68,6 +84,8 @@ static int	expect_problem(json_t *, const struct field *);
 static void	check_error_body(int, json_t *);
 static void	same_string(json_t *, const char *, const char *, size_t);
 static void	check_overflow(const char *, size_t, int);
+static void	check_lifecycle(json_t *, const struct url_body *);
+static int64_t	epoch(const char *);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -102,7 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object_clear(errors);
 
 	check_reader(body, url_create, N(url_create),
-	    body_url_create(body, &rb, errors), errors);
+	    body_url_create(body, NOW, &rb, errors), errors);
 	if (json_object_size(errors) == 0) {
 		same_string(body, "original_url", rb.original_url,
 		    rb.original_url_len);
@@ -119,11 +137,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m = json_object_get(body, "title");
 		CHECK(rb.title == (m == NULL ? FIELD_ABSENT : json_is_null(m) ?
 		    FIELD_NULL : FIELD_SET), "title %d", rb.title);
+		check_lifecycle(body, &rb);
 	}
 	json_object_clear(errors);
 
 	check_reader(body, url_update, N(url_update),
-	    body_url_update(body, &rb, errors), errors);
+	    body_url_update(body, NOW, &rb, errors), errors);
+	if (json_object_size(errors) == 0)
+		check_lifecycle(body, &rb);
 	json_object_clear(errors);
 
 	check_reader(body, event_create, N(event_create),
@@ -201,6 +222,14 @@ expect_problem(json_t *body, const struct field *f)
 			return (1);
 		return (f->check(json_string_value(m),
 		    json_string_length(m)) != NULL);
+	case K_EXPIRY:
+		if (!json_is_string(m) || f->check(json_string_value(m),
+		    json_string_length(m)) != NULL)
+			return (1);
+		return (epoch(json_string_value(m)) <= NOW);
+	case K_CLICKS:
+		return (!json_is_integer(m) || json_integer_value(m) < 1 ||
+		    json_integer_value(m) > URL_MAX_CLICKS_MAX);
 	}
 	return (1);
 }
@@ -223,6 +252,46 @@ check_error_body(int status, json_t *fields)
 	    fields), "fields lost in \"%s\"", text);
 	json_decref(back);
 	free(text);
+}
+
+/* An accepted link's expiry and cap: the members themselves, or null. */
+static void
+check_lifecycle(json_t *body, const struct url_body *b)
+{
+	json_t	*m;
+
+	m = json_object_get(body, "expires_at");
+	CHECK(b->expires_at == (m == NULL ? FIELD_ABSENT : json_is_null(m) ?
+	    FIELD_NULL : FIELD_SET), "expires_at %d", b->expires_at);
+	if (b->expires_at == FIELD_SET) {
+		same_string(body, "expires_at", b->expires_at_text,
+		    b->expires_at_len);
+		CHECK(timestamp_epoch(b->expires_at_text) ==
+		    epoch(b->expires_at_text), "timestamp_epoch(\"%s\") = %"
+		    PRId64 ", timegm %" PRId64, b->expires_at_text,
+		    timestamp_epoch(b->expires_at_text),
+		    epoch(b->expires_at_text));
+	}
+	m = json_object_get(body, "max_clicks");
+	CHECK(b->max_clicks == (m == NULL ? FIELD_ABSENT : json_is_null(m) ?
+	    FIELD_NULL : FIELD_SET), "max_clicks %d", b->max_clicks);
+	CHECK(b->max_clicks != FIELD_SET || b->max_clicks_value ==
+	    json_integer_value(m), "max_clicks value");
+}
+
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS" (validated), by timegm. */
+static int64_t
+epoch(const char *s)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	CHECK(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6,
+	    "expiry \"%s\" accepted but unreadable", s);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return ((int64_t)timegm(&tm));
 }
 
 /* A string the reader returned is the member itself. */

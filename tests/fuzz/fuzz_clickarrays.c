@@ -58,6 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			c.user_agent = fz_u8(&f) % 4 ? text_clean(ua, 512) :
 			    NULL;
 			c.referer = fz_u8(&f) % 2 ? text_clean(ref, 512) : NULL;
+			/* What the writer's ua_cache_classify() would say. */
+			c.cls.bot = fz_u8(&f) % 2;
+			c.cls.browser = fz_u8(&f) % UA_BROWSER_COUNT;
+			c.cls.os = fz_u8(&f) % UA_OS_COUNT;
+			c.cls.device = fz_u8(&f) % UA_DEVICE_COUNT;
 			free(ua);
 			free(ref);
 			if (len == cap) {
@@ -104,7 +109,7 @@ check_batch(const struct click *b, size_t n, const struct click_arrays *a)
 	size_t		 col, i;
 	int		 null;
 
-	for (col = 0; col < CLICK_COLUMNS; col++) {
+	for (col = 0; col < CLICK_ROW_COLUMNS; col++) {
 		p = a->col[col];
 		CHECK(*p == '{', "column %zu: \"%s\"", col, p);
 		p++;
@@ -121,6 +126,11 @@ check_batch(const struct click *b, size_t n, const struct click_arrays *a)
 				    b[i].user_id : b[i].at_us);
 				CHECK(!null && !strcmp(val, want), "column %zu "
 				    "row %zu: %s, not %s", col, i, val, want);
+				continue;
+			}
+			if (col == 6) {
+				CHECK(!null && !strcmp(val, b[i].cls.bot ? "t" :
+				    "f"), "row %zu: bot \"%s\"", i, val);
 				continue;
 			}
 			text = col == 3 ? b[i].short_code : col == 4 ?

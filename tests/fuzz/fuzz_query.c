@@ -2,8 +2,9 @@
  * Query strings and pagination: any query string through query_parse(),
  * page_parse() and page_link_header(), as a list request does.
  *
- * Input: one byte of total (scaled), eight of last_id, then the query
- * string (up to its first NUL).
+ * Input: one byte of total, one that scales it and picks the deepest
+ * offset a page number may reach, eight of last_id (the low bit: more
+ * rows follow the page), then the query string (up to its first NUL).
  *
  * Properties: a parsed string yields at most QUERY_MAX_ARGS arguments,
  * each valid UTF-8 without NUL, lying in q->buf, and query_get() finds
@@ -12,9 +13,14 @@
  * never refused), and what comes back is in range; page_offset() cannot
  * overflow (UBSan would stop it); every link of the Link header parses
  * back into the same filters, in order, followed by the page (or
- * after_id) it promises and per_page, and "next"/"prev" are there
- * exactly when the pages exist; query_int64() and query_bool() agree
- * with strtoll(3) and the documented words.
+ * after_id) it promises and per_page; "next" is there exactly when more
+ * rows follow, as the next page number while that page starts within the
+ * offset bound and as after_id=last_id beyond it or in keyset mode;
+ * "prev" exactly for a page number above 1, leading to the page before,
+ * or back to the last real page (or the deepest reachable one);
+ * query_unknown() names the first argument neither list knows;
+ * query_int64() and query_bool() agree with strtoll(3) and the
+ * documented words.
  */
 
 #include <errno.h>
@@ -32,27 +38,45 @@ static int	is_number(const char *);
 static void	check_args(const struct query *, size_t);
 static void	check_numbers(const char *);
 static void	check_page(const struct query *, const struct page_req *);
+static void	check_unknown(const struct query *);
 static void	check_links(const struct query *, const struct page_req *,
-		    int64_t, int64_t);
+		    const struct page_result *);
 static int	check_link(const struct query *, const struct page_req *,
-		    const char *, size_t, int64_t *, int *);
+		    const char *, size_t, int64_t *, int *, int *);
 static int	page_key(const char *);
 static int	later(const struct query *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz	 f;
-	struct query	 q;
-	struct page_req	 p;
-	const char	*bad;
-	char		*qs;
-	int64_t		 total, last_id;
-	size_t		 i;
+	struct fz		 f;
+	struct query		 q;
+	struct page_req		 p;
+	struct page_result	 r;
+	const char		*bad;
+	char			*qs;
+	uint64_t		 bits;
+	uint8_t			 t, scale;
+	size_t			 i;
 
 	fz_init(&f, data, size);
-	total = (int64_t)fz_u8(&f) * (fz_u8(&f) % 4 == 0 ? 1 : 997);
-	last_id = (int64_t)(fz_u64(&f) >> 1);
+	t = fz_u8(&f);
+	scale = fz_u8(&f);
+	r.total = (int64_t)t * (scale % 4 == 0 ? 1 : 997);
+	switch ((scale >> 2) % 4) {
+	case 0:
+		r.offset_max = INT64_MAX;
+		break;
+	case 1:
+		r.offset_max = 10000;
+		break;
+	default:
+		r.offset_max = (int64_t)(scale >> 4) * 31;
+		break;
+	}
+	bits = fz_u64(&f);
+	r.last_id = (int64_t)(bits >> 1);
+	r.has_more = (int)(bits & 1);
 	qs = fz_cstr(f.p, f.n);
 
 	if (query_parse(&q, qs) == -1) {
@@ -61,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	}
 	check_args(&q, strlen(qs));
+	check_unknown(&q);
 	for (i = 0; i < q.count; i++)
 		check_numbers(q.args[i].value);
 
@@ -71,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "yet refused", bad, query_get(&q, bad));
 	} else {
 		check_page(&q, &p);
-		check_links(&q, &p, total, last_id);
+		check_links(&q, &p, &r);
 	}
 
 	query_free(&q);
@@ -166,33 +191,65 @@ check_page(const struct query *q, const struct page_req *p)
 	    page_offset(p) == 0), "offset %" PRId64, page_offset(p));
 }
 
+/* The filters of /urls, as its route takes them, and the paging keys. */
 static void
-check_links(const struct query *q, const struct page_req *p, int64_t total,
-    int64_t last_id)
+check_unknown(const struct query *q)
+{
+	static const char *const filters[] = { "user_id", "is_active",
+	    "short_code", "q", NULL };
+	const char	*got;
+	size_t		 i;
+
+	got = query_unknown(q, filters, page_params);
+	for (i = 0; i < q->count; i++) {
+		const char *k = q->args[i].key;
+
+		if (page_key(k) || !strcmp(k, "user_id") ||
+		    !strcmp(k, "is_active") || !strcmp(k, "short_code") ||
+		    !strcmp(k, "q"))
+			continue;
+		CHECK(got == k, "query_unknown: \"%s\", want \"%s\"",
+		    got != NULL ? got : "(null)", k);
+		return;
+	}
+	CHECK(got == NULL, "query_unknown: \"%s\" of known keys", got);
+	CHECK(query_unknown(q, NULL, NULL) == (q->count > 0 ?
+	    q->args[0].key : NULL), "query_unknown without lists");
+}
+
+static void
+check_links(const struct query *q, const struct page_req *p,
+    const struct page_result *r)
 {
 	char		*links, *at;
 	int64_t		 last_page, got;
-	int		 rel, checked, have_next = 0, have_prev = 0;
+	int		 rel, after, checked, have_next = 0, have_prev = 0;
+	int		 by_page;
 	size_t		 n;
 
-	links = page_link_header(path, q, p, total, last_id);
-	last_page = total <= 0 ? 1 : (total - 1) / p->per_page + 1;
+	links = page_link_header(path, q, p, r);
+	by_page = !p->has_after && p->page * p->per_page <= r->offset_max;
+	last_page = r->total <= 0 ? 1 : (r->total - 1) / p->per_page + 1;
+	if (last_page - 1 > r->offset_max / p->per_page)
+		last_page = r->offset_max / p->per_page + 1;
 	for (at = links; at != NULL && *at != '\0';) {
 		n = strcspn(at, ",");
 		while (at[n] == ',' && at[n + 1] != ' ')
 			n += 1 + strcspn(at + n + 1, ",");
-		checked = check_link(q, p, at, n, &got, &rel);
+		checked = check_link(q, p, at, n, &got, &rel, &after);
 		if (rel == 'n') {
 			CHECK(!have_next, "two next links");
 			have_next = 1;
-			CHECK(!checked || got == (p->has_after ? last_id :
-			    p->page + 1), "next leads to %" PRId64, got);
+			CHECK(!checked || (by_page ? !after && got ==
+			    p->page + 1 : after && got == r->last_id),
+			    "next leads to %s=%" PRId64, after ? "after_id" :
+			    "page", got);
 		} else {
 			CHECK(!have_prev && !p->has_after, "a prev link");
 			have_prev = 1;
-			CHECK(!checked || got == (p->page - 1 < last_page ?
-			    p->page - 1 : last_page), "prev leads to %" PRId64,
-			    got);
+			CHECK(!checked || (!after && got == (p->page - 1 <
+			    last_page ? p->page - 1 : last_page)),
+			    "prev leads to %" PRId64, got);
 		}
 		at += n;
 		if (*at == ',')
@@ -202,9 +259,9 @@ check_links(const struct query *q, const struct page_req *p, int64_t total,
 		CHECK(links == NULL, "links for a whole list");
 		return;
 	}
-	CHECK(have_next == (p->has_after ? total > p->per_page :
-	    p->page < last_page), "next %d: page %" PRId64 " per_page %"
-	    PRId64 " total %" PRId64, have_next, p->page, p->per_page, total);
+	CHECK(have_next == r->has_more, "next %d: page %" PRId64 " per_page %"
+	    PRId64 " total %" PRId64, have_next, p->page, p->per_page,
+	    r->total);
 	CHECK(have_prev == (!p->has_after && p->page > 1), "prev %d",
 	    have_prev);
 	CHECK((links != NULL) == (have_next || have_prev), "empty header");
@@ -234,17 +291,19 @@ later(const struct query *q, size_t i)
 /*
  * One `<path?query>; rel="next"` (len bytes at s): the query parses back
  * into q's other arguments, in order, each key once with the value the
- * list used (its last), then page or after_id (*got), then per_page.
+ * list used (its last), then page or after_id (*got, *after), then
+ * per_page.
  * Returns 0 (only *rel set) beyond the bound query.h documents.
  */
 static int
 check_link(const struct query *q, const struct page_req *p, const char *s,
-    size_t len, int64_t *got, int *rel)
+    size_t len, int64_t *got, int *rel, int *after)
 {
 	struct query	 back;
 	char		*text, *gt;
 	size_t		 i, j;
 
+	*after = 0;
 	text = fz_cstr((const uint8_t *)s, len);
 	CHECK(text[0] == '<', "link \"%.*s\"", (int)len, s);
 	gt = strchr(text, '>');
@@ -278,7 +337,8 @@ check_link(const struct query *q, const struct page_req *p, const char *s,
 	}
 	CHECK(back.count == j + 2, "%zu arguments in \"%s\"", back.count,
 	    text);
-	CHECK(!strcmp(back.args[j].key, p->has_after ? "after_id" : "page") &&
+	*after = !strcmp(back.args[j].key, "after_id");
+	CHECK((*after || !strcmp(back.args[j].key, "page")) &&
 	    query_int64(back.args[j].value, got) == 0, "\"%s\"", text);
 	CHECK(!strcmp(back.args[j + 1].key, "per_page") &&
 	    atoll(back.args[j + 1].value) == p->per_page, "\"%s\"", text);

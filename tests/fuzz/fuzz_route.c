@@ -9,8 +9,10 @@
  * short code has a short code's shape; the copy is the parameter or ""
  * when it does not fit; the same path with a trailing slash matches the
  * same way; rebuilding the path from the template and the parameter
- * matches again (round trip); the Allow list reads back as the route's
- * methods.
+ * matches again (round trip). The Allow list (route_allow) of a method
+ * mask taken from the input's last byte reads back as that mask: which
+ * methods a route has is the endpoint table's (api/routes.c), above the
+ * core, so any mask is fuzzed instead.
  */
 
 #include <string.h>
@@ -38,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	route_match(path, &m);
 	check_match(path, &m);
 	check_copy(&m);
-	check_allow(m.route->methods);
+	check_allow(size > 0 ? data[size - 1] & 0x7f : 0);
 
 	if (m.route->id != ROUTE_NOT_FOUND) {
 		check_rebuild(&m);
@@ -85,8 +87,6 @@ check_match(const char *path, const struct route_match *m)
 	if (r->id == ROUTE_REDIRECT)
 		CHECK(shortcode_is_wellformed(m->param, m->param_len),
 		    "\"%s\": a redirect to a malformed code", path);
-	CHECK(r->id == ROUTE_NOT_FOUND ? r->methods == 0 : r->methods != 0,
-	    "%s: methods %#x", r->template, r->methods);
 }
 
 static void

@@ -1,8 +1,8 @@
 """The hostile HTTP corpus: what every case shares.
 
 Run by scripts/test.sh (against the sanitized instance directly) and
-scripts/test-stack.sh (through nginx, and against one instance of the
-stack directly), with:
+tests/stack/test_stack.py (through nginx in front of the stack's three
+instances), with:
 
   HOSTILE_URL        http://127.0.0.1:PORT, the service under test
   HOSTILE_VIA        "nginx" or "direct": who answers first
@@ -37,6 +37,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 TABLES = {
     "users": "id", "urls": "id", "events": "id",
     "url_click_daily": "url_id, day",
+    "url_click_hourly": "url_id, hour",
+    "url_click_facets": "url_id, day, referrer, browser, os, device",
+    "list_counts": "key, shard",
 }
 
 

@@ -508,6 +508,14 @@ raw_parse(struct http_resp *r, const char *data, size_t len)
 	resp_finish(r, &body);
 }
 
+int
+client_behind_nginx(void)
+{
+	const char	*v = getenv("SHORTENER_BEHIND_NGINX");
+
+	return (v != NULL && strcmp(v, "1") == 0);
+}
+
 struct http_resp *
 http_raw(const void *req, size_t len, int flags)
 {

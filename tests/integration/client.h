@@ -40,6 +40,11 @@ struct http_resp {
 
 /* "http://127.0.0.1:41234" without a trailing slash. */
 const char		*client_base_url(void);
+/*
+ * 1 when SHORTENER_URL is the public port (SHORTENER_BEHIND_NGINX=1, set
+ * by the stack tests), where nginx answers what Kore would refuse.
+ */
+int			 client_behind_nginx(void);
 
 /*
  * headers: NULL or a NULL-terminated list of "Name: value". A body without

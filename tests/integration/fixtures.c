@@ -409,3 +409,22 @@ pathf(const char *fmt, ...)
 	va_end(ap);
 	return (p);
 }
+
+const char *
+public_base_url(void)
+{
+	const char	*v = getenv("PUBLIC_BASE_URL");
+
+	return (v != NULL && *v != '\0' ? v : client_base_url());
+}
+
+void
+expect_location(const struct http_resp *r, const char *collection)
+{
+	const char	*loc = http_header(r, "Location");
+
+	cr_assert_not_null(loc, "a 201 without Location: %s", r->body);
+	cr_expect_str_eq(loc, pathf("%s/%s/%lld", public_base_url(),
+	    collection, (long long)jint(r->json, "id")),
+	    "Location names the new resource");
+}

@@ -78,6 +78,19 @@ const char	*qenc(const char *s);
 /* Upper-cases an ASCII copy into a static ring of buffers. */
 const char	*upper(const char *s);
 
+/*
+ * The base URL the service builds short_url and Location from:
+ * PUBLIC_BASE_URL when set (the test scripts set it), else the URL the
+ * tests talk to.
+ */
+const char	*public_base_url(void);
+/*
+ * Asserts r (a 201) names its new resource in Location:
+ * <public base URL>/<collection>/<the "id" of the body>.
+ */
+void		 expect_location(const struct http_resp *r,
+		    const char *collection);
+
 /* "/users/<id>" style paths into a static ring of buffers. */
 const char	*pathf(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -24,8 +24,8 @@ static void	expect_405(const char *method, const char *path,
 		    const char *const *must_allow);
 static char	*padded_user_body(size_t total);
 static void	expect_malformed(const char *method, const char *path);
-static void	expect_status_in(const struct http_resp *r, const char *what,
-		    long a, long b, long c);
+static void	expect_status(const struct http_resp *r, const char *what,
+		    long status);
 
 static int
 allow_has(const char *allow, const char *method)
@@ -65,13 +65,12 @@ expect_405(const char *method, const char *path, const char *const *must)
 	http_free(r);
 }
 
+/* The status a deterministic server gives, and never a 500. */
 static void
-expect_status_in(const struct http_resp *r, const char *what, long a, long b,
-    long c)
+expect_status(const struct http_resp *r, const char *what, long status)
 {
-	cr_expect(r->status == a || r->status == b || r->status == c,
-	    "%s: got %ld (%.200s), expected one of %ld/%ld/%ld", what,
-	    r->status, r->body, a, b, c);
+	cr_expect_eq(r->status, status, "%s: %ld, want %ld: %.200s", what,
+	    r->status, status, r->body);
 }
 
 Test(errors, unknown_routes_are_404_json)
@@ -89,8 +88,7 @@ Test(errors, unknown_routes_are_404_json)
 		cr_expect_eq(r->status, 404, "%s: %ld", paths[i], r->status);
 		http_free(r);
 		r = http_send("POST", paths[i], "{}");
-		cr_expect(r->status == 404 || r->status == 405,
-		    "POST %s: %ld", paths[i], r->status);
+		cr_expect_eq(r->status, 404, "POST %s: %ld", paths[i], r->status);
 		http_free(r);
 	}
 }
@@ -312,10 +310,16 @@ Test(errors, body_without_length_is_refused)
 				    "Host: itest\r\nContent-Type: application/json\r\n"
 				    "Connection: close\r\n\r\n";
 
-	/* Kore answers this one itself: the status, and JSON if any body. */
+	/*
+	 * An instance leaves it to Kore, whose 411 has no body; nginx
+	 * refuses it first with a JSON 400 (docs/api.md, Limits).
+	 */
 	r = http_raw(req, sizeof(req) - 1, HTTP_RELAXED);
-	cr_expect(r->status == 411 || r->status == 400,
-	    "POST without Content-Length: %ld", r->status);
+	if (client_behind_nginx())
+		expect_error(r, 400, NULL);
+	else
+		cr_expect_eq(r->status, 411, "POST without Content-Length: %ld",
+		    r->status);
 	http_free(r);
 }
 
@@ -411,8 +415,8 @@ Test(errors, lone_surrogates_are_rejected_and_not_stored)
 
 		r = http_sendf("POST", "/users", "{\"username\":\"%s\","
 		    "\"email\":\"%s\"}", bad[i], email);
-		cr_expect(r->status == 400 || r->status == 422,
-		    "lone surrogate %s: %ld %.200s", bad[i], r->status, r->body);
+		cr_expect_eq(r->status, 400, "lone surrogate %s: %ld %.200s",
+		    bad[i], r->status, r->body);
 		http_free(r);
 		if (db_available())
 			cr_expect_eq(db_scalar("SELECT count(*) FROM users WHERE "
@@ -431,11 +435,11 @@ Test(errors, nul_characters_never_500)
 
 	r = http_sendf("POST", "/users", "{\"username\":\"a\\u0000b\","
 	    "\"email\":\"%s\"}", uniq_email());
-	expect_status_in(r, "NUL in username", 400, 422, 422);
+	expect_status(r, "NUL in username", 422);
 	http_free(r);
 	r = http_sendf("POST", "/users", "{\"username\":\"ab\","
 	    "\"email\":\"a\\u0000@example.com\"}");
-	expect_status_in(r, "NUL in email", 400, 422, 422);
+	expect_status(r, "NUL in email", 422);
 	http_free(r);
 }
 
@@ -457,25 +461,25 @@ Test(errors, hostile_json_never_500)
 	body[12 + 2 * depth] = '}';
 	body[n] = '\0';
 	r = http_request("POST", "/users", NULL, body, n, 0);
-	expect_status_in(r, "deep nesting", 400, 422, 422);
+	expect_status(r, "deep nesting", 400);
 	http_free(r);
 	free(body);
 
 	r = http_send("POST", "/urls", "{\"user_id\":99999999999999999999999,"
 	    "\"original_url\":\"https://example.com\"}");
-	expect_status_in(r, "user_id beyond int64", 400, 404, 422);
+	expect_status(r, "user_id beyond int64", 422);
 	http_free(r);
 	r = http_send("POST", "/urls", "{\"user_id\":1e400,"
 	    "\"original_url\":\"https://example.com\"}");
-	expect_status_in(r, "user_id 1e400", 400, 422, 422);
+	expect_status(r, "user_id 1e400", 422);
 	http_free(r);
 	r = http_send("POST", "/urls", "{\"user_id\":-1,"
 	    "\"original_url\":\"https://example.com\"}");
-	expect_status_in(r, "user_id -1", 404, 422, 422);
+	expect_status(r, "user_id -1", 404);
 	http_free(r);
 	r = http_send("POST", "/events", "{\"url_id\":0,\"user_id\":0,"
 	    "\"event_type\":\"x\"}");
-	expect_status_in(r, "ids 0", 404, 422, 422);
+	expect_status(r, "ids 0", 404);
 	http_free(r);
 
 	r = http_get("/health");
@@ -495,7 +499,15 @@ Test(errors, odd_ids_in_paths_never_500)
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		r = http_get(paths[i]);
-		expect_status_in(r, paths[i], 400, 404, 404);
+		/*
+		 * nginx refuses a malformed %-escape, and one that decodes
+		 * to NUL, itself, in JSON.
+		 */
+		if (client_behind_nginx() && (strstr(paths[i], "%zz") != NULL ||
+		    strstr(paths[i], "%00") != NULL))
+			expect_error(r, 400, NULL);
+		else
+			expect_status(r, paths[i], 404);
 		http_free(r);
 	}
 }

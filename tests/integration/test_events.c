@@ -48,6 +48,7 @@ post_event(json_int_t url_id, json_int_t user_id, const char *type,
 		    (long long)user_id, type);
 	cr_assert_eq(r->status, 201, "POST /events: %ld %s", r->status,
 	    r->body);
+	expect_location(r, "events");
 	return (take_json(r));
 }
 

@@ -41,9 +41,17 @@ expect_url_shape(const json_t *u)
 	    jstr(u, "created_at"));
 	cr_expect(is_timestamp(jstr(u, "updated_at")), "updated_at: %s",
 	    jstr(u, "updated_at"));
-	cr_expect_eq(json_object_size(u), 8, "a URL is exactly {id, user_id, "
-	    "short_code, original_url, title, is_active, created_at, "
-	    "updated_at}");
+	cr_expect_str_eq(jstr(u, "short_url"),
+	    pathf("%s/%s", public_base_url(), jstr(u, "short_code")),
+	    "short_url is the public base URL and the code");
+	/* The lifecycle fields (docs/api.md): null without expiry or cap. */
+	cr_expect(json_object_get(u, "expires_at") != NULL &&
+	    json_object_get(u, "max_clicks") != NULL &&
+	    json_object_get(u, "clicks_left") != NULL,
+	    "expires_at, max_clicks and clicks_left are there");
+	cr_expect_eq(json_object_size(u), 12, "a URL is exactly {id, user_id, "
+	    "short_code, short_url, original_url, title, is_active, "
+	    "created_at, updated_at, expires_at, max_clicks, clicks_left}");
 }
 
 static int
@@ -85,6 +93,7 @@ Test(urls, create_returns_201_and_the_url)
 	r = http_sendf("POST", "/urls", "{\"user_id\":%lld,\"original_url\":\"%s\"}",
 	    (long long)jint(u, "id"), target);
 	cr_assert_eq(r->status, 201, "%ld %s", r->status, r->body);
+	expect_location(r, "urls");
 	url = take_json(r);
 	expect_url_shape(url);
 	cr_expect_eq(jint(url, "user_id"), jint(u, "id"));

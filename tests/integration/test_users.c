@@ -42,6 +42,7 @@ Test(users, create_returns_201_and_the_user)
 	r = http_sendf("POST", "/users", "{\"username\":\"%s\",\"email\":\"%s\"}",
 	    name, email);
 	cr_assert_eq(r->status, 201, "%ld %s", r->status, r->body);
+	expect_location(r, "users");
 	u = take_json(r);
 	expect_user_shape(u);
 	cr_expect_str_eq(jstr(u, "username"), name);

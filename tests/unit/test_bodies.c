@@ -9,6 +9,9 @@
 
 #include "core/bodies.h"
 
+/* 2026-01-01T00:00:00: the readers' clock, passed in. */
+#define NOW	INT64_C(1767225600)
+
 static json_t *
 parse(const char *text)
 {
@@ -53,7 +56,7 @@ Test(bodies, every_problem_at_once)
 	body = parse("{\"user_id\":\"1\",\"original_url\":\"ftp://x\","
 	    "\"title\":7,\"is_active\":1,\"short_code\":\"users\"}");
 	errors = json_object();
-	cr_expect_eq(body_url_create(body, &b, errors), -1);
+	cr_expect_eq(body_url_create(body, NOW, &b, errors), -1);
 	cr_expect_eq(json_object_size(errors), 5);
 	cr_expect_str_eq(problem(errors, "user_id"), "must be an integer");
 	cr_expect_str_eq(problem(errors, "is_active"), "must be a boolean");
@@ -70,7 +73,7 @@ Test(bodies, url_defaults_and_nulls)
 	errors = json_object();
 	body = parse("{\"user_id\":4,\"original_url\":\"https://e.co/\","
 	    "\"title\":null,\"short_code\":null}");
-	cr_expect_eq(body_url_create(body, &b, errors), 0);
+	cr_expect_eq(body_url_create(body, NOW, &b, errors), 0);
 	cr_expect_eq(b.user_id, 4);
 	cr_expect_eq(b.title, FIELD_NULL);
 	cr_expect_eq(b.is_active, 1, "is_active defaults to true");
@@ -78,16 +81,62 @@ Test(bodies, url_defaults_and_nulls)
 	json_decref(body);
 
 	body = parse("{\"title\":\"t\",\"is_active\":false}");
-	cr_expect_eq(body_url_update(body, &b, errors), 0);
+	cr_expect_eq(body_url_update(body, NOW, &b, errors), 0);
 	cr_expect_null(b.original_url);
 	cr_expect_eq(b.title, FIELD_SET);
 	cr_expect(b.has_active && !b.is_active);
 	json_decref(body);
 
 	body = parse("{}");
-	cr_expect_eq(body_url_update(body, &b, errors), 0);
+	cr_expect_eq(body_url_update(body, NOW, &b, errors), 0);
 	cr_expect_eq(b.title, FIELD_ABSENT);
 	cr_expect(!b.has_active);
+	json_decref(body);
+	json_decref(errors);
+}
+
+/* expires_at later than the clock or null; max_clicks 1..10^12 or null. */
+Test(bodies, url_lifecycle)
+{
+	struct url_body	 b;
+	json_t		*body, *errors;
+
+	errors = json_object();
+	body = parse("{\"user_id\":4,\"original_url\":\"https://e.co/\","
+	    "\"expires_at\":\"2026-01-01T00:00:01\",\"max_clicks\":1}");
+	cr_expect_eq(body_url_create(body, NOW, &b, errors), 0);
+	cr_expect_eq(b.expires_at, FIELD_SET);
+	cr_expect_eq(b.expires_at_len, 19);
+	cr_expect_eq(b.max_clicks, FIELD_SET);
+	cr_expect_eq(b.max_clicks_value, 1);
+	json_decref(body);
+
+	body = parse("{\"expires_at\":null,\"max_clicks\":null}");
+	cr_expect_eq(body_url_update(body, NOW, &b, errors), 0);
+	cr_expect_eq(b.expires_at, FIELD_NULL, "null: no expiry");
+	cr_expect_eq(b.max_clicks, FIELD_NULL, "null: no cap");
+	json_decref(body);
+
+	body = parse("{}");
+	cr_expect_eq(body_url_update(body, NOW, &b, errors), 0);
+	cr_expect_eq(b.expires_at, FIELD_ABSENT);
+	cr_expect_eq(b.max_clicks, FIELD_ABSENT);
+	json_decref(body);
+
+	body = parse("{\"expires_at\":\"2026-01-01T00:00:00\","
+	    "\"max_clicks\":1000000000001}");
+	cr_expect_eq(body_url_update(body, NOW, &b, errors), -1);
+	cr_expect_str_eq(problem(errors, "expires_at"), "must be in the future");
+	cr_expect_str_eq(problem(errors, "max_clicks"),
+	    "must be an integer from 1 to 1000000000000");
+	json_object_clear(errors);
+	json_decref(body);
+
+	body = parse("{\"expires_at\":\"2027-02-30T00:00:00\","
+	    "\"max_clicks\":0}");
+	cr_expect_eq(body_url_update(body, NOW, &b, errors), -1);
+	cr_expect_not_null(problem(errors, "expires_at"));
+	cr_expect_not_null(problem(errors, "max_clicks"));
 	json_decref(body);
 	json_decref(errors);
 }

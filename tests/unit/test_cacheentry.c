@@ -16,16 +16,45 @@ Test(cacheentry, round_trip)
 
 	in.url_id = 42;
 	in.user_id = 7;
+	in.expires_at = 0;
+	in.capped = 0;
 	in.url = url;
 	in.url_len = strlen(url);
 	v = cache_entry_encode(&in, &len);
-	cr_expect_str_eq(v, "1:42:7:https://example.com/a:b?c=1:2");
+	cr_expect_str_eq(v, "2:42:7:0:0:https://example.com/a:b?c=1:2");
 	cr_expect_eq(len, strlen(v));
 	cr_assert_eq(cache_entry_decode(v, len, &out), CACHE_ENTRY_URL);
 	cr_expect_eq(out.url_id, 42);
 	cr_expect_eq(out.user_id, 7);
+	cr_expect_eq(out.expires_at, 0);
+	cr_expect_eq(out.capped, 0);
 	cr_expect_eq(out.url_len, in.url_len);
 	cr_expect(memcmp(out.url, url, out.url_len) == 0);
+	free(v);
+}
+
+Test(cacheentry, lifecycle_fields)
+{
+	struct cache_entry	in, out;
+	char			*v;
+	size_t			 len;
+
+	memset(&in, 0, sizeof(in));
+	in.url_id = 3;
+	in.user_id = 9;
+	in.expires_at = 1758320705;
+	in.capped = 1;
+	in.url = "http://x";
+	in.url_len = 8;
+	v = cache_entry_encode(&in, &len);
+	cr_expect_str_eq(v, "2:3:9:1758320705:1:http://x");
+	cr_assert_eq(cache_entry_decode(v, len, &out), CACHE_ENTRY_URL);
+	cr_expect_eq(out.expires_at, 1758320705);
+	cr_expect_eq(out.capped, 1);
+	cr_expect(!cache_entry_expired(&out, 1758320704));
+	cr_expect(cache_entry_expired(&out, 1758320705));
+	out.expires_at = 0;
+	cr_expect(!cache_entry_expired(&out, INT64_MAX));
 	free(v);
 }
 
@@ -40,10 +69,12 @@ Test(cacheentry, markers)
 Test(cacheentry, anything_else_is_invalid)
 {
 	static const char *bad[] = {
-		"", "1", "1:", "2:1:1:http://x", "1:0:1:http://x",
-		"1:-1:1:http://x", "1:1:1:", "1:1:http://x", "1:a:1:http://x",
-		"1:01:1:http://x", "1:99999999999999999999:1:http://x",
-		"!!", "~x",
+		"", "1", "1:", "1:1:1:http://x", "2:1:1:http://x",
+		"2:0:1:0:0:http://x", "2:-1:1:0:0:http://x", "2:1:1:0:0:",
+		"2:1:1:0:http://x", "2:a:1:0:0:http://x", "2:01:1:0:0:http://x",
+		"2:99999999999999999999:1:0:0:http://x", "2:1:1:01:0:http://x",
+		"2:1:1:-5:0:http://x", "2:1:1:0:2:http://x", "2:1:1:0:10:http://x",
+		"2:1:1:x:0:http://x", "!!", "~x",
 	};
 	struct cache_entry	e;
 	size_t			i;
@@ -52,7 +83,7 @@ Test(cacheentry, anything_else_is_invalid)
 		cr_expect_eq(cache_entry_decode(bad[i], strlen(bad[i]), &e),
 		    CACHE_ENTRY_INVALID, "%s", bad[i]);
 	}
-	cr_expect_eq(cache_entry_decode("1:1:1:ht\0p", 10, &e),
+	cr_expect_eq(cache_entry_decode("2:1:1:0:0:ht\0p", 14, &e),
 	    CACHE_ENTRY_INVALID);
 }
 

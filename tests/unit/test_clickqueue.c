@@ -158,3 +158,56 @@ Test(clickqueue, large_batch_grows_buffers)
 	for (i = 0; i < 1000; i++)
 		click_release(&c[i]);
 }
+
+/*
+ * The batch's aggregates: one hourly row per URL and hour, bots counted
+ * there, with the latest click; one facet row per URL, day, Referer host
+ * and families, people only; keys sorted.
+ */
+Test(clickqueue, aggregates_per_batch)
+{
+	struct click		c[5];
+	struct click_arrays	a;
+	size_t			i;
+	/* 2026-01-02T03:04:05Z and an hour later, in microseconds. */
+	int64_t			t0 = INT64_C(1767323045000000);
+
+	for (i = 0; i < 5; i++) {
+		c[i] = make_click(7);
+		c[i].at_us = t0 + (int64_t)i;
+		c[i].cls.browser = UA_BROWSER_FIREFOX;
+		c[i].cls.os = UA_OS_LINUX;
+		c[i].cls.device = UA_DEVICE_DESKTOP;
+	}
+	c[1].referer = strdup("https://News.Example.com:443/a?b");
+	c[2].referer = strdup("https://news.example.com/other");
+	c[3].cls.bot = 1;
+	c[3].cls.device = UA_DEVICE_BOT;
+	c[4].url_id = 3;
+	c[4].at_us = t0 + INT64_C(3600000000);
+	c[4].cls.browser = UA_BROWSER_SAFARI;
+	memset(&a, 0, sizeof(a));
+	clicks_arrays(c, 5, &a);
+
+	cr_expect_str_eq(a.col[6], "{f,f,f,t,f}");
+	/* Hours: url 3 at 04:00, url 7 at 03:00 (4 clicks, 1 bot). */
+	cr_expect_str_eq(a.col[7], "{3,7}");
+	cr_expect_str_eq(a.col[8], "{1767326400,1767322800}");
+	cr_expect_str_eq(a.col[9], "{1,4}");
+	cr_expect_str_eq(a.col[10], "{0,1}");
+	cr_expect_str_eq(a.col[11], "{1767326645000000,1767323045000003}",
+	    "the latest click of each hour, the bot's included");
+	cr_expect_eq(a.hourly, 2);
+	/* People: url 3's one, url 7's three in two kinds, day 20455. */
+	cr_expect_str_eq(a.col[12], "{3,7,7}");
+	cr_expect_str_eq(a.col[13], "{20455,20455,20455}");
+	cr_expect_str_eq(a.col[14], "{\"\",\"\",\"news.example.com\"}");
+	cr_expect_str_eq(a.col[15], "{\"Safari\",\"Firefox\",\"Firefox\"}");
+	cr_expect_str_eq(a.col[16], "{\"Linux\",\"Linux\",\"Linux\"}");
+	cr_expect_str_eq(a.col[17], "{\"desktop\",\"desktop\",\"desktop\"}");
+	cr_expect_str_eq(a.col[18], "{1,1,2}");
+	cr_expect_eq(a.facets, 3);
+	clicks_arrays_free(&a);
+	for (i = 0; i < 5; i++)
+		click_release(&c[i]);
+}

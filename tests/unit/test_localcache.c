@@ -14,6 +14,8 @@ entry(int64_t url_id, const char *url)
 
 	e.url_id = url_id;
 	e.user_id = url_id + 1000;
+	e.expires_at = url_id * 10;
+	e.capped = (int)(url_id & 1);
 	e.url = url;
 	e.url_len = strlen(url);
 	return (e);
@@ -30,6 +32,8 @@ Test(localcache, hit_until_the_deadline_and_never_after)
 	cr_assert_eq(localcache_get(&lc, "abc123", 999, &got), 1);
 	cr_expect_eq(got.url_id, 42);
 	cr_expect_eq(got.user_id, 1042);
+	cr_expect_eq(got.expires_at, 420, "the expiry travels with the copy");
+	cr_expect_eq(got.capped, 0);
 	cr_expect_str_eq(got.url, "https://example.com/x");
 	cr_expect_eq(got.url_len, strlen("https://example.com/x"));
 

@@ -14,6 +14,8 @@
 
 static void	parse_ok(struct query *q, const char *qs);
 static void	page_ok(struct query *q, struct page_req *p, const char *qs);
+static void	keyset_link_is(const char *, const char *, int64_t, int64_t,
+		    int, const char *);
 static void	link_is(const char *path, const char *qs, int64_t total,
 		    int64_t last_id, const char *want);
 
@@ -421,16 +423,17 @@ Test(link, keeps_other_args_encoded)
  */
 Test(link, repeated_key_keeps_link_followable)
 {
-	struct query	q, back;
-	struct page_req	p;
-	char		qs[512], *got, *link;
-	size_t		i, n = 0;
+	struct query		q, back;
+	struct page_req		p;
+	struct page_result	r = { 5, 0, 1, INT64_MAX };
+	char			qs[512], *got, *link;
+	size_t			i, n = 0;
 
 	for (i = 0; i < 31; i++)
 		n += (size_t)snprintf(qs + n, sizeof(qs) - n, "user_id=%zu&", i);
 	snprintf(qs + n, sizeof(qs) - n, "per_page=1");
 	page_ok(&q, &p, qs);
-	got = page_link_header("/urls", &q, &p, 5, 0);
+	got = page_link_header("/urls", &q, &p, &r);
 	query_free(&q);
 	cr_assert_not_null(got);
 	cr_expect_str_eq(got, "</urls?user_id=30&page=2&per_page=1>; "
@@ -445,16 +448,94 @@ Test(link, repeated_key_keeps_link_followable)
 
 Test(link, keyset)
 {
-	/* total = rows after after_id; more than a page means a next. */
-	link_is("/urls", "after_id=100&per_page=10", 11, 120,
+	/* A next page exactly when rows follow this one. */
+	keyset_link_is("/urls", "after_id=100&per_page=10", 500, 120, 1,
 	    "</urls?after_id=120&per_page=10>; rel=\"next\"");
-	link_is("/urls", "after_id=100&per_page=10", 10, 120, NULL);
-	link_is("/urls", "after_id=100&per_page=10", 0, 0, NULL);
-	link_is("/urls", "user_id=3&page=9&after_id=100&per_page=2", 5, 104,
+	keyset_link_is("/urls", "after_id=100&per_page=10", 500, 120, 0, NULL);
+	keyset_link_is("/urls", "after_id=100&per_page=10", 0, 0, 0, NULL);
+	keyset_link_is("/urls", "user_id=3&page=9&after_id=100&per_page=2", 5,
+	    104, 1,
 	    "</urls?user_id=3&after_id=104&per_page=2>; rel=\"next\"");
 }
 
+Test(link, deep_pages_turn_into_keyset)
+{
+	/*
+	 * offset_max 100 (keyset_link_is): page 10 of 10 starts at 90, page
+	 * 11 would start at 100, still served; page 12 at 110 is not, so the
+	 * link from page 11 continues with after_id.
+	 */
+	keyset_link_is("/urls", "page=10&per_page=10", 500, 95, 1,
+	    "</urls?page=11&per_page=10>; rel=\"next\", "
+	    "</urls?page=9&per_page=10>; rel=\"prev\"");
+	keyset_link_is("/urls", "page=11&per_page=10", 500, 107, 1,
+	    "</urls?after_id=107&per_page=10>; rel=\"next\", "
+	    "</urls?page=10&per_page=10>; rel=\"prev\"");
+	/* Beyond the end of a long list: prev is the deepest page served. */
+	keyset_link_is("/urls", "page=90&per_page=10", 500, 0, 0,
+	    "</urls?page=11&per_page=10>; rel=\"prev\"");
+	/* The last page: no next, whatever the total says. */
+	keyset_link_is("/urls", "page=11&per_page=10", 500, 107, 0,
+	    "</urls?page=10&per_page=10>; rel=\"prev\"");
+}
+
+/* --------------------------------------------------------- query_unknown */
+
+Test(query_unknown, names_the_first_unknown)
+{
+	static const char *const filters[] = { "user_id", "is_active", NULL };
+	struct query	q;
+
+	parse_ok(&q, "user_id=3&page=2&per_page=5&after_id=1&is_active=1");
+	cr_assert_null(query_unknown(&q, filters, page_params));
+	query_free(&q);
+
+	parse_ok(&q, "user_id=3&userid=4&zzz=1");
+	cr_assert_str_eq(query_unknown(&q, filters, page_params), "userid");
+	query_free(&q);
+
+	/* A list without filters, and a route that takes nothing. */
+	parse_ok(&q, "page=1&user_id=3");
+	cr_assert_str_eq(query_unknown(&q, NULL, page_params), "user_id");
+	cr_assert_str_eq(query_unknown(&q, NULL, NULL), "page");
+	query_free(&q);
+
+	/* Keys are exact: no case folding, no prefix match. */
+	parse_ok(&q, "User_id=3");
+	cr_assert_str_eq(query_unknown(&q, filters, NULL), "User_id");
+	query_free(&q);
+	parse_ok(&q, "");
+	cr_assert_null(query_unknown(&q, NULL, NULL));
+	query_free(&q);
+}
+
 /* ------------------------------------------------------------- helpers */
+
+static void
+keyset_link_is(const char *path, const char *qs, int64_t total,
+    int64_t last_id, int has_more, const char *want)
+{
+	struct query		q;
+	struct page_req		p;
+	struct page_result	r;
+	char			*got;
+
+	page_ok(&q, &p, qs);
+	r.total = total;
+	r.last_id = last_id;
+	r.has_more = has_more;
+	r.offset_max = 100;
+	got = page_link_header(path, &q, &p, &r);
+	query_free(&q);
+
+	if (want == NULL) {
+		cr_assert_null(got, "%s: unexpected \"%s\"", qs, got);
+		return;
+	}
+	cr_assert_not_null(got, "%s: no Link header", qs);
+	cr_expect_str_eq(got, want, "%s", qs);
+	free(got);
+}
 
 static void
 parse_ok(struct query *q, const char *qs)
@@ -477,12 +558,17 @@ static void
 link_is(const char *path, const char *qs, int64_t total, int64_t last_id,
     const char *want)
 {
-	struct query	q;
-	struct page_req	p;
-	char		*got;
+	struct query		q;
+	struct page_req		p;
+	struct page_result	r;
+	char			*got;
 
 	page_ok(&q, &p, qs);
-	got = page_link_header(path, &q, &p, total, last_id);
+	r.total = total;
+	r.last_id = last_id;
+	r.has_more = p.paginated && p.page * p.per_page < total;
+	r.offset_max = INT64_MAX;
+	got = page_link_header(path, &q, &p, &r);
 	query_free(&q);
 
 	if (want == NULL) {

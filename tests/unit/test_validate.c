@@ -521,3 +521,33 @@ check_len(const char *(*fn)(const char *, size_t), const char *prefix,
 	else
 		cr_assert_not_null(msg, "%zu x \"%s\" accepted", n, unit);
 }
+
+Test(validate, expiry_timestamps)
+{
+	cr_expect_null(validate_expiry("2031-02-28T23:59:59", 19));
+	cr_expect_null(validate_expiry("2032-02-29T00:00:00", 19));
+	cr_expect_not_null(validate_expiry("2031-02-29T00:00:00", 19));
+	cr_expect_not_null(validate_expiry("2031-02-28 23:59:59", 19),
+	    "the contract's T");
+	cr_expect_not_null(validate_expiry("2031-02-28T23:59:59Z", 20));
+	cr_expect_not_null(validate_expiry("2031-02-28T23:59:59.5", 21));
+	cr_expect_not_null(validate_expiry("2031-02-28", 10));
+	cr_expect_not_null(validate_expiry("1999-12-31T23:59:59", 19));
+	cr_expect_not_null(validate_expiry("2031-13-01T00:00:00", 19));
+	cr_expect_not_null(validate_expiry("2031-01-01T24:00:00", 19));
+	cr_expect_not_null(validate_expiry("2031-01-01T00:00:0\0", 19));
+	cr_expect_eq(timestamp_epoch("2025-09-19T22:25:05"), 1758320705);
+	cr_expect_eq(timestamp_epoch("2000-01-01T00:00:00"), 946684800);
+}
+
+Test(validate, dates)
+{
+	cr_expect_null(validate_date("2025-09-19", 10));
+	cr_expect_not_null(validate_date("2025-9-19", 9));
+	cr_expect_not_null(validate_date("2025-02-30", 10));
+	cr_expect_not_null(validate_date("19-09-2025", 10));
+	cr_expect_not_null(validate_date("1970-01-01", 10));
+	cr_expect_not_null(validate_date("2025-09-19x", 11));
+	cr_expect_eq(date_days("2025-09-19"), 20350);
+	cr_expect_eq(date_days("2000-03-01"), 11017);
+}

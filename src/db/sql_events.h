@@ -1,0 +1,30 @@
+/* The statements on events (db/sql_events.c). */
+#ifndef SQL_EVENTS_H
+#define SQL_EVENTS_H
+
+/*
+ * How the statements on urls and users log an event: this, followed by a
+ * SELECT of (url_id, user_id, event_type, timestamp, details). With
+ * sql_events_create and clicks_insert(), the only writes of events.
+ */
+#define EVENTS_INSERT							\
+	"INSERT INTO events (url_id, user_id, event_type, \"timestamp\","	\
+	" details) "
+#define EVENTS_NOW	"now() AT TIME ZONE 'UTC'"
+
+/* Lists: db/sql_list.h; filters $7 url_id, $8 user_id, $9 event_type. */
+extern const char	sql_events_page[];
+extern const char	sql_events_batch[];
+/*
+ * $1 url_id, $2 user_id, $3 event_type, $4 details or NULL: (url exists,
+ * user exists, event_json or NULL, id).
+ */
+extern const char	sql_events_create[];
+/* $1 id: event_json. */
+extern const char	sql_events_get[];
+/* $1 id: id. */
+extern const char	sql_events_delete[];
+/* A batch of clicks, one array per column (clicks/clickwriter.c). */
+extern const char	sql_events_clicks[];
+
+#endif

@@ -1,0 +1,338 @@
+"""The container topology (docker-compose.yml, scripts/compose.py), end to
+end, as a user runs it: the same commands as `make compose-up` and
+`make compose-down`, in a project of its own (its name, env file, free
+loopback ports, image tag and network), so that a topology the developer
+runs on the same engine is left alone.
+
+  the compose file is valid (no engine needed);
+  an engine: the one that answers, else one started the way
+    scripts/compose.py does (root, docker.io); where none can be started,
+    every test below is skipped with the reason;
+  the images build (cached layers reused), `up` brings every service to
+    healthy (Grafana: skipped with the reason where its image cannot be
+    pulled); the contract suites of tests/bin/integration pass against an
+    instance container; a link created through nginx's published port
+    redirects there;
+  restart semantics (tests/chaos/restarts.py) and the chaos suite against
+    the containers (CHAOS_PROFILE: short here, full in `make
+    chaos-compose`, which writes both tables into CHAOS_DOC);
+  `down -v` leaves no container, network or volume of the project.
+
+Timings and logs stay in .build/test-logs/compose/.
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import DOC, PROFILE, REPO, free_port, last_totals, sh
+
+COMPOSE = REPO / "scripts" / "compose.py"
+LOGS = REPO / ".build" / "test-logs" / "compose"
+PORT_VARS = ["NGINX_PORT", "APP1_PORT", "APP2_PORT", "APP3_PORT", "PG_PORT", "REDIS_PORT",
+             "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "GRAFANA_PORT"]
+IMAGES = ["shortener", "shortener-nginx", "shortener-postgres", "shortener-redis",
+          "shortener-prometheus", "shortener-alertmanager", "shortener-autoheal"]
+TIMINGS = {}
+
+
+def compose_config(env_file):
+    return sh(["docker-compose", "--env-file", env_file, "-p", "check", "-f",
+               REPO / "docker-compose.yml", "config"], env=dict(os.environ))
+
+
+def test_compose_file_is_valid(tmp_path):
+    """docker-compose config with .env.example's settings: valid, no
+    warning, every bind-mounted file in the repository, a restart policy
+    and a health check wherever the topology relies on one."""
+    import yaml
+    env = tmp_path / ".env"
+    shutil.copy(REPO / ".env.example", env)
+    p = compose_config(env)
+    assert p.returncode == 0, p.stderr
+    assert "warn" not in p.stderr.lower(), p.stderr
+    cfg = yaml.safe_load(p.stdout)["services"]
+    missing = []
+    for name, svc in cfg.items():
+        for v in svc.get("volumes", []):
+            src = v.split(":")[0] if isinstance(v, str) else v.get("source", "")
+            if src.startswith(str(REPO)) and not Path(src).exists():
+                missing.append("%s: %s" % (name, src))
+    assert not missing, "mounted files missing: %s" % missing
+    for name, svc in cfg.items():
+        if name == "db-init":
+            assert svc.get("restart") == "no"
+            continue
+        assert svc.get("restart") == "unless-stopped", name
+        if name != "autoheal":
+            assert svc.get("healthcheck"), "%s has no health check" % name
+    apps = [n for n, s in cfg.items() if (s.get("labels") or {}).get("shortener.autoheal") == "true"]
+    assert sorted(apps) == ["app1", "app2", "app3"]
+
+
+def test_compose_file_is_valid_for_compose_v2(tmp_path):
+    if sh(["docker", "compose", "version"]).returncode != 0:
+        pytest.skip("`docker compose` (v2) is not installed here: the file is checked with "
+                    "docker-compose 1.29 only")
+    env = tmp_path / ".env"
+    shutil.copy(REPO / ".env.example", env)
+    p = sh(["docker", "compose", "--env-file", env, "-p", "check", "-f",
+            REPO / "docker-compose.yml", "config", "-q"])
+    assert p.returncode == 0, p.stderr
+
+
+# ---- the engine and the project --------------------------------------------
+
+@pytest.fixture(scope="module")
+def engine():
+    before = sh([COMPOSE, "engine", "status"]).returncode == 0
+    p = sh([COMPOSE, "engine", "start"], timeout=900)
+    if p.returncode != 0:
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        pytest.skip("no Docker engine can be started here: %s" % (lines[-1] if lines else "?"))
+    yield
+    if not before:
+        sh([COMPOSE, "engine", "stop"])
+
+
+class Project:
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="shortener-compose."))
+        self.name = "shortenertest%d" % os.getpid()
+        self.env = dict(os.environ, COMPOSE_PROJECT_NAME=self.name, IMAGE_TAG=self.name,
+                        SHORTENER_ENV_FILE=str(self.tmp / ".env"), NGINX_BIND="127.0.0.1",
+                        **{v: str(free_port()) for v in PORT_VARS})
+        self.env.pop("NETWORK_PREFIX", None)
+        self.up = None
+        self.skipped = {}
+
+    def __call__(self, *args, timeout=900):
+        return sh([COMPOSE] + list(args), env=self.env, timeout=timeout)
+
+    def url(self, var, path=""):
+        return "http://127.0.0.1:%s%s" % (self.env[var], path)
+
+    def password(self):
+        for line in Path(self.env["SHORTENER_ENV_FILE"]).read_text().splitlines():
+            if line.startswith("POSTGRES_PASSWORD="):
+                return line.split("=", 1)[1]
+
+    def resources(self):
+        """Containers, networks and volumes of the project left on the engine."""
+        label = "label=com.docker.compose.project=%s" % self.name
+        env = self.docker_env()
+        return {kind: sh(["docker"] + cmd + ["--filter", label], env=env).stdout.split()
+                for kind, cmd in (("containers", ["ps", "-aq"]),
+                                  ("networks", ["network", "ls", "-q"]),
+                                  ("volumes", ["volume", "ls", "-q"]))}
+
+    def docker_env(self):
+        host = sh([COMPOSE, "engine", "status"]).stdout.strip()
+        return dict(self.env, DOCKER_HOST=host)
+
+    def keep_logs(self):
+        """Every service's log, once, before `down` removes the containers."""
+        if self.resources()["containers"]:
+            LOGS.mkdir(parents=True, exist_ok=True)
+            p = self("dc", "logs", "--no-color", "--timestamps")
+            (LOGS / "services.log").write_text(p.stdout + p.stderr)
+
+
+@pytest.fixture(scope="module")
+def project(engine):
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
+    pr = Project()
+    yield pr
+    pr.keep_logs()
+    pr("down", "-v", "--keep-engine")
+    sh(["docker", "rmi"] + ["%s:%s" % (i, pr.name) for i in IMAGES], env=pr.docker_env())
+    (LOGS / "timings.json").write_text(json.dumps(TIMINGS, indent=1))
+    shutil.rmtree(pr.tmp, ignore_errors=True)
+
+
+def need_up(project):
+    if not project.up:
+        pytest.fail("the topology did not come up (test_up_every_service_healthy)")
+
+
+def test_images_build(project):
+    t0 = time.time()
+    p = project("build", timeout=1800)
+    TIMINGS["build_s"] = round(time.time() - t0, 1)
+    assert p.returncode == 0, "build failed"
+    m = re.search(r"base debian:bookworm-slim: ([^)]*)\)", p.stderr)
+    TIMINGS["base_image"] = m.group(1) if m else "?"
+    env = project.docker_env()
+    for image in IMAGES:
+        ref = "%s:%s" % (image, project.name)
+        assert sh(["docker", "image", "inspect", ref], env=env).returncode == 0, ref
+
+
+def test_up_every_service_healthy(project):
+    t0 = time.time()
+    p = project("up")
+    TIMINGS["up_s"] = round(time.time() - t0, 1)
+    assert p.returncode == 0, "compose up failed"
+    project.up = p
+    for line in p.stderr.splitlines():
+        m = re.match(r"compose: SKIPPED (\S+): (.*)", line)
+        if m:
+            project.skipped[m.group(1)] = m.group(2)
+    assert set(project.skipped) <= {"grafana"}, project.skipped
+    assert "The shortener runs at %s" % project.url("NGINX_PORT") in p.stdout
+    st = project("status")
+    states = dict(line.split()[:2] for line in st.stdout.splitlines())
+    want = {s: "healthy" for s in ("nginx", "app1", "app2", "app3", "postgres", "redis",
+                                    "prometheus", "alertmanager")}
+    want.update({"autoheal": "running"})
+    for s, state in want.items():
+        assert states.get(s) == state, "%s is %s" % (s, states.get(s))
+    assert states.get("db-init") == "exited", "db-init: %s" % states.get("db-init")
+    assert "db-init       exited 0" in st.stdout
+
+
+def test_grafana_provisioned(project):
+    need_up(project)
+    if "grafana" in project.skipped:
+        pytest.skip("Grafana: %s (its provisioning and every dashboard query are checked by "
+                    "scripts/test-observability.sh against a real Prometheus)"
+                    % project.skipped["grafana"])
+    pw = [l.split("=", 1)[1] for l in Path(project.env["SHORTENER_ENV_FILE"]).read_text()
+          .splitlines() if l.startswith("GF_SECURITY_ADMIN_PASSWORD=")][0]
+    mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    mgr.add_password(None, project.url("GRAFANA_PORT"), "admin", pw)
+    opener = urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(mgr))
+    ds = json.load(opener.open(project.url("GRAFANA_PORT", "/api/datasources/uid/prometheus")))
+    assert ds["url"] == "http://prometheus:9090"
+    found = json.load(opener.open(project.url("GRAFANA_PORT", "/api/search?query=")))
+    assert any(d.get("folderTitle") == "Shortener" for d in found), found
+
+
+def test_contract_suites_against_an_instance_container(project):
+    """The contract parts of tests/bin/integration against app1's published
+    port and the container's PostgreSQL."""
+    need_up(project)
+    sh(["make", "-C", REPO, "--no-print-directory", "tests/bin/integration"], check=True)
+    env = dict(project.env, SHORTENER_URL=project.url("APP1_PORT"), CRITERION_JOBS="2",
+               DATABASE_URL="postgresql://shortener:%s@127.0.0.1:%s/shortener" % (
+                   project.password(), project.env["PG_PORT"]))
+    env.pop("SEED_DIR", None)
+    failing = {}
+    for suite in ("users", "urls", "redirect", "errors", "events", "pagination"):
+        p = sh([REPO / "tests" / "bin" / "integration", "--filter", "%s/*" % suite], env=env,
+               timeout=600)
+        m = re.search(r"Tested: (\d+) \| Passing: (\d+)", re.sub(r"\x1b\[[0-9;]*m", "", p.stdout + p.stderr))
+        assert m, "%s: no synthesis line" % suite
+        if m.group(1) != m.group(2) or int(m.group(1)) == 0:
+            failing[suite] = "%s of %s passing" % (m.group(2), m.group(1))
+    assert not failing, failing
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+def test_redirect_through_the_published_port(project):
+    need_up(project)
+    base = project.url("NGINX_PORT")
+    req = urllib.request.Request(base + "/urls", method="POST", headers={
+        "Content-Type": "application/json"}, data=json.dumps(
+        {"user_id": 1, "original_url": "https://example.com/compose/%d" % os.getpid()}).encode())
+    link = json.load(urllib.request.urlopen(req, timeout=5))
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(urllib.request.Request(base + "/" + link["short_code"],
+                                           headers={"X-Request-Id": "compose-redirect"}), timeout=5)
+        pytest.fail("no redirect")
+    except urllib.error.HTTPError as e:
+        assert e.code == 302
+        assert e.headers["Location"] == "https://example.com/compose/%d" % os.getpid()
+        assert e.headers["X-Request-Id"] == "compose-redirect"
+
+
+def test_an_instance_resolves_names_in_its_sandbox(project):
+    """The instances reach PostgreSQL and Redis through /etc/hosts; one
+    given names only Docker's DNS knows (the containers' own names) must
+    work too: glibc's resolver needs sendmmsg, which the seccomp filter
+    lacked (every worker died, "sandbox violation")."""
+    need_up(project)
+    env = project.docker_env()
+    names = {}
+    for svc in ("postgres", "redis"):
+        cid = sh(["docker", "ps", "-q", "--filter", "label=com.docker.compose.project=%s"
+                  % project.name, "--filter", "label=com.docker.compose.service=%s" % svc],
+                 env=env).stdout.split()[0]
+        names[svc] = sh(["docker", "inspect", "-f", "{{.Name}}", cid], env=env).stdout.strip("/\n")
+    name = "%s_resolver" % project.name
+    p = sh(["docker", "run", "-d", "--name", name, "--network", "%s_default" % project.name,
+            "-e", "DATABASE_URL=postgresql://shortener:%s@%s:5432/shortener?connect_timeout=2"
+            "&gssencmode=disable" % (project.password(), names["postgres"]),
+            "-e", "REDIS_URL=redis://%s:6379/0" % names["redis"],
+            "shortener:%s" % project.name], env=env)
+    assert p.returncode == 0
+    try:
+        deadline, ready = time.time() + 30, None
+        while time.time() < deadline:
+            ready = sh(["docker", "exec", name, "curl", "-s", "-m", "2",
+                        "http://127.0.0.1:8080/ready"], env=env).stdout
+            if '"database":"ok"' in ready and '"cache":"ok"' in ready:
+                break
+            time.sleep(0.5)
+        logs = sh(["docker", "logs", name], env=env)
+        assert "sandbox violation" not in logs.stdout + logs.stderr
+        assert '"database":"ok"' in ready and '"cache":"ok"' in ready, ready
+    finally:
+        sh(["docker", "rm", "-f", name], env=env)
+
+
+def chaosload(project, *args):
+    p = sh(["/usr/bin/python3", REPO / "tests" / "chaos" / "chaosload.py"] + list(args),
+           env=project.docker_env(), timeout=1800)
+    totals = last_totals(p.stdout)
+    assert totals, "%s did not finish" % args[0]
+    assert totals[1] == 0, "%d of %d checks failed" % (totals[1], sum(totals))
+
+
+def test_restart_semantics(project):
+    need_up(project)
+    t0 = time.time()
+    args = ["restarts", "--profile", PROFILE]
+    if DOC:
+        args += ["--doc", DOC, "--command", "make chaos-compose"]
+    try:
+        chaosload(project, *args)
+    finally:
+        TIMINGS["restarts_s"] = round(time.time() - t0, 1)
+
+
+def test_chaos_against_containers(project):
+    need_up(project)
+    t0 = time.time()
+    args = ["suite", "--target", "compose", "--profile", PROFILE,
+            "--work", str(LOGS / "chaos")]
+    if DOC:
+        args += ["--doc", DOC, "--section", "chaos-compose", "--command", "make chaos-compose"]
+    try:
+        chaosload(project, *args)
+    finally:
+        TIMINGS["chaos_s"] = round(time.time() - t0, 1)
+
+
+def test_down_leaves_no_container_network_or_volume(project):
+    need_up(project)
+    project.keep_logs()
+    t0 = time.time()
+    p = project("down", "-v", "--keep-engine")
+    TIMINGS["down_s"] = round(time.time() - t0, 1)
+    assert p.returncode == 0
+    left = project.resources()
+    assert left == {"containers": [], "networks": [], "volumes": []}, left

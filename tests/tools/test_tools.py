@@ -1,0 +1,112 @@
+"""The repository's own tools, run in the unit stage (no service needed):
+the include-layer check over src/ (scripts/check_layers.py) and the one
+renderer of nginx.conf (scripts/nginx_conf.py) on the repository's file."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import nginx_conf  # noqa: E402
+
+NGINX = (REPO / "nginx.conf").read_text()
+
+
+def check_layers(src):
+    return subprocess.run([sys.executable, REPO / "scripts" / "check_layers.py", src],
+                          capture_output=True, text=True)
+
+
+def test_src_layers_do_not_loop_back():
+    p = check_layers(REPO / "src")
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_an_upward_include_fails_the_layer_check(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(REPO / "src", src)
+    victim = sorted((src / "core").glob("*.c"))[0]
+    victim.write_text('#include "api/routes.h"\n' + victim.read_text())
+    p = check_layers(src)
+    assert p.returncode != 0
+    assert "core/%s" % victim.name in p.stdout + p.stderr
+
+
+def test_kore_in_core_fails_the_layer_check(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(REPO / "src", src)
+    victim = sorted((src / "core").glob("*.c"))[0]
+    victim.write_text("#include <kore/kore.h>\n" + victim.read_text())
+    assert check_layers(src).returncode != 0
+
+
+def test_nginx_limits_from_the_environment():
+    env = {"NGINX_WRITE_RATE": "7", "NGINX_WRITE_BURST": "8", "NGINX_READ_RATE": "9",
+           "NGINX_READ_BURST": "10", "NGINX_CONN_PER_ADDR": "11"}
+    out = nginx_conf.render(NGINX, env)
+    assert "zone=writes:10m rate=7r/s;" in out
+    assert "zone=reads:10m rate=9r/s;" in out
+    assert "limit_req zone=writes burst=8 nodelay;" in out
+    assert "limit_req zone=reads burst=10 nodelay;" in out
+    assert "limit_conn conns 11;" in out
+    # Nothing else changed.
+    assert len(out.splitlines()) == len(NGINX.splitlines())
+    assert sum(a != b for a, b in zip(out.splitlines(), NGINX.splitlines())) == 5
+
+
+def test_nginx_unset_limits_keep_the_file_defaults():
+    assert nginx_conf.render(NGINX, {}) == NGINX
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "1.5", "10r/s"])
+def test_nginx_limit_must_be_a_number(value):
+    with pytest.raises(nginx_conf.RenderError, match="NGINX_READ_RATE"):
+        nginx_conf.render(NGINX, {"NGINX_READ_RATE": value})
+
+
+def test_nginx_drain_marks_one_instance_down():
+    out = nginx_conf.render(NGINX, {}, drained="app2")
+    down = [line for line in out.splitlines() if " down;" in line]
+    assert len(down) == 1 and "server app2:8080" in down[0]
+    with pytest.raises(nginx_conf.RenderError):
+        nginx_conf.render(NGINX, {}, drained="app9")
+
+
+def test_nginx_local_rules_move_everything_onto_loopback(tmp_path):
+    ports = {"listen": 18080, "app1": 18081, "app2": 18082, "app3": 18083}
+    out = nginx_conf.render(NGINX, {}, "app3", nginx_conf.local_rules(tmp_path, ports))
+    assert "listen 127.0.0.1:18080;" in out
+    assert "pid %s/nginx.pid;" % tmp_path in out
+    assert "access_log %s/access.log" % tmp_path in out
+    for a in ("app1", "app2", "app3"):
+        assert "server 127.0.0.1:%d" % ports[a] in out
+    assert "server app1:8080" not in out and "server app3:8080" not in out
+    assert [l for l in out.splitlines() if " down;" in l][0].count("127.0.0.1:18083") == 1
+
+
+def test_nginx_a_marked_line_that_no_longer_matches_fails():
+    broken = NGINX.replace("server app1:8080", "server backend1:8080")
+    ports = {"listen": 1, "app1": 2, "app2": 3, "app3": 4}
+    with pytest.raises(nginx_conf.RenderError, match="app1"):
+        nginx_conf.render(broken, {}, None, nginx_conf.local_rules("/tmp", ports))
+
+
+def test_nginx_conf_command_line(tmp_path):
+    dest = tmp_path / "nginx.conf"
+    env = dict(os.environ, NGINX_CONN_PER_ADDR="5")
+    p = subprocess.run([sys.executable, REPO / "scripts" / "nginx_conf.py", "--drain", "app1",
+                        REPO / "nginx.conf", dest], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    text = dest.read_text()
+    assert "limit_conn conns 5;" in text and text.count(" down;") == 1
+    env["NGINX_CONN_PER_ADDR"] = "many"
+    p = subprocess.run([sys.executable, REPO / "scripts" / "nginx_conf.py",
+                        REPO / "nginx.conf", dest], env=env, capture_output=True, text=True)
+    assert p.returncode == 1 and "NGINX_CONN_PER_ADDR" in p.stderr
+    assert "limit_conn conns 5;" in dest.read_text(), "a refused render replaced the file"
