@@ -72,7 +72,9 @@ fuzz_one() {
 
 	t0=$SECONDS
 	# shellcheck source=scripts/sanitize.sh
+	# BOT_PATTERNS: the bot list fuzz_uaclass classifies with.
 	(. "$SCRIPTS/sanitize.sh" && cd "$FUZZ_DIR" &&
+	    BOT_PATTERNS="$REPO_ROOT/assets/data/isbot-patterns.json" \
 	    "$bin" "${args[@]}" "$corpus" "$SEEDS/$target") >"$log" 2>&1 || rc=$?
 
 	if [ "$rc" -ne 0 ]; then
