@@ -176,6 +176,33 @@ def test_integer_limits(method, path, field, rest, literal, status):
         assert field in e.first.json().get("fields", {}), str(e)
 
 
+# A link's click cap: an integer from 1 to 10^12, whatever the number's
+# spelling; past it, and past int64, a 422 naming the field.
+@pytest.mark.parametrize("literal", [
+    "0", "-1", "1000000000001", "9223372036854775807", "-9223372036854775808",
+    "9223372036854775808", "1e3", "1.0", "1" + "0" * 400])
+def test_max_clicks_limits(literal):
+    body = ('{"user_id": %d, "original_url": "https://example.com/", '
+            '"max_clicks": %s}' % (INT64_MAX, literal))
+    e = send("POST", "/urls", body.encode())
+    expect_json_error(e, status=422)
+    assert "max_clicks" in e.first.json().get("fields", {}), str(e)
+
+
+@pytest.mark.parametrize("value", [
+    "2000-01-01T00:00:00", "2099-02-30T00:00:00", "2099-01-01 00:00:00",
+    "2099-01-01T00:00:00Z", "2099-01-01T00:00:00.5", "99999-01-01T00:00:00",
+    "2099-01-01T24:00:00", "\u0000", "2099-01-01T00:00:0\u0660", ""])
+def test_bad_expiry(value):
+    """In the past, not a real date, another spelling than the
+    contract's, a NUL, a digit from another script: a 422 naming it."""
+    body = ('{"user_id": %d, "original_url": "https://example.com/", '
+            '"expires_at": "%s"}' % (INT64_MAX, value))
+    e = send("POST", "/urls", body.encode())
+    expect_json_error(e, status=422)
+    assert "expires_at" in e.first.json().get("fields", {}), str(e)
+
+
 # ---- every wrong JSON type in every field -----------------------------------
 
 TYPES = {"null": None, "true": True, "integer": 7, "real": 1.5,
@@ -189,10 +216,14 @@ SCHEMAS = {
     ("POST", "/urls"): {"user_id": ("integer",), "original_url": ("string",),
                         "title": ("string", "null"),
                         "is_active": ("true",),
-                        "short_code": ("string", "null")},
+                        "short_code": ("string", "null"),
+                        "expires_at": ("string", "null"),
+                        "max_clicks": ("integer", "null")},
     ("PUT", "/urls/{url}"): {"original_url": ("string",),
                              "title": ("string", "null"),
-                             "is_active": ("true",)},
+                             "is_active": ("true",),
+                             "expires_at": ("string", "null"),
+                             "max_clicks": ("integer", "null")},
     ("POST", "/events"): {"url_id": ("integer",), "user_id": ("integer",),
                           "event_type": ("string",),
                           "details": ("object", "null")},
