@@ -561,6 +561,32 @@ def build(dc, host):
             log("pruned old untagged images: %s" % freed[0])
 
 
+def compose_up(dc, services):
+    """`up -d` of the built images. A subnet picked before a long build may
+    have been taken meanwhile by another project on the same engine (two
+    runs at once pick the same free /24 before either creates it): unless
+    NETWORK_PREFIX was given, the network is picked again right before
+    `up`, and again after an "overlaps" refusal."""
+    auto = "NETWORK_PREFIX" not in os.environ and \
+        "NETWORK_PREFIX" not in read_env_file(dc.env_file)
+    for attempt in range(5):
+        if auto:
+            dc.env.pop("NETWORK_PREFIX", None)
+            dc.pick_network()
+        dc.save_state()
+        p = dc("up", "-d", "--no-build", "--remove-orphans", *services,
+               check=False, capture=True)
+        sys.stdout.write(p.stdout)
+        sys.stderr.write(p.stderr)
+        if p.returncode == 0:
+            return
+        if not auto or "overlaps" not in p.stderr + p.stdout:
+            break
+        log("network %s.0/24 was taken meanwhile: picking another"
+            % dc.env["NETWORK_PREFIX"])
+    die("%s exited %d" % (shlex.join(map(str, dc.argv(["up", "-d"]))), p.returncode))
+
+
 def cmd_up(a):
     t0 = time.time()
     host, started = ensure_engine()
@@ -571,8 +597,7 @@ def cmd_up(a):
     preflight(dc, services)
     build(dc, host)
     t1 = time.time()
-    dc.save_state()
-    dc("up", "-d", "--no-build", "--remove-orphans", *services)
+    compose_up(dc, services)
     wait_healthy(dc, services)
     log("all %d services healthy in %.0f s (up %.0f s after the build)"
         % (len(services), time.time() - t0, time.time() - t1))
