@@ -32,7 +32,8 @@ RUN printf '#define SHORTENER_VERSION\t"%s"\n#define SHORTENER_COMMIT\t"%s"\n' \
       "$SHORTENER_VERSION" "$SHORTENER_COMMIT" >src/obs/build_info.h \
  && KORE_BUILD_FLAVOR=prod kodev build \
  && make tools/seedgen \
- && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 /\10.0.0.0 /' conf/shortener.conf
+ && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 [0-9]\+$/\10.0.0.0 8080/' conf/shortener.conf \
+ && grep -q '^\s*bind\s\+0\.0\.0\.0 8080$' conf/shortener.conf
 
 FROM debian:bookworm-slim
 RUN apt-get update \
