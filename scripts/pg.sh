@@ -105,10 +105,12 @@ pg_start() {
 	fi
 	! port_in_use "$port" || die "port $port is already in use (PostgreSQL)"
 	# The project's settings (conf/postgresql.conf), fresh at each start;
-	# a cluster made before they existed learns to include them.
-	# shellcheck disable=SC2016 # $1 and $2 are for the inner sh
-	as_pg_user sh -c 'cat "$1" >"$2"' sh "$REPO_ROOT/conf/postgresql.conf" \
-	    "$dir/shortener.conf"
+	# a cluster made before they existed learns to include them. The
+	# file is opened here, not by the postgres user, who may not be able
+	# to reach the checkout (a clone under a mktemp -d directory, 0700).
+	# shellcheck disable=SC2016 # $1 is for the inner sh
+	as_pg_user sh -c 'cat >"$1"' sh "$dir/shortener.conf" \
+	    <"$REPO_ROOT/conf/postgresql.conf"
 	grep -q "^include_if_exists = 'shortener.conf'" "$dir/postgresql.auto.conf" ||
 	    as_pg_user sh -c 'echo "include_if_exists = '"'"'shortener.conf'"'"'" >>"$1"' \
 	    sh "$dir/postgresql.auto.conf"
