@@ -192,7 +192,7 @@ def test_max_clicks_limits(literal):
 @pytest.mark.parametrize("value", [
     "2000-01-01T00:00:00", "2099-02-30T00:00:00", "2099-01-01 00:00:00",
     "2099-01-01T00:00:00Z", "2099-01-01T00:00:00.5", "99999-01-01T00:00:00",
-    "2099-01-01T24:00:00", "\u0000", "2099-01-01T00:00:0\u0660", ""])
+    "2099-01-01T24:00:00", r"\u0000", r"2099-01-01T00:00:0\u0660", ""])
 def test_bad_expiry(value):
     """In the past, not a real date, another spelling than the
     contract's, a NUL, a digit from another script: a 422 naming it."""
