@@ -378,6 +378,9 @@ class Compose:
         self.env["DOCKER_HOST"] = host
         self.env.setdefault("DOCKER_SOCKET", socket_path(host))
         self.env.setdefault("NGINX_BIND", "127.0.0.1")
+        # short_url and Location name nginx's published port.
+        self.env.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1:%s"
+                            % self.env.get("NGINX_PORT", "8080"))
         version, commit = git_info()
         self.env.setdefault("SHORTENER_VERSION", version)
         self.env.setdefault("SHORTENER_COMMIT", commit)

@@ -222,6 +222,7 @@ def test_contract_suites_against_an_instance_container(project):
     need_up(project)
     sh(["make", "-C", REPO, "--no-print-directory", "tests/bin/integration"], check=True)
     env = dict(project.env, SHORTENER_URL=project.url("APP1_PORT"), CRITERION_JOBS="2",
+               PUBLIC_BASE_URL=project.url("NGINX_PORT"),
                DATABASE_URL="postgresql://shortener:%s@127.0.0.1:%s/shortener" % (
                    project.password(), project.env["PG_PORT"]))
     env.pop("SEED_DIR", None)
