@@ -13,7 +13,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       kore build-essential libjansson-dev libcsv-dev libhiredis-dev libpq-dev \
-      libqrencode-dev libpcre2-dev zlib1g-dev \
+      libssl-dev libidn2-dev libqrencode-dev libpcre2-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 # kodev names the application after its directory.
 WORKDIR /build/shortener
@@ -25,21 +25,23 @@ COPY assets assets
 # kodev compiles assets/ (the web app, the OpenAPI schemas, the vendored
 # front-end files, the bot list) into the module. seedgen is built by the
 # Makefile's rule (the project's CFLAGS, -D_GNU_SOURCE among them), as on
-# the host.
+# the host. The instance listens on 0.0.0.0:8080 in the container, whatever
+# conf/shortener.conf binds for kodev on a workstation (127.0.0.1:8090); a
+# bind line the rewrite misses fails the build.
 ARG SHORTENER_VERSION=unknown
 ARG SHORTENER_COMMIT=unknown
 RUN printf '#define SHORTENER_VERSION\t"%s"\n#define SHORTENER_COMMIT\t"%s"\n' \
       "$SHORTENER_VERSION" "$SHORTENER_COMMIT" >src/obs/build_info.h \
  && KORE_BUILD_FLAVOR=prod kodev build \
  && make tools/seedgen \
- && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1 [0-9]\+$/\10.0.0.0 8080/' conf/shortener.conf \
- && grep -q '^\s*bind\s\+0\.0\.0\.0 8080$' conf/shortener.conf
+ && sed -i 's/^\(\s*bind\s\+\)127\.0\.0\.1\s\+[0-9]\+/\10.0.0.0 8080/' conf/shortener.conf \
+ && grep -Eq '^\s*bind\s+0\.0\.0\.0 8080$' conf/shortener.conf
 
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      kore libjansson4 libcsv3 libhiredis0.14 libpq5 libqrencode4 libpcre2-8-0 \
-      zlib1g postgresql-client curl \
+      kore libjansson4 libcsv3 libhiredis0.14 libpq5 libssl3 libidn2-0 libqrencode4 \
+      libpcre2-8-0 zlib1g postgresql-client curl python3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener
 WORKDIR /app
@@ -47,7 +49,8 @@ COPY --from=build /build/shortener/shortener.so ./shortener.so
 COPY --from=build /build/shortener/conf/shortener.conf conf/shortener.conf
 COPY --from=build /build/shortener/tools/seedgen /usr/local/bin/seedgen
 COPY db/migrations db/migrations
-COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh scripts/
+COPY scripts/lib.sh scripts/migrate.sh scripts/seed-load.sh scripts/db-init.sh \
+     scripts/apikey.py scripts/
 USER shortener
 EXPOSE 8080
 # On SIGTERM each worker stops accepting, finishes the requests in flight

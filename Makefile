@@ -11,7 +11,7 @@ UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
 .PHONY: all deps build up down status logs test unit unit-asan integration seed bench \
-	bench-scale chaos load fuzz fuzz-build clean assets screenshots dashboard-png \
+	bench-scale chaos load env fuzz fuzz-build clean assets screenshots dashboard-png \
 	compose-up compose-down chaos-compose
 
 all: build
@@ -57,7 +57,7 @@ integration:
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lpcre2-8 -lqrencode -lz -lcriterion $(UNIT_LDFLAGS)
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion $(UNIT_LDFLAGS)
 
 # The unit tests read the generated sample's users.csv (tools/seedgen).
 tests/bin/seed/users.csv: tools/seedgen
@@ -106,7 +106,7 @@ SAN_CFLAGS	:= -fsanitize=address,undefined,float-cast-overflow \
 tests/bin/unit-asan: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lpcre2-8 -lqrencode -lz -lcriterion
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion
 
 unit-asan: tests/bin/unit-asan tests/bin/seed/users.csv
 	. scripts/sanitize.sh && SEED_USERS_CSV=tests/bin/seed/users.csv \
@@ -133,7 +133,7 @@ FUZZ_OBJ	:= $(patsubst src/core/%.c,.build/fuzz/obj/%.o,$(CORE_SRC))
 .build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	@mkdir -p .build/fuzz/bin
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
-	    -ljansson -lcsv -lpcre2-8 -lqrencode -lz
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -207,6 +207,12 @@ chaos:
 # full chaos suite, figures written to docs/failure-modes.md.
 chaos-compose:
 	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md scripts/test.sh compose
+
+# .env for docker-compose: .env.example with random secrets and a generated
+# ADMIN_API_KEY (an existing .env keeps its values and only gets an
+# ADMIN_API_KEY when it has none; docs/security.md).
+env:
+	@scripts/compose.py env
 
 clean:
 	rm -rf .build tests/bin tools/seedgen

@@ -8,7 +8,8 @@
 #   app.sh conf PORT RUNDIR    only write RUNDIR/shortener.conf
 #
 # An instance is a directory: RUNDIR/shortener.conf (conf/shortener.conf
-# with its bind and load lines rewritten), RUNDIR/app.log (Kore's stdout
+# with its bind and load lines rewritten, and its workers line when
+# APP_WORKERS is set), RUNDIR/app.log (Kore's stdout
 # and stderr) and RUNDIR/app.pid (the Kore parent). Several instances run
 # side by side from one build, each with its own RUNDIR and PORT.
 #
@@ -45,10 +46,11 @@ usage() {
 write_conf() {
 	local port="$1" rundir="$2"
 	[ -f "$REPO_ROOT/conf/shortener.conf" ] || die "conf/shortener.conf missing"
-	awk -v port="$port" -v module="$MODULE" '
+	awk -v port="$port" -v module="$MODULE" -v workers="${APP_WORKERS:-}" '
 		!bound && $1 == "bind" {
 			sub(/bind.*/, "bind\t\t127.0.0.1 " port); bound = 1
 		}
+		workers != "" && $1 == "workers" { sub(/workers.*/, "workers\t\t\t" workers) }
 		$1 == "load" && $2 ~ /shortener\.so$/ { sub(/[^ \t]*shortener\.so/, module) }
 		{ print }' "$REPO_ROOT/conf/shortener.conf" >"$rundir/shortener.conf.tmp"
 	mv "$rundir/shortener.conf.tmp" "$rundir/shortener.conf"

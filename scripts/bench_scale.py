@@ -303,10 +303,14 @@ def rss_anon_kb(pid):
 
 
 def workers():
+    """The Kore workers of the three instances: the children of each Kore
+    parent, whose pid supervisord knows (`stack.sh ctl pid appN`)."""
     pids = []
     for n in (1, 2, 3):
-        with open(os.path.join(RUN, f"app{n}", "app.pid")) as f:
-            pids += children(int(f.read().split()[0]))
+        p = subprocess.run([os.path.join(SCRIPTS, "stack.sh"), "ctl", "pid", f"app{n}"],
+                           env=dict(os.environ, **stack_env()), capture_output=True, text=True,
+                           check=True)
+        pids += children(int(p.stdout.split()[0]))
     return pids
 
 

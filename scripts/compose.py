@@ -13,6 +13,9 @@
   roll        rolling update of app1..app3: build, then one at a time: drain
               it in nginx, recreate it, wait until healthy, put it back
   build       build the project's images (cached layers are reused)
+  env         `make env`: .env from .env.example with random secrets and an
+              admin API key; an existing .env only gets an ADMIN_API_KEY
+              when it has none
   base-image  make sure debian:bookworm-slim exists: pulled, or made here
   engine start|stop|status|env
               the engine alone; `env` prints the DOCKER_HOST to export
@@ -37,12 +40,15 @@ rest comes up and Grafana is reported as skipped, with the reason.
 
 Settings: the environment wins over the env file (SHORTENER_ENV_FILE, by
 default .env in the repository; written from .env.example with fresh random
-secrets when missing); the compose project is COMPOSE_PROJECT_NAME (from
+secrets and an ADMIN_API_KEY when missing, given an ADMIN_API_KEY when it
+has none); the compose project is COMPOSE_PROJECT_NAME (from
 either; `shortener` by default). Ports default to docker-compose.yml's (the
 same as `make up`'s); nginx is published on NGINX_BIND, which this script
 sets to 127.0.0.1 unless given (docker-compose.yml's own default is 0.0.0.0).
 A published port that is already taken stops `up` before anything starts,
-naming it.
+naming it. nginx terminates TLS (NGINX_TLS_PORT, 8443) with the pair in
+TLS_DIR (run/tls), self-signed by scripts/tls-cert.sh when none is there;
+PUBLIC_BASE_URL defaults to that HTTPS address.
 
 Python standard library and python3-yaml only; docker and docker-compose (or
 `docker compose`, COMPOSE="docker compose") are run as commands.
@@ -65,6 +71,9 @@ import time
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import apikey  # noqa: E402  scripts/apikey.py: the key's shape
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKER_DIR = Path(os.environ.get("SHORTENER_DOCKER_DIR", "/var/lib/shortener-docker"))
@@ -337,15 +346,39 @@ def read_env_file(path):
 
 
 def write_env_file(path):
-    """.env from .env.example, every change-me replaced by a random secret."""
+    """.env from .env.example, every change-me replaced by a random secret
+    and an empty ADMIN_API_KEY by a new key (scripts/apikey.py's shape)."""
     text = (REPO / ".env.example").read_text()
     text = re.sub(r"change-me", lambda _: secrets.token_urlsafe(18), text)
+    text = re.sub(r"(?m)^ADMIN_API_KEY=$", lambda _: "ADMIN_API_KEY=" + apikey.generate(), text)
     old = os.umask(0o077)
     try:
         path.write_text(text)
     finally:
         os.umask(old)
-    log("wrote %s (from .env.example, with random secrets)" % path)
+    log("wrote %s (from .env.example, with random secrets and an admin API key)" % path)
+
+
+def ensure_admin_key(path):
+    """An .env written before API keys (or with ADMIN_API_KEY emptied) gets
+    a new admin key; one that is there is kept (docs/security.md)."""
+    if apikey.KEY_RE.match(read_env_file(path).get("ADMIN_API_KEY", "")):
+        return
+    lines = [l for l in path.read_text().splitlines() if not l.startswith("ADMIN_API_KEY=")]
+    lines.append("ADMIN_API_KEY=" + apikey.generate())
+    path.write_text("\n".join(lines) + "\n")
+    log("%s: a new ADMIN_API_KEY (db-init stores its hash)" % path)
+
+
+def ensure_tls(env):
+    """TLS_DIR (run/tls by default) with a certificate and key for nginx:
+    scripts/tls-cert.sh's self-signed pair where there is none."""
+    d = Path(env.get("TLS_DIR") or REPO / "run" / "tls")
+    if not d.is_absolute():
+        d = REPO / d
+    env["TLS_DIR"] = str(d)
+    if not ((d / "cert.pem").exists() and (d / "key.pem").exists()):
+        run([str(REPO / "scripts" / "tls-cert.sh"), str(d)])
 
 
 def git_info():
@@ -365,6 +398,8 @@ class Compose:
             if not create_env:
                 die("%s missing" % self.env_file)
             write_env_file(self.env_file)
+        elif create_env:
+            ensure_admin_key(self.env_file)
         # The environment wins, then what the last `up` took from the
         # environment (so that `roll` recreates an instance on the ports it
         # had), then the file.
@@ -378,9 +413,9 @@ class Compose:
         self.env["DOCKER_HOST"] = host
         self.env.setdefault("DOCKER_SOCKET", socket_path(host))
         self.env.setdefault("NGINX_BIND", "127.0.0.1")
-        # short_url and Location name nginx's published port.
-        self.env.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1:%s"
-                            % self.env.get("NGINX_PORT", "8080"))
+        # short_url names nginx's HTTPS address as this machine reaches it.
+        self.env.setdefault("PUBLIC_BASE_URL", "https://127.0.0.1:%s"
+                            % self.env.get("NGINX_TLS_PORT", "8443"))
         version, commit = git_info()
         self.env.setdefault("SHORTENER_VERSION", version)
         self.env.setdefault("SHORTENER_COMMIT", commit)
@@ -415,7 +450,7 @@ class Compose:
         """Remember what this `up` took from the environment (ports, bind
         address) and the network it picked; what .env says stays .env's."""
         file_values = read_env_file(self.env_file)
-        keys = sorted(k for k in self.env if (k.endswith("_PORT") or k == "NGINX_BIND")
+        keys = sorted(k for k in self.env if (k.endswith("_PORT") or k in ("NGINX_BIND", "TLS_DIR"))
                       and k in os.environ)
         if "NETWORK_PREFIX" not in os.environ and "NETWORK_PREFIX" not in file_values:
             keys.append("NETWORK_PREFIX")
@@ -598,6 +633,7 @@ def cmd_up(a):
     skipped = pullable_services(dc, host)
     services = [s for s in dc.services() if s not in skipped]
     preflight(dc, services)
+    ensure_tls(dc.env)
     build(dc, host)
     t1 = time.time()
     compose_up(dc, services)
@@ -613,30 +649,41 @@ def cmd_up(a):
 def banner(dc, skipped):
     e = dc.env
     pub = {s: p[0][1] for s, p in dc.published().items()}
-    base = "http://127.0.0.1:%d" % pub["nginx"]
+    tls = [port for _, port in dc.published()["nginx"] if port != pub["nginx"]]
+    base = "https://127.0.0.1:%d" % (tls[0] if tls else pub["nginx"])
     grafana = ("http://127.0.0.1:%d (user admin, password GF_SECURITY_ADMIN_PASSWORD in %s)"
                % (pub["grafana"], dc.env_file) if "grafana" not in skipped
                else "skipped: " + skipped["grafana"])
     engine = ""
     if dc.host != "unix://" + SYSTEM_SOCKET:
         engine = "\nEngine:       export DOCKER_HOST=%s   (docker, docker-compose)" % dc.host
+    keys = e.get("API_KEYS_REQUIRED", "1") != "0"
+    mode = ("API keys required; the admin key is ADMIN_API_KEY in %s" % dc.env_file if keys
+            else "open: API keys not required (API_KEYS_REQUIRED=0)")
+    key = " -H 'X-Api-Key: %s'" % e.get("ADMIN_API_KEY", "") if keys else ""
     print("""
 The shortener runs at %(base)s (nginx in front of 3 containers, project %(project)s)
+Mode:         %(mode)s
+TLS:          certificate %(cert)s (self-signed unless yours: curl --cacert it, or -k);
+              http://127.0.0.1:%(plain)d redirects to HTTPS
 
-  curl -s %(base)s/health
-  curl -s '%(base)s/users?per_page=3'
-  curl -s -X POST %(base)s/urls -H 'Content-Type: application/json' \\
+  curl -s --cacert %(cert)s %(base)s/health
+  curl -s --cacert %(cert)s%(key)s '%(base)s/users?per_page=3'
+  curl -s --cacert %(cert)s -X POST %(base)s/urls%(key)s -H 'Content-Type: application/json' \\
       -d '{"user_id": 1, "original_url": "https://example.com/hello"}'
-  curl -si %(base)s/<short_code>          # 302 to the original URL
+  curl -si --cacert %(cert)s %(base)s/<short_code>          # 302 to the original URL
 
 Instances:    127.0.0.1:%(a1)d, :%(a2)d, :%(a3)d (GET /metrics on each)
 Prometheus:   http://127.0.0.1:%(prom)d    Alertmanager: http://127.0.0.1:%(am)d
 Grafana:      %(grafana)s
 Database:     psql 'postgresql://shortener:%(pw)s@127.0.0.1:%(pg)d/shortener'%(engine)s
+Keys:         scripts/compose.py dc run --rm db-init python3 scripts/apikey.py create|list|revoke
 Status: scripts/compose.py status   Logs: scripts/compose.py logs   Rolling update: scripts/compose.py roll   Stop: make compose-down
 """ % dict(base=base, project=dc.project, a1=pub["app1"], a2=pub["app2"], a3=pub["app3"],
            prom=pub["prometheus"], am=pub["alertmanager"], grafana=grafana,
-           pw=e.get("POSTGRES_PASSWORD", ""), pg=pub["postgres"], engine=engine))
+           pw=e.get("POSTGRES_PASSWORD", ""), pg=pub["postgres"], engine=engine, mode=mode,
+           key=key, cert=os.path.join(e.get("TLS_DIR", str(REPO / "run" / "tls")), "cert.pem"),
+           plain=pub["nginx"]))
 
 
 def cmd_down(a):
@@ -730,6 +777,7 @@ def main():
     p = sub.add_parser("roll")
     p.add_argument("--no-build", action="store_true")
     sub.add_parser("build")
+    sub.add_parser("env")
     sub.add_parser("base-image")
     p = sub.add_parser("engine")
     p.add_argument("action", choices=["start", "stop", "status", "env"])
@@ -752,6 +800,13 @@ def main():
     elif a.cmd == "build":
         host, _ = ensure_engine()
         build(Compose(host), host)
+    elif a.cmd == "env":
+        path = Path(os.environ.get("SHORTENER_ENV_FILE", REPO / ".env"))
+        if path.exists():
+            ensure_admin_key(path)
+            log("%s: kept (ADMIN_API_KEY present)" % path)
+        else:
+            write_env_file(path)
     elif a.cmd == "base-image":
         host, _ = ensure_engine()
         log("%s: %s" % (BASE_IMAGE, ensure_base_image(host)))

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 #
 # db-init.sh [SEED_DIR]: the one-shot database job of docker-compose.
-# Applies the migrations, then seeds an empty database: from SEED_DIR when
-# given and present, else from the seed generator. A database that already
-# holds users is left alone, so the job can run on every `up`.
+# Applies the migrations, stores the first admin key when ADMIN_API_KEY is
+# set (scripts/apikey.py bootstrap: its hash, once; docs/security.md),
+# then seeds an empty database: from SEED_DIR when given and present, else
+# from the seed generator. A database that already holds users is left
+# alone, so the job can run on every `up`.
 #
 # The generated seed goes to a temp dir that the EXIT trap removes: a
 # global, since the trap runs after main has returned (a local would be
@@ -18,6 +20,7 @@ main() {
 	local seed="${1:-}" users
 	: "${DATABASE_URL:?DATABASE_URL must be set}"
 	"$SCRIPTS/migrate.sh"
+	"$PYTHON" "$SCRIPTS/apikey.py" bootstrap
 
 	users="$(psql "$DATABASE_URL" -X -At -c 'SELECT count(*) FROM users')"
 	if [ "$users" != 0 ]; then

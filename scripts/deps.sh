@@ -24,6 +24,8 @@ PACKAGES=(
 	# build-essential)
 	kore build-essential pkg-config
 	libjansson-dev libcsv-dev libhiredis-dev libpq-dev
+	# SHA-256 of API keys (libcrypto), IDNA of link hosts
+	libssl-dev libidn2-dev
 	libcurl4-openssl-dev libcriterion-dev gcovr
 	# fuzz targets: clang and its libFuzzer, ASan and UBSan runtimes
 	clang-14 libclang-rt-14-dev
@@ -35,9 +37,10 @@ PACKAGES=(
 	prometheus-alertmanager
 	# process supervision of the Docker-free stack (supervisord)
 	supervisor
-	# load tests and tooling (procps: ps and pkill, for the test scripts)
+	# load tests and tooling (procps: ps and pkill, for the test scripts;
+	# openssl: the stacks' self-signed TLS certificate)
 	wrk python3 python3-locust python3-pytest python3-yaml curl jq
-	docker-compose procps
+	docker-compose procps openssl
 	# web app, QR codes, click analytics: build and tests (a real browser,
 	# a QR decoder, JSON Schema for the OpenAPI conformance checks, plots
 	# for docs/observability.md's dashboard rendering)
@@ -45,7 +48,7 @@ PACKAGES=(
 	python3-selenium zbar-tools python3-jsonschema python3-matplotlib
 )
 
-COMPOSE_PACKAGES=(docker-compose python3 python3-yaml curl)
+COMPOSE_PACKAGES=(docker-compose python3 python3-yaml curl openssl)
 # An engine (dockerd, started by scripts/compose.py when none runs) and
 # debootstrap, which makes the debian:bookworm-slim base image where no
 # registry can be reached.

@@ -37,7 +37,16 @@ Ports (all on 127.0.0.1; the environment wins, then the last `up`, then
 these defaults): NGINX_PORT 8080 (the base URL; APP_PORT is its former
 name), APP1_PORT..APP3_PORT 8081..8083, PG_PORT 15432, REDIS_PORT 6380,
 PROMETHEUS_PORT 9090, ALERTMANAGER_PORT 9093. The instances get LOG_LEVEL
-(info) and TRUST_PROXY_HEADERS=1: only nginx reaches them.
+(info) and TRUSTED_PROXIES=127.0.0.1: nginx is their proxy.
+
+API keys (docs/security.md): off by default here, the open contract;
+API_KEYS_REQUIRED=1 at the `up` that starts supervisord turns them on, with
+an admin key generated once into run/admin.key (mode 0600; stored in the
+database as its hash by scripts/apikey.py bootstrap) and shown by the
+banner. The mode is the one supervisord was started with (run/keys_required):
+change it with `make down` first. With keys off the app's per-address API
+budget is off too (RATE_LIMIT_PER_ADDRESS=0 unless set): every anonymous
+client would share it; nginx's per-address limits stay.
 ALERT_WEBHOOK_URL (default http://127.0.0.1:9/, where nothing listens:
 notifications fail and Alertmanager logs it) is where alerts are posted.
 
@@ -66,6 +75,7 @@ import nginx_conf  # scripts/nginx_conf.py, beside this file
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
+PYTHON = sys.executable
 RUN = Path(os.environ.get("RUN_DIR") or REPO / "run").absolute()
 STATE = RUN / "stack.env"
 CONF = REPO / "conf" / "supervisord.conf"
@@ -165,6 +175,34 @@ def supervisor_sock():
     return Path("/tmp/shortener-supervisor-%d.sock" % zlib.crc32(str(RUN).encode()))
 
 
+def keys_required():
+    """"1" or "0": API_KEYS_REQUIRED of this `up`'s environment."""
+    return "1" if os.environ.get("API_KEYS_REQUIRED", "0") == "1" else "0"
+
+
+def keys_running():
+    """The mode of the running stack (what supervisord was started with),
+    else of this environment."""
+    try:
+        return (RUN / "keys_required").read_text().strip()
+    except OSError:
+        return keys_required()
+
+
+def admin_key_bootstrap(env):
+    """With keys on: run/admin.key (made once), its hash stored."""
+    if keys_running() != "1":
+        return
+    key = RUN / "admin.key"
+    if not key.exists() or not key.read_text().strip():
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(run([PYTHON, SCRIPTS / "apikey.py", "generate"],
+                        capture_output=True).stdout)
+    run([PYTHON, SCRIPTS / "apikey.py", "bootstrap"],
+        env=dict(env, ADMIN_API_KEY=key.read_text().strip()))
+
+
 def environment(ports):
     env = dict(os.environ)
     env.update({k: str(v) for k, v in ports.items()})
@@ -172,8 +210,10 @@ def environment(ports):
                STACK=str(Path(__file__).resolve()), PG_BIN=PG_BIN, PG_DIR=str(pg_dir()),
                PG_OS_USER=pg_user(), DATABASE_URL=pg_url(ports["PG_PORT"]),
                REDIS_URL="redis://127.0.0.1:%d/0" % ports["REDIS_PORT"],
-               LOG_LEVEL=os.environ.get("LOG_LEVEL", "info"), TRUST_PROXY_HEADERS="1",
+               LOG_LEVEL=os.environ.get("LOG_LEVEL", "info"), TRUSTED_PROXIES="127.0.0.1",
+               API_KEYS_REQUIRED=keys_required(),
                ALERT_WEBHOOK_URL=os.environ.get("ALERT_WEBHOOK_URL", "http://127.0.0.1:9/"))
+    env.setdefault("RATE_LIMIT_PER_ADDRESS", "1200" if keys_required() == "1" else "0")
     # Links the instances print (Location, short_url) and the web app's
     # monitoring link point at the public port and this stack's Prometheus.
     env.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1:%d" % ports["NGINX_PORT"])
@@ -225,6 +265,8 @@ class Supervisor:
         for d in ["redis", "nginx", "alertmanager", "prometheus"] + APPS:
             (RUN / d).mkdir(parents=True, exist_ok=True)
         log("starting supervisord (conf/supervisord.conf, log %s)" % (RUN / "supervisord.log"))
+        # The instances' API key mode is supervisord's environment's.
+        (RUN / "keys_required").write_text(self.env["API_KEYS_REQUIRED"] + "\n")
         run(["supervisord", "-c", CONF], env=self.env, cwd=RUN)
         deadline = time.time() + 10
         while not self.answers():
@@ -356,6 +398,7 @@ def after_start(name, ports, env):
     run([SCRIPTS / "pg.sh", "createdb", env["PG_DIR"], ports["PG_PORT"]], env=env)
     run([SCRIPTS / "migrate.sh"], env=env)
     seed_if_empty(env)
+    admin_key_bootstrap(env)
 
 
 def seed_if_empty(env):
@@ -567,15 +610,21 @@ def legacy_down():
 
 def banner(ports):
     base = "http://127.0.0.1:%d" % ports["NGINX_PORT"]
+    mode = "open: API keys not required (make down, then API_KEYS_REQUIRED=1 make up for keys)"
+    key = ""
+    if keys_running() == "1":
+        mode = "API keys required; the admin key is in %s" % (RUN / "admin.key")
+        key = " -H 'X-Api-Key: %s'" % (RUN / "admin.key").read_text().strip()
     print("""
 The shortener runs at %(base)s (nginx in front of 3 instances, under supervisord)
+Mode:         %(mode)s
 
   Open %(base)s/ in a browser: create, manage and study links
   API reference: %(base)s/docs (OpenAPI document: %(base)s/openapi.json)
 
   curl -s %(base)s/health
-  curl -s '%(base)s/users?per_page=3'
-  curl -s -X POST %(base)s/urls -H 'Content-Type: application/json' \\
+  curl -s%(key)s '%(base)s/users?per_page=3'
+  curl -s -X POST %(base)s/urls%(key)s -H 'Content-Type: application/json' \\
       -d '{"user_id": 1, "original_url": "https://example.com/hello"}'
   curl -si %(base)s/<short_code>          # 302 to the original URL
 
@@ -583,9 +632,11 @@ Instances:    127.0.0.1:%(a1)d, :%(a2)d, :%(a3)d (GET /metrics on each)
 Prometheus:   http://127.0.0.1:%(prom)d    Alertmanager: http://127.0.0.1:%(am)d
 Grafana:      only in the container topology (make compose-up; no Debian package)
 Database:     psql '%(db)s'
+Keys:         DATABASE_URL='%(db)s' scripts/apikey.py create|list|revoke
 Status: make status   Logs: make logs   Rolling restart: scripts/stack.sh restart   Stop: make down
 """ % dict(base=base, a1=ports["APP1_PORT"], a2=ports["APP2_PORT"], a3=ports["APP3_PORT"],
-           prom=ports["PROMETHEUS_PORT"], am=ports["ALERTMANAGER_PORT"], db=pg_url(ports["PG_PORT"])))
+           prom=ports["PROMETHEUS_PORT"], am=ports["ALERTMANAGER_PORT"], db=pg_url(ports["PG_PORT"]),
+           mode=mode, key=key))
 
 
 def cmd_up(ports):
@@ -634,6 +685,8 @@ def cmd_down(ports):
                 die("supervisord (pid %d) still runs after 120 s" % pid)
             time.sleep(0.1)
     legacy_down()
+    # The next up chooses the API key mode afresh (run/admin.key stays).
+    (RUN / "keys_required").unlink(missing_ok=True)
     log("stopped (data kept in %s; remove it for a fresh start)" % RUN)
 
 

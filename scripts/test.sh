@@ -14,12 +14,15 @@
 #                temp dir, migrate, load the generated sample (tools/seedgen,
 #                the shape of the hackathon's seed), start
 #                the app on a free port, run tests/bin/integration against
-#                it, run the hostile HTTP corpus (tests/hostile) against
-#                it directly, stop the app with SIGTERM (workers then write
-#                their .gcda files and run LeakSanitizer), count every
-#                sanitizer report in its log as a failure, and print
-#                gcovr's line coverage of src/ (below COVERAGE_MIN, 85%, is
-#                a failure)
+#                it (API keys off: the open contract), then tests/security
+#                (pytest: instances of its own with API keys on, beside
+#                this one on the same PostgreSQL and Redis, on the same
+#                build), run the hostile HTTP corpus (tests/hostile)
+#                against it directly, stop the apps with SIGTERM (workers
+#                then write their .gcda files and run LeakSanitizer),
+#                count every sanitizer report in their logs as a
+#                failure, and print gcovr's line coverage of src/ (below
+#                COVERAGE_MIN, 85%, is a failure)
 #   stack        tests/stack (pytest): the Docker-free topology under
 #                supervisord on free ports, supervision, the suites a client
 #                meets through nginx (tests/docs, tests/public, tests/browser,
@@ -27,9 +30,10 @@
 #                chaos suite
 #   compose      tests/compose (pytest): docker-compose.yml validation, then,
 #                where a Docker engine answers or can be started (root,
-#                docker.io): image builds, the topology up and healthy, the
-#                contract suites against a container, a redirect through
-#                the published port, restart semantics, the short chaos
+#                docker.io): image builds, the topology up and healthy (API
+#                keys on, TLS in nginx), the contract suites against a
+#                container (with its admin key), keys and TLS through the
+#                published ports, restart semantics, the short chaos
 #                suite against containers, `down -v` leaving nothing.
 #                Where no engine can be started those tests are SKIPPED
 #                with the reason, never counted as passed
@@ -187,6 +191,9 @@ start_app() {
 	# Stale counters from an earlier run would inflate the coverage.
 	find "$OBJS" -name '*.gcda' -delete 2>/dev/null || true
 	export PUBLIC_BASE_URL="http://127.0.0.1:$APP_PORT"
+	# The open contract: no keys, and no per-address API budget (every
+	# test shares one address); tests/security turns both on.
+	export API_KEYS_REQUIRED=0 RATE_LIMIT_PER_ADDRESS=0
 	FLAVOR="$INTEG_FLAVOR" "$SCRIPTS/app.sh" start "$APP_PORT" "$APP_DIR"
 	export SHORTENER_URL="http://127.0.0.1:$APP_PORT"
 	export SHORTENER_APP_PIDFILE="$APP_DIR/app.pid" # the Kore parent; restarts rewrite it
@@ -266,6 +273,19 @@ run_dev_loop() {
 	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" -m pytest -q -rsP \
 	    -p no:cacheprovider --junitxml="$report" "$REPO_ROOT/tests/dev" \
 	    2>&1 | tee "$LOGS/dev.log" || rc=$?
+	count_report "$report" "$rc"
+}
+
+# Keys, scopes, rate limits, hostile links, response headers, the bulk
+# import beside other requests, TLS in front (tests/security, pytest):
+# instances of its own (cov flavor) on this PostgreSQL and Redis.
+run_security() {
+	local rc=0 report="$LOGS/security.xml"
+	SECURITY_LOG_DIR="$LOGS/security" SECURITY_FLAVOR="$INTEG_FLAVOR" \
+	    PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
+	    --junitxml="$report" "$REPO_ROOT/tests/security" \
+	    2>&1 | tee "$LOGS/security.log" || rc=$?
 	count_report "$report" "$rc"
 }
 
@@ -399,6 +419,7 @@ run_integration() {
 	start_app
 	run_integration_binary
 	run_public_on_instance
+	run_security
 	run_dev_loop
 	run_observability
 	run_hostile
@@ -406,6 +427,9 @@ run_integration() {
 	# LeakSanitizer runs at exit.
 	"$SCRIPTS/app.sh" stop "$APP_DIR"
 	sanitizer_reports "$APP_DIR/app.log"
+	for f in "$LOGS"/security/*.log; do
+		[ -f "$f" ] && sanitizer_reports "$f"
+	done
 	coverage
 }
 

@@ -13,6 +13,7 @@
 extern const char *const	users_list_names[];
 extern const char *const	urls_list_names[];
 extern const char *const	events_list_names[];
+extern const char *const	keys_list_names[];
 /* The query parameters of the endpoints that take some (NULL-ended). */
 extern const char *const	url_stats_names[];
 extern const char *const	url_qr_names[];
@@ -37,6 +38,11 @@ int	events_list(struct http_request *, struct http_ctx *);
 int	events_create(struct http_request *, struct http_ctx *);
 int	event_get(struct http_request *, struct http_ctx *);
 int	event_delete(struct http_request *, struct http_ctx *);
+
+int	keys_list(struct http_request *, struct http_ctx *);
+int	keys_create(struct http_request *, struct http_ctx *);
+int	key_get(struct http_request *, struct http_ctx *);
+int	key_revoke(struct http_request *, struct http_ctx *);
 
 int	redirect(struct http_request *, struct http_ctx *);
 

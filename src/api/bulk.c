@@ -1,34 +1,92 @@
 /*
  * POST /users/bulk: a CSV of users as multipart field "file".
  *
- * The multipart body is read by core/multipart.c, not by Kore's
- * http_populate_multipart_form(), which drops parts without a filename or
- * shorter than 3 bytes and quoted boundaries, and which, living in the
- * kore binary, cannot be fuzzed with the other parsers (docs/testing.md).
- *
- * The CSV is parsed and every row validated here (core/csvusers.c); the
- * rows that pass go to import_users() in one statement, which upserts by
- * id, moves the id sequence past the largest id and reports the rows the
+ * The CSV is parsed and every row validated (core/csvusers.c); the rows
+ * that pass go to import_users() in one statement, which upserts by id,
+ * moves the id sequence past the largest id and reports the rows the
  * database refused. Bad rows never stop the others, and the same file
  * imported twice leaves the same state.
+ *
+ * Bounded, and off the event loop. A body over BULK_BODY_MAX is a 413
+ * and a file of more than BULK_MAX_ROWS rows a 422, before anything is
+ * stored. The rest -- reading the multipart body (core/multipart.c),
+ * parsing and validating the rows, writing them out as JSON, and
+ * sending that to PostgreSQL and waiting for import_users() -- runs on
+ * one of Kore's task threads (KORE_USE_TASKS), while the worker goes on
+ * serving. The statement cannot go through kore_pgsql: it sends a query
+ * with a blocking write, and a 16 MiB file is some 20 MB of JSON, tens
+ * of milliseconds of a stalled worker. The thread opens a connection of
+ * its own with the long pool's settings (db_conninfo) and may block on
+ * it as long as it likes; a failure comes back as a SQLSTATE that
+ * api_db_error() maps like any other.
+ *
+ * The job is a heap ticket shared by the request and the thread, like
+ * a Redis command's (cache/redis.c): it owns the request's body (taken
+ * from Kore, not copied) and the results. The thread touches only the
+ * job, libpq and pure code (libcsv, jansson, malloc), never Kore; when
+ * it ends, Kore calls bulk_done() on the worker's loop, which wakes the
+ * request or, if the request is gone meanwhile (the client hung up),
+ * frees the job. Nothing else frees a job whose thread still runs.
  */
 
+#include <sys/syscall.h>
+
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/tasks.h>
+
+#include <libpq-fe.h>
 
 #include "api/api.h"
 #include "api/common.h"
+#include "config/config.h"
 #include "core/csvusers.h"
 #include "core/multipart.h"
 #include "db/sql_users.h"
 #include "http/respond.h"
+#include "obs/metrics.h"
 
-static const char msg_expected[] =
-    "expected multipart/form-data with a CSV in field 'file'";
+#define MSG_EXPECTED	"expected multipart/form-data with a CSV in field 'file'"
+/* SCHED_BATCH and a nice value: the import yields to the event loop. */
+#define TASK_POLICY	3
+#define TASK_NICE	10
 
-static int	bulk_read(struct http_request *, struct api_ctx *);
-static int	st_wait_import(struct http_request *, struct api_ctx *);
-static void	bulk_state_free(void *);
+struct bulk_job {
+	struct kore_task	 task;		/* first: Kore's, the thread's */
+	struct http_request	*req;		/* NULL once the request is gone */
+	int			 done;		/* bulk_done() has run */
+	struct kore_buf		*body;		/* taken from the request */
+	size_t			 body_len;	/* Kore rewinds body->offset */
+	char			 boundary[MULTIPART_BOUNDARY_MAX + 1];
+	size_t			 max_rows;
+	char			*conninfo;
+	/* Written by the thread, read once done. */
+	int			 status;	/* 0, or the error to answer */
+	const char		*why;
+	struct csvusers		 csv;
+	int			 imported;	/* import_users() ran */
+	int			 db_failed;
+	char			 sqlstate[6];	/* "" unreachable */
+	char			*constraint;	/* malloc'd or NULL */
+	char			*result;	/* import_users()'s JSON */
+	double			 db_seconds;
+};
+
+static int	bulk_start(struct http_request *, struct api_ctx *);
+static int	st_wait_job(struct http_request *, struct api_ctx *);
+static int	bulk_run(struct kore_task *);
+static const char *bulk_rows(struct bulk_job *, char **);
+static void	bulk_import(struct bulk_job *, const char *);
+static void	bulk_done(struct kore_task *);
+static void	task_background(void);
+static void	bulk_job_release(void *);
+static void	bulk_job_free(struct bulk_job *);
 static int	bulk_respond(struct http_request *, struct csvusers *,
 		    json_t *);
 static int	error_line_cmp(const void *, const void *);
@@ -39,89 +97,242 @@ users_bulk(struct http_request *req, struct http_ctx *h)
 	struct api_ctx	*ctx = api_ctx(h);
 
 	API_RESUME(req, ctx);
-	if (!bulk_read(req, ctx))
+	if (!bulk_start(req, ctx))
 		return (KORE_RESULT_OK);
-	if (ctx->db.query == NULL)
-		return (bulk_respond(req, ctx->state, NULL));
-	return (api_then(req, ctx, st_wait_import));
+	ctx->resume = st_wait_job;
+	return (KORE_RESULT_RETRY);
 }
 
+/* Checks what costs nothing to check, then hands the body to a thread. */
 static int
-st_wait_import(struct http_request *req, struct api_ctx *ctx)
+bulk_start(struct http_request *req, struct api_ctx *ctx)
 {
-	json_t		*result;
-	json_error_t	 err;
+	struct bulk_job	*job;
+	const char	*type;
+	char		 boundary[MULTIPART_BOUNDARY_MAX + 1];
 
-	API_AWAIT(req, ctx);
-	result = json_loadb(db_value(&ctx->db, 0, 0),
-	    (size_t)db_length(&ctx->db, 0, 0), 0, &err);
-	if (result == NULL)
-		fatal("import_users returned invalid JSON: %s", err.text);
-
-	return (bulk_respond(req, ctx->state, result));
-}
-
-/*
- * The body is read in place (core/multipart.c): Kore keeps it in memory,
- * as conf/shortener.conf never turns http_body_disk_offload on, which the
- * dispatcher's JSON bodies rely on as well.
- */
-static int
-bulk_read(struct http_request *req, struct api_ctx *ctx)
-{
-	struct csvusers		*csv;
-	json_t			*json;
-	const char		*type, *why, *body, *data;
-	char			 boundary[MULTIPART_BOUNDARY_MAX + 1], *rows;
-	size_t			 len;
-
+	if (req->http_body_length > config.bulk_body_max) {
+		respond_error(req, 413, NULL, "the file is larger than "
+		    "BULK_BODY_MAX allows (docs/configuration.md)");
+		return (0);
+	}
 	if (!http_request_header(req, "content-type", &type) ||
-	    multipart_boundary(type, boundary, sizeof(boundary)) == -1) {
-		respond_error(req, 400, NULL, msg_expected);
+	    multipart_boundary(type, boundary, sizeof(boundary)) == -1 ||
+	    req->http_body == NULL) {
+		respond_error(req, 400, NULL, MSG_EXPECTED);
 		return (0);
 	}
 
-	body = req->http_body != NULL ? (const char *)req->http_body->data : "";
-	len = req->http_body != NULL ? req->http_body_length : 0;
-	switch (multipart_find(body, len, boundary, "file", &data, &len)) {
-	case MULTIPART_FOUND:
-		break;
-	case MULTIPART_ABSENT:
-		respond_error(req, 400, NULL, msg_expected);
-		return (0);
-	case MULTIPART_MALFORMED:
-		respond_error(req, 400, NULL, "malformed multipart/form-data body");
-		return (0);
-	}
+	job = kore_calloc(1, sizeof(*job));
+	job->req = req;
+	job->body = req->http_body;
+	job->body_len = req->http_body_length;
+	req->http_body = NULL;
+	memcpy(job->boundary, boundary, sizeof(job->boundary));
+	job->max_rows = (size_t)config.bulk_max_rows;
+	job->conninfo = db_conninfo(DB_LONG_NAME);
+	ctx->state = job;
+	ctx->state_free = bulk_job_release;
 
-	csv = kore_calloc(1, sizeof(*csv));
-	ctx->state = csv;
-	ctx->state_free = bulk_state_free;
-
-	if (csvusers_parse(data, len, csv, &why) == -1) {
-		respond_error(req, 400, NULL, why);
-		return (0);
-	}
-
-	if (csv->nrows == 0)
-		return (1);
-
-	json = csvusers_rows_json(csv);
-	rows = json_dumps(json, JSON_COMPACT);
-	json_decref(json);
-	if (rows == NULL)
-		fatal("json_dumps: out of memory");
-	api_prepare(ctx, sql_users_import);
-	db_param_str(&ctx->db, 0, rows);
-	free(rows);
+	kore_task_create(&job->task, bulk_run);
+	kore_task_bind_callback(&job->task, bulk_done);
+	http_request_sleep(req);
+	kore_task_run(&job->task);
 	return (1);
 }
 
-static void
-bulk_state_free(void *arg)
+/* On a task thread: nothing but the job, libpq and pure code. */
+static int
+bulk_run(struct kore_task *t)
 {
-	csvusers_free(arg);
-	kore_free(arg);
+	struct bulk_job	*job = (struct bulk_job *)t;
+	char		*rows = NULL;
+
+	task_background();
+	job->why = bulk_rows(job, &rows);
+	if (rows != NULL)
+		bulk_import(job, rows);
+	free(rows);
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * The thread is background work: on a busy machine the worker's loop
+ * (which asked for a short slice, app/schedslice.c, inherited here)
+ * must win the CPU over it. SCHED_BATCH at nice 10 asks for that
+ * without privileges; a kernel that refuses leaves it as it was.
+ */
+static void
+task_background(void)
+{
+	struct {
+		uint32_t	size, policy;
+		uint64_t	flags;
+		int32_t		nice;
+		uint32_t	priority;
+		uint64_t	runtime, deadline, period;
+	} attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.policy = TASK_POLICY;
+	attr.nice = TASK_NICE;
+	(void)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+/* The rows import_users() takes, as JSON in *rows (none: NULL). */
+static const char *
+bulk_rows(struct bulk_job *job, char **rows)
+{
+	const char	*data, *why;
+	size_t		 len;
+	json_t		*json;
+
+	switch (multipart_find((const char *)job->body->data, job->body_len,
+	    job->boundary, "file", &data, &len)) {
+	case MULTIPART_FOUND:
+		break;
+	case MULTIPART_ABSENT:
+		job->status = 400;
+		return (MSG_EXPECTED);
+	case MULTIPART_MALFORMED:
+		job->status = 400;
+		return ("malformed multipart/form-data body");
+	}
+
+	if (csvusers_parse_max(data, len, job->max_rows, &job->csv,
+	    &why) == -1) {
+		job->status = why == csvusers_too_many ? 422 : 400;
+		return (why);
+	}
+	if (job->csv.nrows == 0)
+		return (NULL);
+
+	json = csvusers_rows_json(&job->csv);
+	*rows = json_dumps(json, JSON_COMPACT);
+	json_decref(json);
+	if (*rows == NULL)
+		abort();
+	return (NULL);
+}
+
+/* One statement on a connection of the thread's own; it may block. */
+static void
+bulk_import(struct bulk_job *job, const char *rows)
+{
+	PGconn		*conn;
+	PGresult	*res;
+	const char	*state, *constraint;
+	struct timespec	 a, b;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &a);
+	job->imported = 1;
+	conn = PQconnectdb(job->conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		job->db_failed = 1;
+		PQfinish(conn);
+		return;
+	}
+
+	res = PQexecParams(conn, sql_users_import, 1, NULL, &rows, NULL,
+	    NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		if ((job->result = strdup(PQgetvalue(res, 0, 0))) == NULL)
+			abort();
+	} else {
+		job->db_failed = 1;
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+		(void)snprintf(job->sqlstate, sizeof(job->sqlstate), "%s",
+		    state != NULL ? state : "");
+		if (constraint != NULL &&
+		    (job->constraint = strdup(constraint)) == NULL)
+			abort();
+	}
+	PQclear(res);
+	PQfinish(conn);
+	(void)clock_gettime(CLOCK_MONOTONIC, &b);
+	job->db_seconds = (double)(b.tv_sec - a.tv_sec) +
+	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* On the worker's loop, once the thread is done with the job. */
+static void
+bulk_done(struct kore_task *t)
+{
+	struct bulk_job	*job = (struct bulk_job *)t;
+
+	if (!kore_task_finished(t))
+		return;
+	job->done = 1;
+	kore_task_destroy(t);
+	if (job->req == NULL) {
+		bulk_job_free(job);
+		return;
+	}
+	http_request_wakeup(job->req);
+}
+
+static int
+st_wait_job(struct http_request *req, struct api_ctx *ctx)
+{
+	struct bulk_job	*job = ctx->state;
+	json_t		*result;
+	json_error_t	 err;
+	char		 msg[96];
+
+	if (!job->done)
+		return (KORE_RESULT_RETRY);
+
+	if (job->status == 422) {
+		(void)snprintf(msg, sizeof(msg), "must have at most %zu rows "
+		    "(BULK_MAX_ROWS)", job->max_rows);
+		respond_invalid_field(req, "file", msg);
+		return (KORE_RESULT_OK);
+	}
+	if (job->status != 0) {
+		respond_error(req, job->status, NULL, job->why);
+		return (KORE_RESULT_OK);
+	}
+	if (!job->imported)
+		return (bulk_respond(req, &job->csv, NULL));
+
+	if (job->db_failed) {
+		metrics_db_query(job->db_seconds, job->sqlstate[0] == '\0' ?
+		    METRICS_DB_UNREACHABLE : METRICS_DB_REFUSED);
+		db_fail(&ctx->db, job->sqlstate, job->constraint);
+		return (api_db_error(req, ctx));
+	}
+	metrics_db_query(job->db_seconds, METRICS_DB_OK);
+	result = json_loads(job->result, 0, &err);
+	if (result == NULL)
+		fatal("import_users returned invalid JSON: %s", err.text);
+	return (bulk_respond(req, &job->csv, result));
+}
+
+/* The request is being freed; a job whose thread still runs is left. */
+static void
+bulk_job_release(void *arg)
+{
+	struct bulk_job	*job = arg;
+
+	if (!job->done) {
+		job->req = NULL;
+		return;
+	}
+	bulk_job_free(job);
+}
+
+static void
+bulk_job_free(struct bulk_job *job)
+{
+	if (job->body != NULL)
+		kore_buf_free(job->body);
+	csvusers_free(&job->csv);
+	free(job->constraint);
+	free(job->result);
+	kore_free(job->conninfo);
+	kore_free(job);
 }
 
 /*

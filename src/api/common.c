@@ -28,6 +28,7 @@ static const struct {
 	{ "users_email_lower_key", "a user with this email already exists" },
 	{ "urls_short_code_key", "this short code is already taken" },
 	{ "urls_user_id_fkey", "user not found" },
+	{ "api_keys_user_id_fkey", "user not found" },
 };
 
 int
@@ -104,7 +105,17 @@ api_by_id_start(struct http_request *req, struct api_ctx *ctx,
 
 	api_prepare(ctx, sql);
 	db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
+	api_bind_owner(ctx, 1);
 	return (1);
+}
+
+void
+api_bind_owner(struct api_ctx *ctx, int i)
+{
+	if (ctx->who.owner > 0)
+		db_param_int(&ctx->db, i, ctx->who.owner);
+	else
+		db_param_null(&ctx->db, i);
 }
 
 int

@@ -14,7 +14,9 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include "cache/limiter.h"
 #include "cache/urlcache.h"
+#include "core/apikey.h"
 #include "db/db.h"
 #include "http/context.h"
 
@@ -22,9 +24,31 @@ struct api_ctx;
 
 typedef int	(*api_state)(struct http_request *, struct api_ctx *);
 
+/*
+ * Who makes the request, as the gate (api/auth.c) found: the scope of
+ * its key and the user it is scoped to. Without API_KEYS_REQUIRED every
+ * request is an admin's.
+ */
+struct api_who {
+	enum apikey_scope	 scope;
+	int64_t			 owner;		/* user id; 0: all users */
+	int64_t			 key_id;	/* 0: no key */
+};
+
+/* The gate's own state, kept apart from the handler's. */
+struct api_gate {
+	int			 stage;
+	int			 refuse;	/* 401 once counted */
+	const char		*refusal;
+	struct limiter_call	 limit;
+	char			 hash[APIKEY_HASH_LEN + 1];
+};
+
 /* A request's context in the API: the dispatcher's part first. */
 struct api_ctx {
 	struct http_ctx		 http;
+	struct api_who		 who;
+	struct api_gate		 gate;
 	struct db_call		 db;
 	struct urlcache_inval	 inval;
 	api_state		 after;		/* once invalidated */
@@ -53,6 +77,8 @@ int	api_then(struct http_request *req, struct api_ctx *ctx,
 
 /* db_prepare() on the pool of the request's route (its time budget). */
 void	api_prepare(struct api_ctx *ctx, const char *sql);
+/* Parameter i: the owner the request's key is scoped to, or NULL. */
+void	api_bind_owner(struct api_ctx *ctx, int i);
 
 /* The dispatcher's table and hooks (api/routes.c); once per worker. */
 void	api_routes_register(void);
@@ -85,9 +111,9 @@ int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
 
 /*
  * The shape of most /<resource>/<id> calls: a statement taking the id as
- * $1. api_by_id_start() answers 404 (returns 0) for an id that cannot
- * exist; api_fetch_by_id() is all of a GET whose first column is the
- * response, with no row a 404 naming what.
+ * $1 and the owner (api_bind_owner) as $2. api_by_id_start() answers 404
+ * (returns 0) for an id that cannot exist; api_fetch_by_id() is all of a
+ * GET whose first column is the response, with no row a 404 naming what.
  */
 int	api_by_id_start(struct http_request *req, struct api_ctx *ctx,
 	    const char *sql, const char *what);

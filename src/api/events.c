@@ -115,6 +115,7 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	} else {
 		db_param_null(&ctx->db, 3);
 	}
+	api_bind_owner(ctx, 4);
 
 	return (1);
 }

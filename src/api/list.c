@@ -116,8 +116,10 @@ list_start(struct http_request *req, struct api_ctx *ctx,
 }
 
 /*
- * $7.. from the query string. key gets the list_counts key when the
- * filters given allow one (none, or one counted filter), else "".
+ * $7.. from the query string, then the owner the request's key is
+ * scoped to. key gets the list_counts key when the filters given allow
+ * one (none, or one counted filter, and no owner: list_counts knows
+ * whole tables only), else "".
  */
 static int
 filters_bind(struct http_request *req, struct api_ctx *ctx,
@@ -139,8 +141,11 @@ filters_bind(struct http_request *req, struct api_ctx *ctx,
 			one_value = value;
 		}
 	}
+	api_bind_owner(ctx, 6 + i);
 
-	if (given == 0)
+	if (ctx->who.owner > 0)
+		key[0] = '\0';
+	else if (given == 0)
 		(void)snprintf(key, keylen, "%s", list->table);
 	else if (given > 1 || !one->counted ||
 	    snprintf(key, keylen, "%s:%s=%s", list->table, one->name,

@@ -20,6 +20,16 @@
  * (sql_urls_claim), which the row lock serialises across all workers of
  * all instances: the cap holds exactly, and only capped links pay a
  * database round trip on a cache hit. HEAD and previews only look.
+ *
+ * Whatever path the URL came by (the worker's copy, Redis, PostgreSQL),
+ * it is checked once more before it becomes a Location: a value with a
+ * control character would split the response. The API refuses such
+ * URLs and the schema cannot store them (db/migrations/014), so one here
+ * means a cache or a database written behind the service's back: it is
+ * logged and the link answered as not found. The redirect tells the
+ * browser to send the destination no Referer (Referrer-Policy:
+ * no-referrer): the page a link was clicked on is the clicker's
+ * business, not the destination's (docs/decisions.md).
  */
 
 #include <sys/time.h>
@@ -39,6 +49,7 @@
 #include "db/codelookup.h"
 #include "db/sql_urls.h"
 #include "http/respond.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 
 /* Longest User-Agent or Referer kept in a click event, in bytes. */
@@ -247,7 +258,7 @@ redirect_gone(struct http_request *req, struct api_ctx *ctx,
 	metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
 	ctx->http.cache = st->cache;
 	http_response_header(req, "x-cache", st->cache);
-	http_response_header(req, "cache-control", "private, max-age=0");
+	/* A JSON error: Cache-Control no-store, as every one (http/respond.c). */
 	respond_error(req, 410, code, msg);
 	return (KORE_RESULT_OK);
 }
@@ -291,13 +302,22 @@ redirect_respond(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
+	ctx->http.cache = st->cache;
+	if (!text_header_safe(st->url, strlen(st->url))) {
+		log_event(LOG_LEVEL_ERROR, "unsafe_location", "short link %s "
+		    "holds a URL with control characters (X-Cache %s): not "
+		    "sent", ctx->http.param, st->cache);
+		metrics_redirect(METRICS_REDIRECT_NOT_FOUND);
+		return (api_not_found(req, "short link"));
+	}
+
 	metrics_redirect(METRICS_REDIRECT_FOUND);
 	if (st->counted)
 		click_record(req, ctx->http.param, st->url_id, st->user_id);
 
 	http_response_header(req, "location", st->url);
 	http_response_header(req, "cache-control", "private, max-age=0");
-	ctx->http.cache = st->cache;
+	http_response_header(req, "referrer-policy", "no-referrer");
 	http_response_header(req, "x-cache", st->cache);
 	http_response(req, 302, NULL, 0);
 	return (KORE_RESULT_OK);

@@ -9,6 +9,15 @@
 
 #include "http/router.h"
 
+/* Who may call an endpoint (api/auth.c, docs/security.md). */
+enum api_access {
+	API_ACCESS_KEY = 0,	/* any key when API_KEYS_REQUIRED=1; a
+				   read-only one for GET and HEAD only */
+	API_ACCESS_OPEN,	/* never a key, never a rate limit */
+	API_ACCESS_ADMIN,	/* an admin key, when keys are required */
+	API_ACCESS_KEYS		/* an admin key, always: key management */
+};
+
 /*
  * The OpenAPI document (GET /openapi.json, api/web.c) takes each
  * operation's operationId, summary and parameters from here.
@@ -18,6 +27,7 @@ struct api_route {
 	const char	*pool;		/* database pool; NULL is DB_NAME */
 	const char	*operation;	/* OpenAPI operationId */
 	const char	*summary;	/* one line, for the API documentation */
+	enum api_access	 access;
 };
 
 /* The whole table, in its order. */

@@ -201,6 +201,7 @@ url_stats(struct http_request *req, struct http_ctx *h)
 		return (KORE_RESULT_OK);
 	db_param_text(&ctx->db, 1, from, 10);
 	db_param_text(&ctx->db, 2, to, 10);
+	api_bind_owner(ctx, 3);
 	return (api_then(req, ctx, st_wait_stats));
 }
 
@@ -270,11 +271,17 @@ create_bind(struct http_request *req, struct api_ctx *ctx)
 	struct url_body		 b;
 	json_t			*errors;
 
+	/* A key scoped to a user creates that user's links: user_id is its. */
 	errors = json_object();
-	if (body_url_create(ctx->http.body, (int64_t)time(NULL), &b,
-	    errors) == -1)
+	if (body_url_create(ctx->http.body, (int64_t)time(NULL),
+	    ctx->who.owner > 0 ? 0 : FIELD_REQUIRED, &b, errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
+
+	if (ctx->who.owner > 0 && !b.has_user_id)
+		b.user_id = ctx->who.owner;
+	else if (ctx->who.owner > 0 && b.user_id != ctx->who.owner)
+		return (api_not_found(req, "user"), 0);
 
 	st = kore_calloc(1, sizeof(*st));
 	st->custom_code = b.short_code != NULL;
@@ -369,6 +376,7 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 		db_param_int(&ctx->db, 8, b.max_clicks_value);
 	else
 		db_param_null(&ctx->db, 8);
+	api_bind_owner(ctx, 9);
 
 	return (1);
 }

@@ -158,9 +158,9 @@ respond_deleted(struct http_request *req, struct api_ctx *ctx)
 }
 
 /*
- * Reads username and email (core/bodies.c) and binds them. Creation wants both
- * ($1, $2 of sql_users_create); an update takes either ($2, $3 of sql_users_update,
- * with the id as $1).
+ * Reads username and email (core/bodies.c) and binds them. Creation wants
+ * both ($1, $2 of sql_users_create); an update takes either ($2, $3 of
+ * sql_users_update, with the id as $1 and the key's owner as $4).
  */
 static int
 read_user(struct http_request *req, struct api_ctx *ctx, int required)
@@ -193,6 +193,8 @@ read_user(struct http_request *req, struct api_ctx *ctx, int required)
 		db_param_text(&ctx->db, base + 1, b.email, b.email_len);
 	else
 		db_param_null(&ctx->db, base + 1);
+	if (!required)
+		api_bind_owner(ctx, 3);
 
 	return (1);
 }

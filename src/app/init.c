@@ -32,17 +32,24 @@
 
 #include "assets.h"	/* kodev's, from assets/ */
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "api/auth.h"
 #include "api/common.h"
 #include "app/schedslice.h"
 #include "config/config.h"
+#include "cache/limiter.h"
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "clicks/clickwriter.h"
+#include "core/urlhost.h"
 #include "db/db.h"
+#include "http/cors.h"
 #include "http/respond.h"
 #include "obs/metrics.h"
 #include "obs/log.h"
@@ -58,6 +65,7 @@ void	kore_parent_teardown(void);
 int	shortener_onload(int);
 
 static void	config_or_die(void);
+static void	url_policy_load(void);
 static void	deps_sample(struct metrics_deps *);
 static void	reload_stop(void *, u_int64_t);
 static void	drain_requests(void);
@@ -90,6 +98,14 @@ static int	reloading;
 #endif
 
 /*
+ * What links may point to (core/urlhost.c): loaded by the parent before
+ * the fork, again by a worker forked after a module reload (empty
+ * statics); read-only afterwards.
+ */
+static struct urlhost_policy	url_policy;
+static int			url_policy_loaded;
+
+/*
  * Debian 12's glibc implements stat(2) and friends with newfstatat, which
  * Kore 4.1's worker filter lacks; without it libpq's connect and fopen
  * kill the worker. The rest serve libpq and hiredis over TCP; mremap is
@@ -99,7 +115,9 @@ static int	reloading;
  * (`postgres`, `redis` under docker-compose) inside the worker. It is the
  * only call `seccomp_tracing yes` reported in a container through
  * start-up, reads, writes, redirects, and reconnects after Redis and
- * PostgreSQL were restarted or paused.
+ * PostgreSQL were restarted or paused. clone3 and rseq are how Debian 12's
+ * glibc starts a thread (Kore's task filter allows only clone): the
+ * bulk import's task threads (api/bulk.c).
  */
 KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -122,7 +140,9 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(mremap),
 	KORE_SYSCALL_ALLOW(sendmmsg),
 	KORE_SYSCALL_ALLOW(sched_getattr),
-	KORE_SYSCALL_ALLOW(sched_setattr)
+	KORE_SYSCALL_ALLOW(sched_setattr),
+	KORE_SYSCALL_ALLOW(clone3),
+	KORE_SYSCALL_ALLOW(rseq)
 	SANITIZER_SYSCALLS
 );
 
@@ -132,6 +152,7 @@ kore_parent_configure(int argc, char **argv)
 {
 	config_or_die();
 	log_init();
+	url_policy_load();
 	metrics_init();
 	log_event(LOG_LEVEL_INFO, "instance_start", "shortener starting");
 }
@@ -152,11 +173,16 @@ kore_worker_configure(void)
 	if (!config.loaded)
 		config_or_die();
 	log_init();
+	if (!url_policy_loaded)
+		url_policy_load();
 	sched_slice_apply(config.worker_slice_us);
 	request_id_init();
 	db_init();
 	redis_init(config.redis_url, config.cache_budget_ms);
 	urlcache_init();
+	limiter_init();
+	api_auth_init();
+	cors_init();
 	clickwriter_init((const char *)asset_isbot_patterns_json,
 	    asset_len_isbot_patterns_json);
 	metrics_deps_source(deps_sample);
@@ -198,6 +224,51 @@ config_or_die(void)
 
 	if ((err = config_load()) != NULL)
 		fatal("configuration: %s", err);
+}
+
+/*
+ * URL_ALLOW_PRIVATE_HOSTS, the public base URL's host and the operator's
+ * blocklist (URL_BLOCKLIST_FILE). A blocklist that cannot be read or has
+ * an entry that is no host stops the instance at start, where the
+ * operator sees it, rather than letting every link through.
+ */
+static void
+url_policy_load(void)
+{
+	FILE		*f;
+	char		*text, err[160];
+	size_t		 len, cap;
+
+	text = NULL;
+	len = 0;
+	if (config.blocklist_file[0] != '\0') {
+		if ((f = fopen(config.blocklist_file, "r")) == NULL)
+			fatal("URL_BLOCKLIST_FILE %s: %s",
+			    config.blocklist_file, strerror(errno));
+		cap = 4096;
+		text = kore_malloc(cap);
+		while (!feof(f) && !ferror(f)) {
+			if (len == cap) {
+				cap *= 2;
+				text = kore_realloc(text, cap);
+			}
+			len += fread(text + len, 1, cap - len, f);
+		}
+		if (ferror(f))
+			fatal("URL_BLOCKLIST_FILE %s: read error",
+			    config.blocklist_file);
+		(void)fclose(f);
+	}
+
+	if (urlhost_policy_init(&url_policy, config.allow_private_hosts,
+	    config.public_base_url, text, len, err, sizeof(err)) == -1)
+		fatal("URL_BLOCKLIST_FILE %s: %s", config.blocklist_file, err);
+	kore_free(text);
+	urlhost_policy_use(&url_policy);
+	url_policy_loaded = 1;
+	log_event(LOG_LEVEL_INFO, "url_policy", "links: private hosts %s, "
+	    "%zu blocked hosts or domains", config.allow_private_hosts ?
+	    "allowed" : "refused", url_policy.nblocked);
 }
 
 /* What obs/metrics.c samples of the layers it may not include. */

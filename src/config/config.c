@@ -29,6 +29,8 @@ struct app_config	config;
 const char *
 config_load(void)
 {
+	const char	*bad;
+
 	config.database_url = env_or("DATABASE_URL", DEFAULT_DATABASE_URL);
 	config.redis_url = env_or("REDIS_URL", "redis://127.0.0.1:6380/0");
 	config.cache_budget_ms = (int)env_long("REDIS_TIMEOUT_MS", 5, 1, 60000);
@@ -41,7 +43,10 @@ config_load(void)
 	config.worker_slice_us = (int)env_long("WORKER_SLICE_US", 100, 0,
 	    100000);
 	config.log_level = log_level(env_or("LOG_LEVEL", "info"));
-	config.trust_proxy = !strcmp(env_or("TRUST_PROXY_HEADERS", "0"), "1");
+	if (cidr_list_parse(env_or("TRUSTED_PROXIES", ""),
+	    &config.trusted_proxies, &bad) == -1)
+		return ("TRUSTED_PROXIES must be a list of addresses and "
+		    "CIDR ranges (at most 32)");
 	config.json_body_max = (size_t)env_long("JSON_BODY_MAX",
 	    1024 * 1024, 1024, 16 * 1024 * 1024);
 	config.retry_after = (int)env_long("RETRY_AFTER_SECONDS", 2, 1, 3600);
@@ -59,6 +64,19 @@ config_load(void)
 	    100000000);
 	config.list_count_max = env_long("LIST_COUNT_MAX", 10000, 1,
 	    1000000000);
+	config.keys_required = (int)env_long("API_KEYS_REQUIRED", 0, 0, 1);
+	config.key_cache_ms = (int)env_long("API_KEY_CACHE_MS", 2000, 0,
+	    60000);
+	config.rate_key = env_long("RATE_LIMIT_PER_KEY", 6000, 0, 100000000);
+	config.rate_address = env_long("RATE_LIMIT_PER_ADDRESS", 1200, 0,
+	    100000000);
+	config.cors_origins = env_or("CORS_ALLOWED_ORIGINS", "");
+	config.allow_private_hosts = (int)env_long("URL_ALLOW_PRIVATE_HOSTS",
+	    0, 0, 1);
+	config.blocklist_file = env_or("URL_BLOCKLIST_FILE", "");
+	config.bulk_body_max = (size_t)env_long("BULK_BODY_MAX",
+	    16 * 1024 * 1024, 1024, 16 * 1024 * 1024);
+	config.bulk_max_rows = env_long("BULK_MAX_ROWS", 50000, 1, 1000000);
 	config.web_prometheus_url = link_url(env_or("WEB_PROMETHEUS_URL", ""));
 	config.web_grafana_url = link_url(env_or("WEB_GRAFANA_URL", ""));
 	config.loaded = 1;

@@ -3,7 +3,8 @@
  * once, by the Kore parent before it forks the workers (which inherit
  * them) and again by a worker the parent forked after a module reload.
  * This is the one place the environment is read; every other file reads
- * config. It includes nothing of the project: every layer may use it.
+ * config. It includes only the pure core (parsers of what it reads):
+ * every layer may use it.
  * Kore's own tuning (workers, limits, bind address) lives in
  * conf/shortener.conf instead. Every setting: docs/configuration.md.
  */
@@ -11,6 +12,8 @@
 #define CONFIG_H
 
 #include <stddef.h>
+
+#include "core/netaddr.h"
 
 #define DB_NAME		"db"
 #define DB_LONG_NAME	"db_long"	/* same database, longer timeout */
@@ -26,7 +29,7 @@ struct app_config {
 	int		 local_cache_ms;	/* worker copies; 0: none */
 	int		 worker_slice_us;	/* scheduler slice; 0: kernel's */
 	int		 log_level;		/* LOG_LEVEL, see obs/log.h */
-	int		 trust_proxy;		/* TRUST_PROXY_HEADERS=1 */
+	struct cidr_list trusted_proxies;	/* TRUSTED_PROXIES */
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */
 	const char	*public_base_url;	/* short_url, Location */
@@ -35,6 +38,15 @@ struct app_config {
 	long		 list_max_rows;		/* whole lists; 400 above */
 	long		 list_offset_max;	/* deepest OFFSET served */
 	long		 list_count_max;	/* rows counted for a total */
+	int		 keys_required;		/* API_KEYS_REQUIRED */
+	int		 key_cache_ms;		/* a worker trusts a lookup */
+	long		 rate_key;		/* per key per minute; 0 off */
+	long		 rate_address;		/* per address per minute */
+	const char	*cors_origins;		/* comma-separated; "" none */
+	int		 allow_private_hosts;	/* links to internal addresses */
+	const char	*blocklist_file;	/* "" none */
+	size_t		 bulk_body_max;		/* POST /users/bulk, bytes */
+	long		 bulk_max_rows;
 	const char	*web_prometheus_url;	/* linked by the web app; "" */
 	const char	*web_grafana_url;	/* linked by the web app; "" */
 };

@@ -31,6 +31,7 @@ static json_t			*must(json_t *json);
 static const struct status_text	statuses[] = {
 	{ 400, "bad_request",		"bad request" },
 	{ 401, "unauthorized",		"unauthorized" },
+	{ 403, "forbidden",		"forbidden" },
 	{ 404, "not_found",		"not found" },
 	{ 405, "method_not_allowed",	"method not allowed" },
 	{ 408, "request_timeout",	"request timeout" },

@@ -28,12 +28,13 @@ body_user(json_t *body, int create, struct user_body *b, json_t *errors)
 }
 
 int
-body_url_create(json_t *body, int64_t now, struct url_body *b,
-    json_t *errors)
+body_url_create(json_t *body, int64_t now, int user_flags,
+    struct url_body *b, json_t *errors)
 {
 	memset(b, 0, sizeof(*b));
 	b->is_active = 1;
-	field_int(body, "user_id", FIELD_REQUIRED, errors, &b->user_id);
+	b->has_user_id = field_int(body, "user_id", user_flags, errors,
+	    &b->user_id) == FIELD_SET;
 	if (field_string(body, "original_url", FIELD_REQUIRED, validate_url,
 	    errors, &b->original_url, &b->original_url_len) != FIELD_SET)
 		b->original_url = NULL;

@@ -41,6 +41,7 @@ int	body_user(json_t *body, int create, struct user_body *b,
  */
 struct url_body {
 	int64_t			 user_id;	/* create only */
+	int			 has_user_id;
 	const char		*original_url;	/* NULL: not given (update) */
 	size_t			 original_url_len;
 	enum field_result	 title;		/* FIELD_SET, _NULL or _ABSENT */
@@ -57,8 +58,12 @@ struct url_body {
 	int64_t			 max_clicks_value;
 };
 
-int	body_url_create(json_t *body, int64_t now, struct url_body *b,
-	    json_t *errors);
+/*
+ * user_flags: FIELD_REQUIRED, or 0 when the caller supplies the user (an
+ * API key scoped to one: user_id may then be left out).
+ */
+int	body_url_create(json_t *body, int64_t now, int user_flags,
+	    struct url_body *b, json_t *errors);
 int	body_url_update(json_t *body, int64_t now, struct url_body *b,
 	    json_t *errors);
 

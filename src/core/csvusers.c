@@ -88,6 +88,7 @@ struct parse {
 	long		 line;		/* physical line being fed */
 	long		 rec_line;	/* line the open record started on */
 	int		 in_record;
+	size_t		 max_rows;	/* 0: no limit */
 	size_t		 rows_cap;
 	size_t		 errors_cap;
 	struct seen	 ids;
@@ -132,9 +133,18 @@ static void		 seen_add(struct seen *t, uint64_t hash, size_t row);
 static json_t		*must(json_t *json);
 static json_t		*string_or_null(const char *s);
 
+const char	csvusers_too_many[] = "the file has more rows than allowed";
+
 int
 csvusers_parse(const char *data, size_t len, struct csvusers *out,
     const char **why)
+{
+	return (csvusers_parse_max(data, len, 0, out, why));
+}
+
+int
+csvusers_parse_max(const char *data, size_t len, size_t max_rows,
+    struct csvusers *out, const char **why)
 {
 	struct csv_parser	p;
 	struct parse		ps;
@@ -143,6 +153,7 @@ csvusers_parse(const char *data, size_t len, struct csvusers *out,
 	memset(&ps, 0, sizeof(ps));
 	ps.out = out;
 	ps.line = 1;
+	ps.max_rows = max_rows;
 
 	/* Spreadsheets on Windows start UTF-8 files with a byte order mark. */
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
@@ -246,7 +257,8 @@ feed(struct csv_parser *p, struct parse *ps, const char *data, size_t len)
 {
 	size_t	pos, end;
 
-	for (pos = 0; pos < len; pos = end) {
+	/* A file found unusable (too many rows) is not read further. */
+	for (pos = 0; pos < len && ps->why == NULL; pos = end) {
 		end = line_end(data, len, pos);
 		if (!ps->in_record && !is_blank(data + pos, end - pos)) {
 			ps->in_record = 1;
@@ -403,6 +415,11 @@ row_read(struct parse *ps)
 	struct csvusers_row	row;
 	char			msg[128];
 
+	if (ps->max_rows > 0 &&
+	    ps->out->nrows + ps->out->skipped >= ps->max_rows) {
+		ps->why = csvusers_too_many;
+		return;
+	}
 	if (ps->rec.n != ps->cols.count) {
 		(void)snprintf(msg, sizeof(msg),
 		    "expected %zu fields, found %zu", ps->cols.count,

@@ -48,6 +48,13 @@ struct csvusers {
  */
 int	 csvusers_parse(const char *data, size_t len, struct csvusers *out,
 	    const char **why);
+/*
+ * The same, with at most max_rows data rows (good and bad; 0: no
+ * limit): one more stops the parse with *why = csvusers_too_many.
+ */
+int	 csvusers_parse_max(const char *data, size_t len, size_t max_rows,
+	    struct csvusers *out, const char **why);
+extern const char	csvusers_too_many[];
 void	 csvusers_free(struct csvusers *c);
 
 /* [{"line","id"|null,"username","email","created_at"|null}, ...] */

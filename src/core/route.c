@@ -24,6 +24,7 @@ static int	seg_is(const struct segment *, const char *);
 static void	match_users(struct segment *, size_t, struct route_match *);
 static void	match_urls(struct segment *, size_t, struct route_match *);
 static void	match_events(struct segment *, size_t, struct route_match *);
+static void	match_keys(struct segment *, size_t, struct route_match *);
 static void	found(struct route_match *, enum route_id,
 		    const struct segment *);
 
@@ -37,6 +38,8 @@ static const struct route routes[ROUTE_COUNT] = {
 	{ ROUTE_URL_REDIRECT,	"/urls/:code/redirect" },
 	{ ROUTE_EVENTS,		"/events" },
 	{ ROUTE_EVENT,		"/events/:id" },
+	{ ROUTE_KEYS,		"/keys" },
+	{ ROUTE_KEY,		"/keys/:id" },
 	{ ROUTE_HEALTH,		"/health" },
 	{ ROUTE_READY,		"/ready" },
 	{ ROUTE_METRICS,	"/metrics" },
@@ -71,6 +74,8 @@ route_match(const char *path, struct route_match *m)
 		match_urls(seg, n, m);
 	else if (seg_is(&seg[0], "events"))
 		match_events(seg, n, m);
+	else if (seg_is(&seg[0], "keys"))
+		match_keys(seg, n, m);
 	else if (seg_is(&seg[0], "static") && n == 2)
 		found(m, ROUTE_STATIC, &seg[1]);
 	else if (n != 1)
@@ -218,6 +223,15 @@ match_events(struct segment *seg, size_t n, struct route_match *m)
 		found(m, ROUTE_EVENTS, NULL);
 	else if (n == 2)
 		found(m, ROUTE_EVENT, &seg[1]);
+}
+
+static void
+match_keys(struct segment *seg, size_t n, struct route_match *m)
+{
+	if (n == 1)
+		found(m, ROUTE_KEYS, NULL);
+	else if (n == 2)
+		found(m, ROUTE_KEY, &seg[1]);
 }
 
 static void

@@ -51,27 +51,36 @@ static const char	*reserved[] = {
 	"static",
 	"favicon.ico",
 	"robots.txt",
+	"keys",
 	NULL
 };
 
 int
 shortcode_generate(char out[SHORTCODE_LEN + 1])
 {
+	if (shortcode_random(out, SHORTCODE_LEN) == -1)
+		return (-1);
+	out[SHORTCODE_LEN] = '\0';
+	return (0);
+}
+
+int
+shortcode_random(char *out, size_t len)
+{
 	unsigned char	buf[SHORTCODE_BATCH];
 	size_t		i, n;
 
 	n = 0;
-	while (n < SHORTCODE_LEN) {
+	while (n < len) {
 		if (random_fill(buf, sizeof(buf)) == -1)
 			return (-1);
-		for (i = 0; i < sizeof(buf) && n < SHORTCODE_LEN; i++) {
+		for (i = 0; i < sizeof(buf) && n < len; i++) {
 			if (buf[i] >= SHORTCODE_REJECT_AT)
 				continue;
 			out[n++] = alphabet[buf[i] % SHORTCODE_ALPHABET_LEN];
 		}
 	}
 
-	out[SHORTCODE_LEN] = '\0';
 	return (0);
 }
 

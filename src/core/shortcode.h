@@ -13,6 +13,8 @@
 
 /* Fills out with SHORTCODE_LEN chars of [A-Za-z0-9] and a NUL; 0 or -1. */
 int	shortcode_generate(char out[SHORTCODE_LEN + 1]);
+/* n chars of [A-Za-z0-9], uniform, from the CSPRNG (no NUL); 0 or -1. */
+int	shortcode_random(char *out, size_t n);
 
 /* 1 when s (NUL-terminated) names a top-level route of the service. */
 int	shortcode_is_reserved(const char *s);

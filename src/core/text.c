@@ -71,3 +71,17 @@ cp_is_unsafe(uint32_t cp)
 	return (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
 	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
 }
+
+int
+text_header_safe(const char *s, size_t len)
+{
+	size_t		i;
+	unsigned char	c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return (0);
+	}
+	return (1);
+}

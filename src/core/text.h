@@ -18,4 +18,10 @@
  */
 char	*text_clean(const char *s, size_t max_bytes);
 
+/*
+ * 1 when the len bytes of s may go into a response header as they are:
+ * no control character (CR and LF split a response), no DEL.
+ */
+int	text_header_safe(const char *s, size_t len);
+
 #endif

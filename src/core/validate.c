@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "core/shortcode.h"
+#include "core/urlhost.h"
 #include "core/validate.h"
 
 #define MSG_NUL		"must not contain NUL characters"
@@ -30,6 +31,7 @@
 #define MSG_BLANK	"must not be blank"
 #define MSG_CONTROL	"must not contain control characters"
 #define MSG_SPACE	"must not contain whitespace"
+#define MSG_BIDI	"must not contain bidirectional control characters"
 
 /* What one pass over a string found; see text_scan(). */
 struct text_info {
@@ -65,8 +67,8 @@ static int		email_domain_ok(const char *s, size_t len);
 static int		email_label_ok(const char *s, size_t len);
 static int		email_tld_ok(const char *s, size_t len);
 static const char	*url_authority(const char *s, size_t len);
-static int		url_host_ok(const char *s, size_t len);
-static int		url_ipv6_ok(const char *s, size_t len);
+static int		cp_is_bidi(uint32_t cp);
+static int		has_bidi(const char *s, size_t len);
 static int		url_port_ok(const char *s, size_t len);
 static int		ts_shape_ok(const char *s, size_t len);
 static int		ts_number(const char *s, size_t n, int *out);
@@ -80,6 +82,9 @@ static const struct text_rule	rule_title = {
 };
 static const struct text_rule	rule_event_type = {
 	1, EVENT_TYPE_MAX, 1, 1, "must be at most 64 characters"
+};
+static const struct text_rule	rule_key_name = {
+	1, KEY_NAME_MAX, 1, 1, "must be at most 100 characters"
 };
 
 const char *
@@ -98,6 +103,12 @@ const char *
 validate_event_type(const char *s, size_t len)
 {
 	return (text_check(s, len, &rule_event_type));
+}
+
+const char *
+validate_key_name(const char *s, size_t len)
+{
+	return (text_check(s, len, &rule_key_name));
 }
 
 /*
@@ -142,7 +153,13 @@ validate_email(const char *s, size_t len)
  * header, so anything else (relative, javascript:, data:) would either
  * not work or be dangerous. Whitespace and control characters are
  * refused, not encoded: CR/LF in a Location header is response splitting.
- * Beyond the authority the URL is stored verbatim.
+ * Bidirectional controls are refused anywhere: they make a link read in
+ * another order than it goes ("/\u202egnp.exe"). The authority holds no
+ * user information and no backslash, which browsers and this validator
+ * would split differently (http://good.com\@evil.com/ goes to
+ * good.com in a browser, to evil.com by RFC 3986); what the host may be
+ * is core/urlhost.c's to say. Beyond the authority the URL is stored
+ * verbatim.
  */
 const char *
 validate_url(const char *s, size_t len)
@@ -162,6 +179,8 @@ validate_url(const char *s, size_t len)
 		return (MSG_CONTROL);
 	if (ti.has_space)
 		return (MSG_SPACE);
+	if (has_bidi(s, len))
+		return (MSG_BIDI);
 
 	if (len >= 7 && strncasecmp(s, "http://", 7) == 0)
 		return (url_authority(s + 7, len - 7));
@@ -546,9 +565,8 @@ email_tld_ok(const char *s, size_t len)
 static const char *
 url_authority(const char *s, size_t len)
 {
-	const char	*host, *port;
-	size_t		 alen, hlen;
-	size_t		 i;
+	const char	*host, *port, *why;
+	size_t		 alen, hlen, i;
 
 	alen = len;
 	for (i = 0; i < len; i++) {
@@ -557,21 +575,16 @@ url_authority(const char *s, size_t len)
 			break;
 		}
 	}
+	if (memchr(s, '\\', alen) != NULL)
+		return ("must not contain a backslash before the path");
+	if (memchr(s, '@', alen) != NULL)
+		return ("must not contain user information (user@host)");
 
-	/* Userinfo ends at the last '@'; it may itself contain none. */
 	host = s;
-	for (i = alen; i > 0; i--) {
-		if (s[i - 1] == '@') {
-			host = s + i;
-			break;
-		}
-	}
-	hlen = alen - (size_t)(host - s);
-
+	hlen = alen;
 	if (hlen > 0 && host[0] == '[') {
 		port = memchr(host, ']', hlen);
-		if (port == NULL || !url_ipv6_ok(host + 1,
-		    (size_t)(port - host) - 1))
+		if (port == NULL)
 			return ("must have a valid host");
 		port++;
 		if (port < host + hlen && *port != ':')
@@ -580,11 +593,11 @@ url_authority(const char *s, size_t len)
 		port = memchr(host, ':', hlen);
 		if (port == NULL)
 			port = host + hlen;
-		if (port == host)
-			return ("must have a host");
-		if (!url_host_ok(host, (size_t)(port - host)))
-			return ("must have a valid host");
 	}
+	if (port == host)
+		return ("must have a host");
+	if ((why = urlhost_check(host, (size_t)(port - host))) != NULL)
+		return (why);
 
 	if (port < host + hlen &&
 	    !url_port_ok(port + 1, (size_t)(host + hlen - port) - 1))
@@ -593,46 +606,28 @@ url_authority(const char *s, size_t len)
 	return (NULL);
 }
 
-/*
- * A registered name: letters, digits, "-._~", percent escapes and UTF-8
- * (IDN), with at least one letter or digit so "http://./" is refused.
- */
 static int
-url_host_ok(const char *s, size_t len)
+has_bidi(const char *s, size_t len)
 {
-	size_t		i;
-	int		seen;
-	unsigned char	c;
+	size_t		off, n;
+	uint32_t	cp;
 
-	seen = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (is_alnum(c) || c >= 0x80)
-			seen = 1;
-		else if (!in_set(c, "-._~%"))
+	for (off = 0; off < len; off += n) {
+		n = utf8_decode((const unsigned char *)s + off, len - off, &cp);
+		if (n == 0)
 			return (0);
+		if (cp_is_bidi(cp))
+			return (1);
 	}
-
-	return (seen);
+	return (0);
 }
 
-/* Loose: hex digits, ':' and '.' (embedded IPv4); the resolver decides. */
+/* ALM, LRM, RLM, embeddings, overrides and isolates. */
 static int
-url_ipv6_ok(const char *s, size_t len)
+cp_is_bidi(uint32_t cp)
 {
-	size_t		i;
-	unsigned char	c;
-
-	if (len < 2 || memchr(s, ':', len) == NULL)
-		return (0);
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (!is_digit(c) && !in_set(c, "abcdefABCDEF:."))
-			return (0);
-	}
-
-	return (1);
+	return (cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
 }
 
 /* RFC 3986 allows an empty port ("http://host:/"). */

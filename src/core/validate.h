@@ -9,7 +9,9 @@
  * and invalid UTF-8 (the CSV import hands raw bytes). username and
  * event_type also refuse control characters (C0, DEL, C1) and blank values
  * (only Unicode whitespace or invisible characters); title accepts any
- * text, empty included; url refuses whitespace and control characters.
+ * text, empty included; url refuses whitespace, control and
+ * bidirectional control characters, user information and backslashes
+ * in the authority, and hosts core/urlhost.c refuses.
  */
 #ifndef VALIDATE_H
 #define VALIDATE_H
@@ -22,12 +24,15 @@
 #define URL_MAX		2048
 #define TITLE_MAX	200
 #define EVENT_TYPE_MAX	64
+#define KEY_NAME_MAX	100
 
 const char	*validate_username(const char *s, size_t len);
 const char	*validate_email(const char *s, size_t len);
 const char	*validate_url(const char *s, size_t len);
 const char	*validate_title(const char *s, size_t len);
 const char	*validate_event_type(const char *s, size_t len);
+/* An API key's name: 1..100 characters, not blank, no controls. */
+const char	*validate_key_name(const char *s, size_t len);
 /* Custom short code: shape [A-Za-z0-9_-]{3,32} and not a reserved word. */
 const char	*validate_custom_code(const char *s, size_t len);
 /* "YYYY-MM-DD HH:MM:SS" or with 'T'; a real calendar date and time. */

@@ -63,6 +63,10 @@ static void		 conninfo_append(struct kore_buf *, const char *,
 /* Owned by this worker: whether the database answered last time. */
 static int	database_reachable = -1;
 
+/* Set once per worker by db_init(): each pool's connection string. */
+static char	*conninfo_main;
+static char	*conninfo_long;
+
 /* Owned by this worker: statements in flight, for the watchdog. */
 static TAILQ_HEAD(, db_call)	in_flight = TAILQ_HEAD_INITIALIZER(in_flight);
 static int			watchdog_armed;
@@ -86,14 +90,34 @@ db_init(void)
 	    config.public_base_url);
 	ci = conninfo_with(config.database_url, opts);
 	kore_pgsql_register(DB_NAME, ci);
-	kore_free(ci);
+	kore_free(conninfo_main);
+	conninfo_main = ci;
 
 	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
 	    "-c shortener.public_base_url=%s",
 	    config.db_long_statement_timeout_ms, config.public_base_url);
 	ci = conninfo_with(config.database_url, opts);
 	kore_pgsql_register(DB_LONG_NAME, ci);
-	kore_free(ci);
+	kore_free(conninfo_long);
+	conninfo_long = ci;
+}
+
+char *
+db_conninfo(const char *dbname)
+{
+	if (dbname != NULL && !strcmp(dbname, DB_LONG_NAME))
+		return (kore_strdup(conninfo_long));
+	return (kore_strdup(conninfo_main));
+}
+
+void
+db_fail(struct db_call *db, const char *sqlstate, const char *constraint)
+{
+	(void)snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
+	    sqlstate != NULL ? sqlstate : "");
+	kore_free(db->constraint);
+	db->constraint = constraint != NULL ? kore_strdup(constraint) : NULL;
+	db->status = DB_FAILED;
 }
 
 /*

@@ -102,6 +102,20 @@ int		db_isnull(const struct db_call *db, int row, int col);
 int64_t		db_int(const struct db_call *db, int row, int col);
 
 /*
+ * The connection string of a pool (DB_NAME, DB_LONG_NAME; its session
+ * options included), for a connection of one's own: a task thread's,
+ * which may block. kore_free() it.
+ */
+char		*db_conninfo(const char *dbname);
+/*
+ * Records in db the failure of a statement run elsewhere (a task
+ * thread's): its SQLSTATE ("" when the database could not be reached)
+ * and constraint, as api_db_error() and sqlstate_classify() read them.
+ */
+void		db_fail(struct db_call *db, const char *sqlstate,
+		    const char *constraint);
+
+/*
  * At worker start: one "SELECT 1", so that a database missing at start
  * is a log line at once rather than at the first request.
  */

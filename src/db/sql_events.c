@@ -9,10 +9,12 @@
 #include "db/sql_events.h"
 #include "db/sql_list.h"
 
+/* $10: the owner a key is scoped to: the events of their links. */
 #define EVENTS_FILTER \
 	"($7::bigint IS NULL OR url_id = $7) AND " \
 	"($8::bigint IS NULL OR user_id = $8) AND " \
-	"($9::text IS NULL OR event_type = $9)"
+	"($9::text IS NULL OR event_type = $9) AND " \
+	"($10::bigint IS NULL OR user_id = $10)"
 
 const char sql_events_page[] = LIST_SQL_PAGE("events", "event_json",
     EVENTS_FILTER);
@@ -21,8 +23,10 @@ const char sql_events_batch[] = LIST_SQL_BATCH("events", "event_json",
 
 const char sql_events_create[] =
 	"WITH chk AS (SELECT"
-	"    EXISTS (SELECT 1 FROM urls WHERE id = $1) AS url_ok,"
-	"    EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_ok),"
+	"    EXISTS (SELECT 1 FROM urls WHERE id = $1"
+	"        AND ($5::bigint IS NULL OR user_id = $5)) AS url_ok,"
+	"    EXISTS (SELECT 1 FROM users WHERE id = $2"
+	"        AND ($5::bigint IS NULL OR id = $5)) AS user_ok),"
 	" ins AS (" EVENTS_INSERT "SELECT $1, $2, $3, " EVENTS_NOW ","
 	"    coalesce($4::jsonb, '{}'::jsonb) FROM chk"
 	"    WHERE url_ok AND user_ok RETURNING events AS r)"
@@ -30,10 +34,12 @@ const char sql_events_create[] =
 	" (SELECT (ins.r).id FROM ins) FROM chk";
 
 const char sql_events_get[] =
-	"SELECT event_json(e) FROM events e WHERE id = $1";
+	"SELECT event_json(e) FROM events e WHERE id = $1"
+	" AND ($2::bigint IS NULL OR user_id = $2)";
 
 const char sql_events_delete[] =
-	"DELETE FROM events WHERE id = $1 RETURNING id";
+	"DELETE FROM events WHERE id = $1"
+	" AND ($2::bigint IS NULL OR user_id = $2) RETURNING id";
 
 /*
  * clicks_insert() (db/migrations/021) inserts the batch and upserts its

@@ -12,17 +12,26 @@
 	" details) "
 #define EVENTS_NOW	"now() AT TIME ZONE 'UTC'"
 
-/* Lists: db/sql_list.h; filters $7 url_id, $8 user_id, $9 event_type. */
+/*
+ * Statements on existing rows take, last, the owner a key is scoped to
+ * (NULL: none), who sees the events of their own links only.
+ */
+
+/*
+ * Lists: db/sql_list.h; filters $7 url_id, $8 user_id, $9 event_type;
+ * $10 owner.
+ */
 extern const char	sql_events_page[];
 extern const char	sql_events_batch[];
 /*
- * $1 url_id, $2 user_id, $3 event_type, $4 details or NULL: (url exists,
- * user exists, event_json or NULL, id).
+ * $1 url_id, $2 user_id, $3 event_type, $4 details or NULL, $5 owner:
+ * (url exists, user exists, event_json or NULL, id); for a scoped key
+ * only its owner and the owner's URLs exist.
  */
 extern const char	sql_events_create[];
-/* $1 id: event_json. */
+/* $1 id, $2 owner: event_json. */
 extern const char	sql_events_get[];
-/* $1 id: id. */
+/* $1 id, $2 owner: id. */
 extern const char	sql_events_delete[];
 /* A batch of clicks, one array per column (clicks/clickwriter.c). */
 extern const char	sql_events_clicks[];

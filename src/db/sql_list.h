@@ -11,8 +11,9 @@
  * The two statements. Parameters: $1 after_id (NULL: none), $2 limit,
  * $3 offset, $4 count key (NULL: count the rows), $5 most rows to count,
  * $6 the deepest offset served (page) or the largest whole list (batch),
- * then the filters from $7. filter must hold every row-selecting
- * condition of the filters, each of the form ($7::type IS NULL OR ...).
+ * then the filters from $7 and, after them, the owner a key is scoped to.
+ * filter must hold every row-selecting condition of the filters and the
+ * owner, each of the form ($7::type IS NULL OR ...).
  *
  * Page: one row (total, JSON array of the page, largest id on the page,
  * whether rows follow it). The count ignores after_id, a cursor here;

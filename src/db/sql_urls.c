@@ -13,13 +13,15 @@
  * case; LIKE's wildcards in it are literal), served by the trigram index
  * of db/migrations/022.
  */
+/* $11: the owner a key is scoped to. */
 #define URLS_FILTER \
 	"($7::bigint IS NULL OR user_id = $7) AND " \
 	"($8::boolean IS NULL OR is_active = $8) AND " \
 	"($9::text IS NULL OR short_code = $9) AND " \
 	"($10::text IS NULL OR short_code = $10 OR original_url ILIKE" \
 	" '%' || replace(replace(replace($10, '\\', '\\\\'), '%', '\\%')," \
-	" '_', '\\_') || '%')"
+	" '_', '\\_') || '%') AND " \
+	"($11::bigint IS NULL OR user_id = $11)"
 
 const char sql_urls_page[] = LIST_SQL_PAGE("urls", "url_json", URLS_FILTER);
 const char sql_urls_batch[] = LIST_SQL_BATCH("urls", "url_json",
@@ -37,7 +39,8 @@ const char sql_urls_create[] =
 	" SELECT url_json(u.r), u.short_code, u.id FROM u";
 
 const char sql_urls_get[] =
-	"SELECT url_json(u) FROM urls u WHERE id = $1";
+	"SELECT url_json(u) FROM urls u WHERE id = $1"
+	" AND ($2::bigint IS NULL OR user_id = $2)";
 
 /*
  * old is read under a row lock in the same snapshot the update runs in,
@@ -46,7 +49,8 @@ const char sql_urls_get[] =
  * (db/migrations/020).
  */
 const char sql_urls_update[] =
-	"WITH old AS (SELECT * FROM urls WHERE id = $1 FOR UPDATE),"
+	"WITH old AS (SELECT * FROM urls WHERE id = $1"
+	"    AND ($10::bigint IS NULL OR user_id = $10) FOR UPDATE),"
 	" new AS (UPDATE urls u SET"
 	"    title = CASE WHEN $2 THEN $3 ELSE u.title END,"
 	"    is_active = coalesce($4, u.is_active),"
@@ -80,6 +84,7 @@ const char sql_urls_update[] =
 
 const char sql_urls_delete[] =
 	"WITH d AS (DELETE FROM urls WHERE id = $1"
+	"    AND ($2::bigint IS NULL OR user_id = $2)"
 	"    RETURNING id, user_id, short_code),"
 	" logged AS (" EVENTS_INSERT "SELECT id, user_id, 'deleted',"
 	"    " EVENTS_NOW ", jsonb_build_object("
@@ -139,7 +144,7 @@ const char sql_urls_stats[] =
 	" LEFT JOIN LATERAL (SELECT sum(clicks)::bigint AS clicks,"
 	"     max(last_click_at) AS last_click_at FROM url_click_hourly"
 	"     WHERE url_id = u.id) h ON true"
-	" WHERE u.id = $1";
+	" WHERE u.id = $1 AND ($4::bigint IS NULL OR u.user_id = $4)";
 
 /*
  * The redirect's lookup (db/codelookup.c): an expired link is found, and
@@ -168,6 +173,7 @@ const char sql_urls_capped_left[] =
 	"SELECT EXISTS (SELECT 1 FROM urls WHERE id = $1 AND is_active"
 	"    AND cap_used < max_clicks)";
 
-/* $1 id: the short code, for the QR code of the link. */
+/* $1 id, $2 owner: the short code, for the QR code of the link. */
 const char sql_urls_code[] =
-	"SELECT short_code FROM urls WHERE id = $1";
+	"SELECT short_code FROM urls WHERE id = $1"
+	" AND ($2::bigint IS NULL OR user_id = $2)";

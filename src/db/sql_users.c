@@ -9,9 +9,11 @@
 #include "db/sql_list.h"
 #include "db/sql_users.h"
 
+/* $9: the owner a key is scoped to, who sees only their own user. */
 #define USERS_FILTER \
 	"($7::text IS NULL OR username = $7) AND " \
-	"($8::text IS NULL OR lower(email) = lower($8))"
+	"($8::text IS NULL OR lower(email) = lower($8)) AND " \
+	"($9::bigint IS NULL OR id = $9)"
 
 const char sql_users_page[] = LIST_SQL_PAGE("users", "user_json",
     USERS_FILTER);
@@ -23,11 +25,13 @@ const char sql_users_create[] =
 	" RETURNING user_json(users), id";
 
 const char sql_users_get[] =
-	"SELECT user_json(u) FROM users u WHERE id = $1";
+	"SELECT user_json(u) FROM users u WHERE id = $1"
+	" AND ($2::bigint IS NULL OR id = $2)";
 
 const char sql_users_update[] =
 	"UPDATE users SET username = coalesce($2, username),"
-	" email = coalesce($3, email) WHERE id = $1 RETURNING user_json(users)";
+	" email = coalesce($3, email) WHERE id = $1"
+	" AND ($4::bigint IS NULL OR id = $4) RETURNING user_json(users)";
 
 /*
  * The user's URLs go first so that their deletion can be logged as
@@ -35,11 +39,13 @@ const char sql_users_update[] =
  */
 const char sql_users_delete[] =
 	"WITH gone AS (DELETE FROM urls WHERE user_id = $1"
+	"    AND ($2::bigint IS NULL OR user_id = $2)"
 	"    RETURNING id, user_id, short_code),"
 	" logged AS (" EVENTS_INSERT "SELECT id, user_id, 'deleted',"
 	"    " EVENTS_NOW ", jsonb_build_object("
 	"    'reason', 'user_deleted', 'short_code', short_code) FROM gone),"
-	" u AS (DELETE FROM users WHERE id = $1 RETURNING id)"
+	" u AS (DELETE FROM users WHERE id = $1"
+	"    AND ($2::bigint IS NULL OR id = $2) RETURNING id)"
 	" SELECT (SELECT count(*) FROM u),"
 	" (SELECT coalesce(string_agg(short_code, ' '), '') FROM gone)";
 

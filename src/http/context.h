@@ -11,6 +11,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "core/netaddr.h"
 #include "core/query.h"
 #include "core/route.h"
 #include "http/respond.h"
@@ -26,6 +27,9 @@ struct http_ctx {
 	char			 param[64];	/* :id or :code, NUL-terminated */
 	struct query		 query;
 	json_t			*body;		/* owned; JSON routes only */
+	int			 admitted;	/* the router's gate let it in */
+	struct netaddr		 client;	/* TRUSTED_PROXIES applied */
+	char			 client_text[NETADDR_TEXT_MAX];
 };
 
 /* Parses ctx->param as a positive id; 0 when it is not one. */

@@ -1,11 +1,21 @@
 /*
  * The single Kore route. Every request comes here first: it gets its
- * request id, its route, a method check that answers 405 with Allow, its
- * query string checked against what the endpoint takes and, for JSON
- * writes, its body. Then the endpoint's handler runs, now and each time
- * Kore wakes the request again. The endpoints come from the layer above
- * (http/router.h); nothing here knows a resource.
+ * request id, the headers every response carries, its client address
+ * (the peer, or what a trusted proxy says: TRUSTED_PROXIES), its route
+ * and a method check that answers 405 with Allow; OPTIONS is answered
+ * here for every route (CORS preflights, http/cors.c). Then the router's
+ * gate decides whether it may go on (keys, rate limits), and only then
+ * is its query string checked against what the endpoint takes and, for
+ * JSON writes, its body parsed: a client without a key learns nothing
+ * from those answers, and costs no parsing. Then the endpoint's handler
+ * runs, now and each time Kore wakes the request again. The endpoints
+ * come from the layer above (http/router.h); nothing here knows a
+ * resource.
  */
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
 
 #include <string.h>
 
@@ -15,6 +25,7 @@
 #include "config/config.h"
 #include "core/fields.h"
 #include "http/context.h"
+#include "http/cors.h"
 #include "http/router.h"
 #include "http/respond.h"
 #include "obs/log.h"
@@ -23,6 +34,8 @@
 int	dispatch(struct http_request *);
 
 static struct http_ctx	*ctx_create(struct http_request *);
+static int		 ctx_accept(struct http_request *, struct http_ctx *);
+static void		 client_set(struct http_request *, struct http_ctx *);
 static void		 ctx_free(struct http_request *);
 static int		 method_bit(const struct http_request *);
 static void		 request_log(struct http_request *, struct http_ctx *,
@@ -54,6 +67,20 @@ dispatch(struct http_request *req)
 			return (KORE_RESULT_OK);
 	}
 
+	if (!ctx->admitted) {
+		switch (router->gate(req, ctx)) {
+		case GATE_WAIT:
+			return (KORE_RESULT_RETRY);
+		case GATE_DONE:
+			return (KORE_RESULT_OK);
+		case GATE_PASS:
+			break;
+		}
+		ctx->admitted = 1;
+		if (!ctx_accept(req, ctx))
+			return (KORE_RESULT_OK);
+	}
+
 	return (ctx->endpoint->handler(req, ctx));
 }
 
@@ -68,9 +95,10 @@ ctx_param_id(const struct http_ctx *ctx)
 }
 
 /*
- * Everything that can be refused before an endpoint runs is refused
- * here; NULL means a response has been sent. The context exists before
- * any refusal, so that ctx_free() records every request, 404s included.
+ * What is answered before the gate: an unknown route, a wrong method,
+ * OPTIONS; NULL means a response has been sent. The context exists
+ * before any refusal, so that ctx_free() records every request, 404s
+ * included.
  */
 static struct http_ctx *
 ctx_create(struct http_request *req)
@@ -78,6 +106,7 @@ ctx_create(struct http_request *req)
 	struct route_match	 m;
 	const struct endpoint	*ep;
 	struct http_ctx		*ctx;
+	int			 method;
 
 	route_match(req->path, &m);
 
@@ -88,32 +117,78 @@ ctx_create(struct http_request *req)
 	ctx->route = m.route;
 	req->hdlr_extra = ctx;
 	req->onfree = ctx_free;
+	client_set(req, ctx);
+	cors_headers(req);
 
 	if (m.route->id == ROUTE_NOT_FOUND) {
 		respond_error(req, 404, NULL, "no such route");
 		return (NULL);
 	}
 
-	if ((ep = endpoint_find(m.route->id, method_bit(req))) == NULL) {
-		respond_bad_method(req, route_methods(m.route->id));
+	method = method_bit(req);
+	if (method == ROUTE_OPTIONS && req->method == HTTP_METHOD_OPTIONS) {
+		cors_options(req, route_methods(m.route->id));
+		return (NULL);
+	}
+	if ((ep = endpoint_find(m.route->id, method)) == NULL) {
+		respond_bad_method(req, route_methods(m.route->id) |
+		    ROUTE_OPTIONS);
 		return (NULL);
 	}
 
 	ctx->endpoint = ep;
 	/* Too long for any id or code: "" makes the handler answer 404. */
 	(void)route_param_copy(&m, ctx->param, sizeof(ctx->param));
+	return (ctx);
+}
+
+/* After the gate: the query string and the body; 0 once answered. */
+static int
+ctx_accept(struct http_request *req, struct http_ctx *ctx)
+{
+	const struct endpoint	*ep = ctx->endpoint;
 
 	if (query_parse(&ctx->query, req->query_string) == -1) {
 		respond_error(req, 400, NULL, "malformed query string");
-		return (NULL);
+		return (0);
 	}
 	if (!query_known(req, ctx, ep))
-		return (NULL);
+		return (0);
 
 	if (ep->json_body && !body_parse(req, ctx))
-		return (NULL);
+		return (0);
 
-	return (ctx);
+	return (1);
+}
+
+/*
+ * The peer, unless it is a trusted proxy (TRUSTED_PROXIES): then the
+ * client its X-Forwarded-For or X-Real-IP names (core/netaddr.c).
+ */
+static void
+client_set(struct http_request *req, struct http_ctx *ctx)
+{
+	struct connection	*c = req->owner;
+	struct netaddr		 peer;
+	const char		*xff, *real;
+
+	memset(&peer, 0, sizeof(peer));
+	if (c != NULL && c->family == AF_INET)
+		netaddr_from_v4(ntohl(c->addr.ipv4.sin_addr.s_addr), &peer);
+	else if (c != NULL && c->family == AF_INET6)
+		memcpy(peer.b, &c->addr.ipv6.sin6_addr, sizeof(peer.b));
+
+	if (config.trusted_proxies.n == 0) {
+		ctx->client = peer;
+	} else {
+		if (!http_request_header(req, "x-forwarded-for", &xff))
+			xff = NULL;
+		if (!http_request_header(req, "x-real-ip", &real))
+			real = NULL;
+		netaddr_client(&peer, xff, real, &config.trusted_proxies,
+		    &ctx->client);
+	}
+	netaddr_format(&ctx->client, ctx->client_text);
 }
 
 /*
@@ -301,6 +376,7 @@ request_log(struct http_request *req, struct http_ctx *ctx, double seconds)
 	struct log_request	r;
 
 	r.request_id = ctx->request_id;
+	r.client = ctx->client_text;
 	r.route = ctx->route->template;
 	r.cache = ctx->cache;
 	r.status = req->status;

@@ -2,7 +2,11 @@
  * Responses.
  *
  * Every status the API produces goes through here, so every response has
- * the same headers and every error the same JSON shape. Request ids are
+ * the same headers and every error the same JSON shape. Every response
+ * says X-Content-Type-Options: nosniff (a browser never reads an error
+ * body as HTML), and every JSON body Cache-Control: no-store: API
+ * answers may carry a key's view of private data, and no shared cache
+ * may keep them. Request ids are
  * 32 hex digits from a per-worker counter whose start is drawn from the
  * CSPRNG once: unique across workers and replicas without a syscall per
  * request.
@@ -57,6 +61,7 @@ request_id_assign(struct http_request *req, char id[REQUEST_ID_SIZE])
 	}
 
 	http_response_header(req, "x-request-id", id);
+	http_response_header(req, "x-content-type-options", "nosniff");
 }
 
 void
@@ -189,4 +194,5 @@ content_type_json(struct http_request *req)
 {
 	http_response_header(req, "content-type",
 	    "application/json; charset=utf-8");
+	http_response_header(req, "cache-control", "no-store");
 }

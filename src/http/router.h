@@ -9,6 +9,12 @@
  * The dispatcher allocates ctx_size bytes per request, a struct http_ctx
  * at their start (the registering layer's context begins with one), and
  * calls cleanup(ctx) when the request is freed, before it frees the rest.
+ *
+ * Before an endpoint's handler, its query string or its body is looked
+ * at, the request passes the gate (who may call it, how often: the API's
+ * keys and rate limits, api/auth.c). The gate may sleep; the dispatcher
+ * calls it again on each wake-up until it lets the request pass or has
+ * answered it.
  */
 #ifndef ROUTER_H
 #define ROUTER_H
@@ -45,11 +51,19 @@ struct endpoint {
 						   QUERY_PARAMS: all */
 };
 
+enum gate_result {
+	GATE_PASS,		/* on to the endpoint */
+	GATE_WAIT,		/* asleep; call the gate again when woken */
+	GATE_DONE		/* the gate has answered the request */
+};
+
 struct router {
 	const struct endpoint *const	*endpoints;
 	size_t				 count;
 	size_t				 ctx_size;	/* >= sizeof(http_ctx) */
 	void				(*cleanup)(struct http_ctx *);
+	enum gate_result		(*gate)(struct http_request *,
+					    struct http_ctx *);
 };
 
 /* Once per worker, before the first request; r must outlive the worker. */

@@ -9,16 +9,9 @@
  * arrive whole even when every worker writes to the same pipe. A worker
  * that is killed loses at most FLUSH_MS of request lines.
  *
- * The client address is the peer's, unless TRUST_PROXY_HEADERS=1 says
- * the only peer is a trusted proxy (nginx), whose X-Real-IP is then
- * believed. Anyone who can reach the app port directly could forge that
- * header, so it is off by default.
+ * The client address is the one the dispatcher judged the client's (the
+ * peer, or what a trusted proxy says: TRUSTED_PROXIES, http/dispatch.c).
  */
-
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -44,8 +37,6 @@
 static void		 stamp(char *, size_t);
 static const char	*level_name(enum log_level);
 static const char	*method_name(int);
-static const char	*client_address(struct http_request *, char *,
-			    size_t);
 static void		 emit(struct logline *, int);
 static void		 write_all(const char *, size_t);
 static void		 flush_timer(void *, u_int64_t);
@@ -54,7 +45,6 @@ static int		 log_enabled(enum log_level);
 
 /* Set once per process by log_init(); read-only afterwards. */
 static enum log_level	min_level = LOG_LEVEL_INFO;
-static int		trust_proxy;
 
 /*
  * Set by log_init() and again by each worker: getpid(2) is a syscall. A
@@ -80,7 +70,6 @@ log_init(void)
 {
 	self_pid = getpid();
 	min_level = (enum log_level)config.log_level;
-	trust_proxy = config.trust_proxy;
 }
 
 void
@@ -141,7 +130,7 @@ void
 log_request(struct http_request *req, const struct log_request *r)
 {
 	struct logline	l;
-	char		buf[LINE_MAX_BYTES], now[32], client[INET6_ADDRSTRLEN];
+	char		buf[LINE_MAX_BYTES], now[32];
 
 	if (!log_enabled(LOG_LEVEL_INFO))
 		return;
@@ -158,8 +147,7 @@ log_request(struct http_request *req, const struct log_request *r)
 	logline_int(&l, "status", r->status);
 	logline_ms(&l, "duration_ms", r->duration_ms);
 	logline_str(&l, "cache", r->cache);
-	logline_str(&l, "client", client_address(req, client,
-	    sizeof(client)));
+	logline_str(&l, "client", r->client);
 	/* Last: a hostile path is the one field that may not fit. */
 	logline_str(&l, "path", req->path);
 	emit(&l, batching);
@@ -260,28 +248,5 @@ method_name(int method)
 		return ("PATCH");
 	default:
 		return ("OPTIONS");
-	}
-}
-
-static const char *
-client_address(struct http_request *req, char *buf, size_t len)
-{
-	struct connection	*c = req->owner;
-	const char		*real;
-
-	if (trust_proxy && http_request_header(req, "x-real-ip", &real))
-		return (real);
-
-	if (c == NULL)
-		return (NULL);
-
-	switch (c->family) {
-	case AF_INET:
-		return (inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, buf, len));
-	case AF_INET6:
-		return (inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, buf,
-		    len));
-	default:
-		return ("unix");
 	}
 }

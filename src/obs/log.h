@@ -29,6 +29,7 @@ void	log_event(enum log_level level, const char *event, const char *fmt,
 
 struct log_request {
 	const char	*request_id;
+	const char	*client;	/* the address judged the client's */
 	const char	*route;		/* template, "/urls/:id" */
 	const char	*cache;		/* X-Cache, or NULL */
 	int		 status;

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "public"))
 sys.path.insert(0, HERE)
 
 import http_util  # noqa: E402
-from browser import Browser  # noqa: E402
+from browser import LANDING_HOST, Browser  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 
@@ -85,7 +85,9 @@ def landing():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Landing)
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
-    yield f"http://127.0.0.1:{port}"
+    # A name only the test's browser resolves (LANDING_HOST): the
+    # service refuses links to 127.0.0.1.
+    yield f"http://{LANDING_HOST}:{port}"
     server.shutdown()
     server.server_close()
 

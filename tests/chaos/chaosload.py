@@ -41,6 +41,7 @@ import os
 import random
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -55,18 +56,32 @@ TIMEOUT_S = 12.0  # above nginx's proxy_read_timeout (10 s)
 
 # ---- HTTP ------------------------------------------------------------
 
-def request(base, method, path, rid, body=None, timeout=TIMEOUT_S):
-    """One request on a fresh connection; returns a record (never raises)."""
+def connect(base, timeout):
+    """A connection to BASE: HTTPS for an https base (the container
+    topology's nginx, whose certificate is the local self-signed one: not
+    verified here; tests/compose verifies it)."""
     u = urllib.parse.urlsplit(base)
+    if u.scheme == "https":
+        return http.client.HTTPSConnection(u.hostname, u.port, timeout=timeout,
+                                           context=ssl._create_unverified_context())
+    return http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+
+
+def request(base, method, path, rid, body=None, timeout=TIMEOUT_S):
+    """One request on a fresh connection; returns a record (never raises).
+    SHORTENER_API_KEY, when set, is sent as X-Api-Key (a topology with keys
+    on: the targets set it from the admin key)."""
     headers = {"X-Request-Id": rid, "User-Agent": "chaos/" + rid,
                "Connection": "close"}
+    if os.environ.get("SHORTENER_API_KEY"):
+        headers["X-Api-Key"] = os.environ["SHORTENER_API_KEY"]
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     rec = {"rid": rid, "method": method, "path": path, "t0": time.time()}
     try:
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+        conn = connect(base, timeout)
         conn.request(method, path, body=data, headers=headers)
         resp = conn.getresponse()
         raw = resp.read()
@@ -801,9 +816,8 @@ def http_ok(url):
 
 
 def cache_hit(base, code):
-    u = urllib.parse.urlsplit(base)
     try:
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=2)
+        conn = connect(base, 2)
         conn.request("HEAD", "/" + code)
         return conn.getresponse().getheader("X-Cache") == "HIT"
     except (OSError, http.client.HTTPException):

@@ -152,7 +152,12 @@ class ComposeTarget:
             self.env.get("SHORTENER_ENV_FILE", REPO / ".env")).get("COMPOSE_PROJECT_NAME", "shortener")
         env_file = read_env(self.env.get("SHORTENER_ENV_FILE", REPO / ".env"))
         self.run = REPO / ".build" / ("chaos-" + self.project)
-        self.base = "http://127.0.0.1:%s" % self.published("nginx")
+        # nginx's HTTPS (its plain HTTP only redirects), and the project's
+        # admin key: keys are on in this topology (docs/security.md).
+        self.base = "https://127.0.0.1:%s" % self.published("nginx", "8443/tcp")
+        key = self.env.get("ADMIN_API_KEY") or env_file.get("ADMIN_API_KEY", "")
+        if key and not os.environ.get("SHORTENER_API_KEY"):
+            os.environ["SHORTENER_API_KEY"] = key
         self.app_ports = [int(self.published("app%d" % n)) for n in (1, 2, 3)]
         pw = self.env.get("POSTGRES_PASSWORD") or env_file.get("POSTGRES_PASSWORD", "")
         self.db = "postgresql://shortener:%s@127.0.0.1:%s/shortener?connect_timeout=2" % (
@@ -171,8 +176,12 @@ class ComposeTarget:
             raise RuntimeError("no container for %s in project %s" % (service, self.project))
         return json.loads(self.docker("inspect", cid.split()[0]))[0]
 
-    def published(self, service):
+    def published(self, service, port=None):
+        """The host port of SERVICE's PORT ("8443/tcp"; its only one when
+        None)."""
         ports = self.inspect(service)["HostConfig"]["PortBindings"]
+        if port is not None:
+            return ports[port][0]["HostPort"]
         return next(iter(ports.values()))[0]["HostPort"]
 
     def container(self, n):

@@ -11,8 +11,11 @@ runs on the same engine is left alone.
   the images build (cached layers reused), `up` brings every service to
     healthy (Grafana: skipped with the reason where its image cannot be
     pulled); the contract suites of tests/bin/integration pass against an
-    instance container; a link created through nginx's published port
-    redirects there;
+    instance container, with the project's admin key (keys are on in this
+    topology); without a key, or with a wrong one, the API is a 401 and
+    one budget is counted across two containers; a link created through
+    nginx's published HTTPS port redirects there, with HSTS, and plain
+    HTTP is a redirect to HTTPS;
   restart semantics (tests/chaos/restarts.py) and the chaos suite against
     the containers (CHAOS_PROFILE: short here, full in `make
     chaos-compose`, which writes both tables into CHAOS_DOC);
@@ -25,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 import tempfile
 import time
 import urllib.request
@@ -36,16 +40,28 @@ from conftest import DOC, PROFILE, REPO, free_port, last_totals, sh
 
 COMPOSE = REPO / "scripts" / "compose.py"
 LOGS = REPO / ".build" / "test-logs" / "compose"
-PORT_VARS = ["NGINX_PORT", "APP1_PORT", "APP2_PORT", "APP3_PORT", "PG_PORT", "REDIS_PORT",
+PORT_VARS = ["NGINX_PORT", "NGINX_TLS_PORT", "APP1_PORT", "APP2_PORT", "APP3_PORT", "PG_PORT", "REDIS_PORT",
              "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "GRAFANA_PORT"]
 IMAGES = ["shortener", "shortener-nginx", "shortener-postgres", "shortener-redis",
           "shortener-prometheus", "shortener-alertmanager", "shortener-autoheal"]
 TIMINGS = {}
 
 
+# What an earlier stage of scripts/test.sh exported for its own instance
+# (the open contract: API_KEYS_REQUIRED=0, ...) is not this topology's:
+# docker-compose would let it override .env and the file's defaults.
+FOREIGN = ["API_KEYS_REQUIRED", "ADMIN_API_KEY", "SHORTENER_API_KEY", "RATE_LIMIT_PER_KEY",
+           "RATE_LIMIT_PER_ADDRESS", "PUBLIC_BASE_URL", "TRUSTED_PROXIES", "CORS_ALLOWED_ORIGINS",
+           "NETWORK_PREFIX", "TLS_DIR", "DATABASE_URL", "REDIS_URL", "SHORTENER_URL", "SEED_DIR"]
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if k not in FOREIGN}
+
+
 def compose_config(env_file):
     return sh(["docker-compose", "--env-file", env_file, "-p", "check", "-f",
-               REPO / "docker-compose.yml", "config"], env=dict(os.environ))
+               REPO / "docker-compose.yml", "config"], env=clean_env())
 
 
 def test_compose_file_is_valid(tmp_path):
@@ -55,6 +71,11 @@ def test_compose_file_is_valid(tmp_path):
     import yaml
     env = tmp_path / ".env"
     shutil.copy(REPO / ".env.example", env)
+    # The certificate directory is made by compose.py (not in a clone):
+    # the check below is about the repository's own files.
+    sh([REPO / "scripts" / "tls-cert.sh", tmp_path / "tls"], check=True)
+    with open(env, "a") as f:
+        f.write("TLS_DIR=%s\nADMIN_API_KEY=shk_%s\n" % (tmp_path / "tls", "A" * 40))
     p = compose_config(env)
     assert p.returncode == 0, p.stderr
     assert "warn" not in p.stderr.lower(), p.stderr
@@ -75,6 +96,19 @@ def test_compose_file_is_valid(tmp_path):
             assert svc.get("healthcheck"), "%s has no health check" % name
     apps = [n for n, s in cfg.items() if (s.get("labels") or {}).get("shortener.autoheal") == "true"]
     assert sorted(apps) == ["app1", "app2", "app3"]
+    # Keys on, the admin key to db-init only, nginx the only trusted proxy,
+    # TLS in nginx on its own published port.
+    for a in apps:
+        e = cfg[a]["environment"]
+        assert e["API_KEYS_REQUIRED"] == "1", a
+        assert e["TRUSTED_PROXIES"] == "172.31.254.0/24", a
+        assert "ADMIN_API_KEY" not in e, a
+    assert cfg["db-init"]["environment"]["ADMIN_API_KEY"] == "shk_" + "A" * 40
+    ng = cfg["nginx"]
+    assert ng["environment"]["TLS_CERT_FILE"] == "/etc/nginx/tls/cert.pem"
+    assert any(str(p).split("/")[0].endswith(":8443") or (isinstance(p, dict) and p.get("target") == 8443)
+               for p in ng["ports"]), ng["ports"]
+    assert "https://127.0.0.1:8443/health" in ng["healthcheck"]["test"]
 
 
 def test_compose_file_is_valid_for_compose_v2(tmp_path):
@@ -106,10 +140,15 @@ class Project:
     def __init__(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="shortener-compose."))
         self.name = "shortenertest%d" % os.getpid()
-        self.env = dict(os.environ, COMPOSE_PROJECT_NAME=self.name, IMAGE_TAG=self.name,
+        self.env = dict(clean_env(), COMPOSE_PROJECT_NAME=self.name, IMAGE_TAG=self.name,
                         SHORTENER_ENV_FILE=str(self.tmp / ".env"), NGINX_BIND="127.0.0.1",
+                        TLS_DIR=str(self.tmp / "tls"),
+                        # The contract suites and the chaos load are many
+                        # requests of one key in a minute; the budget itself
+                        # is test_keys_through_the_published_ports'.
+                        RATE_LIMIT_PER_KEY="1000000",
                         **{v: str(free_port()) for v in PORT_VARS})
-        self.env.pop("NETWORK_PREFIX", None)
+
         self.up = None
         self.skipped = {}
 
@@ -117,12 +156,20 @@ class Project:
         return sh([COMPOSE] + list(args), env=self.env, timeout=timeout)
 
     def url(self, var, path=""):
-        return "http://127.0.0.1:%s%s" % (self.env[var], path)
+        scheme = "https" if var == "NGINX_TLS_PORT" else "http"
+        return "%s://127.0.0.1:%s%s" % (scheme, self.env[var], path)
+
+    def setting(self, name):
+        for line in Path(self.env["SHORTENER_ENV_FILE"]).read_text().splitlines():
+            if line.startswith(name + "="):
+                return line.split("=", 1)[1]
 
     def password(self):
-        for line in Path(self.env["SHORTENER_ENV_FILE"]).read_text().splitlines():
-            if line.startswith("POSTGRES_PASSWORD="):
-                return line.split("=", 1)[1]
+        return self.setting("POSTGRES_PASSWORD")
+
+    def tls(self):
+        """An SSL context that trusts the project's certificate only."""
+        return ssl.create_default_context(cafile=str(Path(self.env["TLS_DIR"]) / "cert.pem"))
 
     def resources(self):
         """Containers, networks and volumes of the project left on the engine."""
@@ -187,7 +234,8 @@ def test_up_every_service_healthy(project):
         if m:
             project.skipped[m.group(1)] = m.group(2)
     assert set(project.skipped) <= {"grafana"}, project.skipped
-    assert "The shortener runs at %s" % project.url("NGINX_PORT") in p.stdout
+    assert "The shortener runs at %s" % project.url("NGINX_TLS_PORT") in p.stdout
+    assert "Mode:         API keys required" in p.stdout
     st = project("status")
     states = dict(line.split()[:2] for line in st.stdout.splitlines())
     want = {s: "healthy" for s in ("nginx", "app1", "app2", "app3", "postgres", "redis",
@@ -222,9 +270,12 @@ def test_contract_suites_against_an_instance_container(project):
     need_up(project)
     sh(["make", "-C", REPO, "--no-print-directory", "tests/bin/integration"], check=True)
     env = dict(project.env, SHORTENER_URL=project.url("APP1_PORT"), CRITERION_JOBS="2",
-               PUBLIC_BASE_URL=project.url("NGINX_PORT"),
                DATABASE_URL="postgresql://shortener:%s@127.0.0.1:%s/shortener" % (
-                   project.password(), project.env["PG_PORT"]))
+                   project.password(), project.env["PG_PORT"]),
+               # Keys are on: the suites send the admin key db-init stored
+               # (tests/integration/client.c); links name nginx's HTTPS.
+               SHORTENER_API_KEY=project.setting("ADMIN_API_KEY"),
+               PUBLIC_BASE_URL=project.url("NGINX_TLS_PORT"))
     env.pop("SEED_DIR", None)
     failing = {}
     for suite in ("users", "urls", "redirect", "errors", "events", "pagination"):
@@ -242,22 +293,85 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_redirect_through_the_published_port(project):
-    need_up(project)
-    base = project.url("NGINX_PORT")
-    req = urllib.request.Request(base + "/urls", method="POST", headers={
-        "Content-Type": "application/json"}, data=json.dumps(
-        {"user_id": 1, "original_url": "https://example.com/compose/%d" % os.getpid()}).encode())
-    link = json.load(urllib.request.urlopen(req, timeout=5))
-    opener = urllib.request.build_opener(NoRedirect)
+def api(project, method, url, key=None, body=None, headers=None):
+    """(status, headers, parsed JSON body) of one call; HTTPS is verified
+    against the project's certificate."""
+    h = dict(headers or {})
+    if key is not None:
+        h["X-Api-Key"] = key
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, method=method, headers=h, data=data)
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(
+        context=project.tls()))
     try:
-        opener.open(urllib.request.Request(base + "/" + link["short_code"],
-                                           headers={"X-Request-Id": "compose-redirect"}), timeout=5)
-        pytest.fail("no redirect")
+        r = opener.open(req, timeout=10)
+        status, hdrs, raw = r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        assert e.code == 302
-        assert e.headers["Location"] == "https://example.com/compose/%d" % os.getpid()
-        assert e.headers["X-Request-Id"] == "compose-redirect"
+        status, hdrs, raw = e.code, e.headers, e.read()
+    try:
+        doc = json.loads(raw) if raw else None
+    except ValueError:
+        doc = raw
+    return status, hdrs, doc
+
+
+def test_keys_through_the_published_ports(project):
+    """Keys are on by default here: db-init stored the hash of the .env's
+    ADMIN_API_KEY; without a key or with a wrong one the API is the
+    contract's 401 and changes nothing; redirects and health need none; one
+    key's budget is counted across two containers (Redis)."""
+    need_up(project)
+    admin = project.setting("ADMIN_API_KEY")
+    assert admin and admin.startswith("shk_"), "no ADMIN_API_KEY in the project's .env"
+    base = project.url("NGINX_TLS_PORT")
+    st, _, doc = api(project, "GET", base + "/health")
+    assert st == 200, doc
+    for key in (None, "shk_" + "x" * 40, admin[:-1] + ("a" if admin[-1] != "a" else "b")):
+        st, hdrs, doc = api(project, "GET", base + "/users?per_page=1", key)
+        assert st == 401 and doc["code"] == "unauthorized", (key, st, doc)
+        assert hdrs["WWW-Authenticate"], key
+        st, _, doc = api(project, "POST", base + "/users", key,
+                         {"username": "nokey%d" % os.getpid(), "email": "nokey%d@example.com"
+                          % os.getpid()})
+        assert st == 401, (key, st, doc)
+    st, _, doc = api(project, "GET", base + "/users?username=nokey%d" % os.getpid(), admin)
+    assert st == 200 and doc == [], doc
+    # One budget for the key, whichever container answers.
+    seen = []
+    for var in ("APP1_PORT", "APP2_PORT", "APP1_PORT", "APP2_PORT"):
+        st, hdrs, doc = api(project, "GET", project.url(var, "/users?per_page=1"), admin)
+        assert st == 200, doc
+        assert hdrs["X-RateLimit-Limit"] == project.env["RATE_LIMIT_PER_KEY"]
+        seen.append(int(hdrs["X-RateLimit-Remaining"]))
+    assert all(b < a for a, b in zip(seen, seen[1:])), seen
+
+
+def test_redirect_through_the_published_port(project):
+    """A link made over HTTPS with the admin key redirects there; HTTPS
+    answers carry HSTS; plain HTTP is only a 308 to the same URL over
+    HTTPS."""
+    need_up(project)
+    base = project.url("NGINX_TLS_PORT")
+    st, hdrs, link = api(project, "POST", base + "/urls", project.setting("ADMIN_API_KEY"),
+                         {"user_id": 1,
+                          "original_url": "https://example.com/compose/%d" % os.getpid()})
+    assert st == 201, link
+    assert "max-age=" in hdrs["Strict-Transport-Security"]
+    assert link["short_url"] == base + "/" + link["short_code"]
+    st, hdrs, _ = api(project, "GET", base + "/" + link["short_code"],
+                      headers={"X-Request-Id": "compose-redirect"})
+    assert st == 302
+    assert hdrs["Location"] == "https://example.com/compose/%d" % os.getpid()
+    assert hdrs["X-Request-Id"] == "compose-redirect"
+    assert "max-age=" in hdrs["Strict-Transport-Security"]
+    plain = project.url("NGINX_PORT", "/" + link["short_code"] + "?a=1")
+    st, hdrs, _ = api(project, "GET", plain)
+    assert st == 308
+    assert hdrs["Location"] == "https://127.0.0.1:%s/%s?a=1" % (
+        project.env["NGINX_TLS_PORT"], link["short_code"])
 
 
 def test_an_instance_resolves_names_in_its_sandbox(project):

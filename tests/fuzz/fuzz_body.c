@@ -62,6 +62,16 @@ static const struct field	url_create[] = {
 	{ "expires_at", K_EXPIRY, 0, 1, validate_expiry },
 	{ "max_clicks", K_CLICKS, 0, 1, NULL },
 };
+/* POST /urls with a key scoped to a user: user_id may be left out. */
+static const struct field	url_create_owned[] = {
+	{ "user_id", K_INT, 0, 0, NULL },
+	{ "original_url", K_STRING, 1, 0, validate_url },
+	{ "title", K_STRING, 0, 1, validate_title },
+	{ "is_active", K_BOOL, 0, 0, NULL },
+	{ "short_code", K_STRING, 0, 1, validate_custom_code },
+	{ "expires_at", K_EXPIRY, 0, 1, validate_expiry },
+	{ "max_clicks", K_CLICKS, 0, 1, NULL },
+};
 static const struct field	url_update[] = {
 	{ "original_url", K_STRING, 0, 0, validate_url },
 	{ "title", K_STRING, 0, 1, validate_title },
@@ -120,7 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object_clear(errors);
 
 	check_reader(body, url_create, N(url_create),
-	    body_url_create(body, NOW, &rb, errors), errors);
+	    body_url_create(body, NOW, FIELD_REQUIRED, &rb, errors), errors);
 	if (json_object_size(errors) == 0) {
 		same_string(body, "original_url", rb.original_url,
 		    rb.original_url_len);
@@ -139,6 +149,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    FIELD_NULL : FIELD_SET), "title %d", rb.title);
 		check_lifecycle(body, &rb);
 	}
+	json_object_clear(errors);
+
+	check_reader(body, url_create_owned, N(url_create_owned),
+	    body_url_create(body, NOW, 0, &rb, errors), errors);
+	if (json_object_size(errors) == 0)
+		CHECK(rb.has_user_id == (json_object_get(body, "user_id") !=
+		    NULL), "has_user_id %d", rb.has_user_id);
 	json_object_clear(errors);
 
 	check_reader(body, url_update, N(url_update),

@@ -157,7 +157,7 @@ delete_metrics(int n)
 	for (i = 0; i < n; i++) {
 		r = http_request("DELETE", "/metrics", hdrs, NULL, 0, 0);
 		cr_assert_eq(r->status, 405, "DELETE /metrics: %ld", r->status);
-		cr_expect_str_eq(http_header(r, "Allow"), "GET, HEAD");
+		cr_expect_str_eq(http_header(r, "Allow"), "GET, HEAD, OPTIONS");
 		http_free(r);
 	}
 }

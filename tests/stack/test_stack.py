@@ -60,7 +60,10 @@ class Stack:
         self.run = self.tmp / "run"
         self.ports = {v: free_port() for v in PORT_VARS}
         env = {k: v for k, v in os.environ.items() if k not in FOREIGN}
-        self.env = dict(env, RUN_DIR=str(self.run), PG_FAST="1",
+        # The open contract, as `make up` runs by default; the keyed mode
+        # is test_up_with_api_keys_required's.
+        env.pop("SHORTENER_API_KEY", None)
+        self.env = dict(env, RUN_DIR=str(self.run), PG_FAST="1", API_KEYS_REQUIRED="0",
                         **{k: str(v) for k, v in self.ports.items()})
         self.up_ok = False
 
@@ -151,6 +154,8 @@ def test_up(stack):
     stack.up_ok = True
     print("stack up in %.0f s (nginx on 127.0.0.1:%d)" % (time.time() - t0, stack.ports["NGINX_PORT"]))
     assert "The shortener runs at http://127.0.0.1:%d" % stack.ports["NGINX_PORT"] in p.stdout
+    # The open contract here, unless asked for keys; the banner says which.
+    assert "Mode:         open: API keys not required" in p.stdout
 
 
 def report_totals(report):
@@ -392,3 +397,39 @@ def test_down_leaves_no_process_and_no_port(stack):
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 busy.append("%s %d" % (v, port))
     assert not left and not busy, "left behind: pids %s, ports %s" % (left, busy)
+
+
+def test_up_with_api_keys_required(stack):
+    """`API_KEYS_REQUIRED=1 make up` after a `make down`: the banner names
+    the mode and the admin key's file (mode 0600), whose key the database
+    knows (scripts/apikey.py bootstrap); through nginx the API is a 401
+    without it and answers with it; redirects and /health need none. The
+    mode is what supervisord started with, and `down` forgets it."""
+    need_up(stack)
+    if stack.supervisord_pid():
+        assert stack("down").returncode == 0
+    p = stack("up", env=dict(stack.env, API_KEYS_REQUIRED="1"))
+    assert p.returncode == 0, "keyed up failed"
+    try:
+        assert "Mode:         API keys required; the admin key is in %s" % (
+            stack.run / "admin.key") in p.stdout
+        key = (stack.run / "admin.key").read_text().strip()
+        assert key.startswith("shk_") and len(key) == 44
+        assert (stack.run / "admin.key").stat().st_mode & 0o777 == 0o600
+        assert "X-Api-Key: %s" % key in p.stdout
+        base = stack.url("NGINX_PORT")
+        st, _, body = status(base + "/users?per_page=1")
+        assert st == 401 and json.loads(body)["code"] == "unauthorized", body
+        req = urllib.request.Request(base + "/users?per_page=1", headers={"X-Api-Key": key})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200
+            link = json.loads(r.read())
+        assert link, "no user in the seeded database"
+        st, _, _ = status(base + "/health")
+        assert st == 200
+        # A second up without the setting keeps the running mode.
+        p = stack("up")
+        assert p.returncode == 0 and "Mode:         API keys required" in p.stdout
+    finally:
+        assert stack("down").returncode == 0
+    assert not (stack.run / "keys_required").exists()

@@ -110,3 +110,38 @@ def test_nginx_conf_command_line(tmp_path):
                         REPO / "nginx.conf", dest], env=env, capture_output=True, text=True)
     assert p.returncode == 1 and "NGINX_CONN_PER_ADDR" in p.stderr
     assert "limit_conn conns 5;" in dest.read_text(), "a refused render replaced the file"
+
+
+TLS_ENV = {"PUBLIC_TLS_PORT": "443", "TLS_CERT_FILE": "/etc/nginx/tls/cert.pem",
+           "TLS_KEY_FILE": "/etc/nginx/tls/key.pem"}
+
+
+def test_nginx_tls_template_rendered_into_the_include(tmp_path):
+    """--tls with TLS_CERT_FILE: tls.d/tls.conf beside the output (the
+    directory nginx.conf's `include tls.d/*.conf` reads), every setting
+    filled in; without it, no file (plain HTTP)."""
+    dest = tmp_path / "nginx.conf"
+    cmd = [sys.executable, REPO / "scripts" / "nginx_conf.py", "--tls",
+           REPO / "nginx" / "tls.conf.template", REPO / "nginx.conf", dest]
+    p = subprocess.run(cmd, env=dict(os.environ, **TLS_ENV), capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "include tls.d/*.conf;" in dest.read_text()
+    tls = (tmp_path / "tls.d" / "tls.conf").read_text()
+    assert "ssl_certificate /etc/nginx/tls/cert.pem;" in tls
+    assert "ssl_certificate_key /etc/nginx/tls/key.pem;" in tls
+    assert "return 308 https://$host:443$request_uri;" in tls
+    assert "Strict-Transport-Security" in tls and "${" not in tls
+    env = {k: v for k, v in os.environ.items() if k not in TLS_ENV}
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert not (tmp_path / "tls.d" / "tls.conf").exists()
+
+
+def test_nginx_tls_refuses_incomplete_or_unsafe_settings():
+    template = (REPO / "nginx" / "tls.conf.template").read_text()
+    for broken in ({"TLS_CERT_FILE": "/a.pem"}, dict(TLS_ENV, PUBLIC_TLS_PORT="x"),
+                   dict(TLS_ENV, TLS_KEY_FILE="/k.pem; include /etc/passwd")):
+        with pytest.raises(nginx_conf.RenderError):
+            nginx_conf.render_tls(template, broken)
+    out = nginx_conf.render_tls(template, TLS_ENV, listen="127.0.0.1:18443")
+    assert "listen 127.0.0.1:18443 ssl http2;" in out

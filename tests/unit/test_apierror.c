@@ -23,6 +23,7 @@ Test(apierror, codes)
 	} cases[] = {
 		{ 400, "bad_request" },
 		{ 401, "unauthorized" },
+		{ 403, "forbidden" },
 		{ 404, "not_found" },
 		{ 405, "method_not_allowed" },
 		{ 408, "request_timeout" },
@@ -34,7 +35,6 @@ Test(apierror, codes)
 		{ 429, "rate_limited" },
 		{ 500, "internal_error" },
 		{ 503, "service_unavailable" },
-		{ 403, "error" },
 		{ 418, "error" },
 		{ 502, "error" },
 		{ 200, "error" },

@@ -56,7 +56,7 @@ Test(bodies, every_problem_at_once)
 	body = parse("{\"user_id\":\"1\",\"original_url\":\"ftp://x\","
 	    "\"title\":7,\"is_active\":1,\"short_code\":\"users\"}");
 	errors = json_object();
-	cr_expect_eq(body_url_create(body, NOW, &b, errors), -1);
+	cr_expect_eq(body_url_create(body, NOW, FIELD_REQUIRED, &b, errors), -1);
 	cr_expect_eq(json_object_size(errors), 5);
 	cr_expect_str_eq(problem(errors, "user_id"), "must be an integer");
 	cr_expect_str_eq(problem(errors, "is_active"), "must be a boolean");
@@ -73,7 +73,7 @@ Test(bodies, url_defaults_and_nulls)
 	errors = json_object();
 	body = parse("{\"user_id\":4,\"original_url\":\"https://e.co/\","
 	    "\"title\":null,\"short_code\":null}");
-	cr_expect_eq(body_url_create(body, NOW, &b, errors), 0);
+	cr_expect_eq(body_url_create(body, NOW, FIELD_REQUIRED, &b, errors), 0);
 	cr_expect_eq(b.user_id, 4);
 	cr_expect_eq(b.title, FIELD_NULL);
 	cr_expect_eq(b.is_active, 1, "is_active defaults to true");
@@ -96,6 +96,28 @@ Test(bodies, url_defaults_and_nulls)
 }
 
 /* expires_at later than the clock or null; max_clicks 1..10^12 or null. */
+/* A key scoped to a user: user_id may be left out, and is read if given. */
+Test(bodies, url_user_for_a_scoped_key)
+{
+	struct url_body	 b;
+	json_t		*body, *errors;
+
+	errors = json_object();
+	body = parse("{\"original_url\":\"https://e.co/\"}");
+	cr_expect_eq(body_url_create(body, NOW, 0, &b, errors), 0);
+	cr_expect(!b.has_user_id);
+	cr_expect_eq(body_url_create(body, NOW, FIELD_REQUIRED, &b, errors), -1);
+	cr_expect_str_eq(problem(errors, "user_id"), "is required");
+	json_object_clear(errors);
+	json_decref(body);
+
+	body = parse("{\"user_id\":7,\"original_url\":\"https://e.co/\"}");
+	cr_expect_eq(body_url_create(body, NOW, 0, &b, errors), 0);
+	cr_expect(b.has_user_id && b.user_id == 7);
+	json_decref(body);
+	json_decref(errors);
+}
+
 Test(bodies, url_lifecycle)
 {
 	struct url_body	 b;
@@ -104,7 +126,7 @@ Test(bodies, url_lifecycle)
 	errors = json_object();
 	body = parse("{\"user_id\":4,\"original_url\":\"https://e.co/\","
 	    "\"expires_at\":\"2026-01-01T00:00:01\",\"max_clicks\":1}");
-	cr_expect_eq(body_url_create(body, NOW, &b, errors), 0);
+	cr_expect_eq(body_url_create(body, NOW, FIELD_REQUIRED, &b, errors), 0);
 	cr_expect_eq(b.expires_at, FIELD_SET);
 	cr_expect_eq(b.expires_at_len, 19);
 	cr_expect_eq(b.max_clicks, FIELD_SET);

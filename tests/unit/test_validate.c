@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/urlhost.h"
 #include "core/validate.h"
 
 /* Literal with its length, so an embedded NUL counts. */
@@ -241,17 +242,41 @@ Test(url, accepted)
 	OK(validate_url, "https://example.com/path/to?q=1&r=a%20b#frag");
 	OK(validate_url, "HTTP://EXAMPLE.COM/");
 	OK(validate_url, "HtTpS://example.com");
+	OK(validate_url, "http://93.184.216.34:80/");
+	OK(validate_url, "http://[2606:2800:220:1:248:1893:25c8:1946]/");
+	OK(validate_url, "http://example.com:/");
+	OK(validate_url, "http://example.com?x");
+	OK(validate_url, "http://example.com#top");
+	OK(validate_url, "http://example.com./");
+	OK(validate_url, "http://my_host.example.com/");
+	OK(validate_url, "https://m\xc3\xbcnchen.de/stra\xc3\x9f" "e");
+	OK(validate_url, "https://xn--mnchen-3ya.de/");
+	OK(validate_url, "https://example.com/a?b=<c>&d=\"e\"");
+	/* '@' and '\\' after the authority are the path's business. */
+	OK(validate_url, "https://example.com/@user");
+	OK(validate_url, "https://example.com/a\\b");
+	OK(validate_url, "https://example.com/?next=http://a@b/");
+}
+
+/* Internal hosts, with URL_ALLOW_PRIVATE_HOSTS=1. */
+Test(url, internal_hosts_when_allowed)
+{
+	struct urlhost_policy	p;
+	char			err[64];
+
+	cr_assert_eq(urlhost_policy_init(&p, 1, NULL, NULL, 0, err,
+	    sizeof(err)), 0);
+	urlhost_policy_use(&p);
 	OK(validate_url, "http://localhost");
 	OK(validate_url, "http://localhost:8080/x");
 	OK(validate_url, "http://127.0.0.1:80/");
 	OK(validate_url, "http://[::1]/");
-	OK(validate_url, "http://[2001:db8::7]:443/x");
-	OK(validate_url, "http://user:pass@example.com/");
-	OK(validate_url, "http://example.com:/");
-	OK(validate_url, "http://example.com?x");
-	OK(validate_url, "http://example.com#top");
-	OK(validate_url, "https://m\xc3\xbcnchen.de/stra\xc3\x9f" "e");
-	OK(validate_url, "https://example.com/a?b=<c>&d=\"e\"");
+	OK(validate_url, "http://10.1.2.3/");
+	/* Still not: what browsers and the validator would read apart. */
+	BAD(validate_url, "http://user:pass@127.0.0.1/");
+	BAD(validate_url, "http://127.0.0.1\\@example.com/");
+	urlhost_policy_use(NULL);
+	urlhost_policy_free(&p);
 }
 
 Test(url, listed_in_the_contract)
@@ -291,6 +316,11 @@ Test(url, bad_host_or_port)
 	BAD(validate_url, "http://#frag");
 	BAD(validate_url, "http://:80/");
 	BAD(validate_url, "http://user@/");
+	BAD(validate_url, "http://exa%6dple.com/");
+	BAD(validate_url, "http://-example.com/");
+	BAD(validate_url, "http://exa..mple.com/");
+	BAD(validate_url, "http://xn--zz.com/");
+	BAD(validate_url, "http://[fe80::1%25eth0]/");
 	BAD(validate_url, "http://./");
 	BAD(validate_url, "http://exa<mple.com/");
 	BAD(validate_url, "http://exa\\mple.com/");
