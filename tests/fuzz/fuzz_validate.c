@@ -6,8 +6,12 @@
  *
  * Properties: what a validator accepts has the shape the contract gives
  * (checked here independently: one '@' and a dotted domain, an absolute
- * http(s) URL with a host, lengths in code points, no NUL, no control or
- * blank where refused, a real calendar date); utf8_valid() agrees with
+ * http(s) URL with a host, without bidirectional controls, user
+ * information or a backslash in its authority, whose host (bracketed
+ * IPv6 included, port excluded) urlhost_check() accepts under the policy
+ * in force, lengths in code points, no NUL, no control or blank where
+ * refused, an API key name of 1 to 100 characters, a real calendar
+ * date); utf8_valid() agrees with
  * jansson's own UTF-8 check; utf8_length() counts what utf8_decode()
  * walks; text_clean() returns valid UTF-8 within its bound, without
  * controls or bidirectional overrides, leaves clean text alone, and a
@@ -20,6 +24,7 @@
 
 #include "core/shortcode.h"
 #include "core/text.h"
+#include "core/urlhost.h"
 #include "core/validate.h"
 #include "fuzz.h"
 
@@ -28,8 +33,10 @@ static int	has_cp(const char *, size_t, int (*)(uint32_t));
 static int	is_control(uint32_t);
 static int	is_unsafe(uint32_t);
 static int	is_space(uint32_t);
+static int	is_bidi(uint32_t);
 static void	check_email(const char *, size_t);
 static void	check_url(const char *, size_t);
+static void	check_url_host(const char *, size_t);
 static void	check_text(const char *, size_t);
 static void	check_code(const char *, size_t);
 static void	check_timestamp(const char *, size_t);
@@ -109,6 +116,14 @@ is_unsafe(uint32_t cp)
 	    (cp >= 0x2066 && cp <= 0x2069));
 }
 
+/* ALM, LRM, RLM, embeddings, overrides and isolates. */
+static int
+is_bidi(uint32_t cp)
+{
+	return (cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
+}
+
 /* The Unicode White_Space characters. */
 static int
 is_space(uint32_t cp)
@@ -160,6 +175,36 @@ check_url(const char *s, size_t len)
 		    (skip = 8), "url \"%.*s\": not http(s)", (int)len, s);
 	CHECK(skip < len && s[skip] != '/' && s[skip] != '?' &&
 	    s[skip] != '#', "url \"%.*s\": no host", (int)len, s);
+	CHECK(!has_cp(s, len, is_bidi), "url \"%.*s\": a bidirectional "
+	    "control", (int)len, s);
+	check_url_host(s + skip, len - skip);
+}
+
+/* The authority of an accepted URL: no user information, no backslash,
+ * and a host the host rules (core/urlhost.c) accept. */
+static void
+check_url_host(const char *a, size_t len)
+{
+	size_t		 alen, hlen;
+	const char	*close;
+
+	for (alen = 0; alen < len && a[alen] != '/' && a[alen] != '?' &&
+	    a[alen] != '#'; alen++)
+		;
+	CHECK(memchr(a, '@', alen) == NULL && memchr(a, '\\', alen) == NULL,
+	    "url authority \"%.*s\": user information or a backslash",
+	    (int)alen, a);
+	if (a[0] == '[') {
+		close = memchr(a, ']', alen);
+		CHECK(close != NULL, "url authority \"%.*s\": no ']'",
+		    (int)alen, a);
+		hlen = (size_t)(close - a) + 1;
+	} else {
+		for (hlen = 0; hlen < alen && a[hlen] != ':'; hlen++)
+			;
+	}
+	CHECK(urlhost_check(a, hlen) == NULL, "url host \"%.*s\" accepted "
+	    "by validate_url, refused by urlhost_check", (int)hlen, a);
 }
 
 static void
@@ -174,6 +219,10 @@ check_text(const char *s, size_t len)
 	if (validate_event_type(s, len) == NULL)
 		CHECK(utf8_valid(s, len) && n >= 1 && n <= EVENT_TYPE_MAX &&
 		    !has_cp(s, len, is_control), "event_type \"%.*s\"",
+		    (int)len, s);
+	if (validate_key_name(s, len) == NULL)
+		CHECK(utf8_valid(s, len) && n >= 1 && n <= KEY_NAME_MAX &&
+		    !has_cp(s, len, is_control), "key name \"%.*s\"",
 		    (int)len, s);
 	if (validate_title(s, len) == NULL)
 		CHECK(utf8_valid(s, len) && n <= TITLE_MAX &&
