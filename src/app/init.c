@@ -80,7 +80,9 @@ static int	reloading;
  * worker's threads in /proc/self/task (getdents), checks its parent
  * (getppid) and ptrace-attaches to them while the worker waits
  * (sched_yield, wait4); prctl makes the worker traceable by it; reports
- * name the thread (gettid). Found with the kernel's audit records of
+ * name the thread (gettid). A thread ASan starts for a Kore task (the
+ * bulk import) asks for its stack bounds, which reads the CPU set
+ * (sched_getaffinity). Found with the kernel's audit records of
  * seccomp kills (dmesg) and strace (docs/testing.md); never part of a
  * production build.
  */
@@ -92,7 +94,8 @@ static int	reloading;
 	KORE_SYSCALL_ALLOW(prctl),					\
 	KORE_SYSCALL_ALLOW(ptrace),					\
 	KORE_SYSCALL_ALLOW(wait4),					\
-	KORE_SYSCALL_ALLOW(sched_yield)
+	KORE_SYSCALL_ALLOW(sched_yield),				\
+	KORE_SYSCALL_ALLOW(sched_getaffinity)
 #else
 #define SANITIZER_SYSCALLS
 #endif
