@@ -280,13 +280,33 @@ run_dev_loop() {
 # import beside other requests, TLS in front (tests/security, pytest):
 # instances of its own (cov flavor) on this PostgreSQL and Redis.
 run_security() {
-	local rc=0 report="$LOGS/security.xml"
-	SECURITY_LOG_DIR="$LOGS/security" SECURITY_FLAVOR="$INTEG_FLAVOR" \
-	    PYTHONDONTWRITEBYTECODE=1 \
+	local rc=0 report="$LOGS/security.xml" t
+	local latency=(tests/security/test_bulk.py::test_parsing_16_mib_holds_no_worker
+	    tests/security/test_bulk.py::test_a_16_mib_import_is_stored_beside_other_requests)
+	local deselect=()
+	# The two latency bounds beside a 16 MiB import are the deployed
+	# build's: under ASan even kore's reading of the body goes through the
+	# sanitizer's interceptors. They run on the cov build (below); the rest
+	# of the suite on this stage's build, its logs checked for reports.
+	if [ "$INTEG_FLAVOR" != cov ]; then
+		for t in "${latency[@]}"; do
+			deselect+=(--deselect "$t")
+		done
+	fi
+	(cd "$REPO_ROOT" && SECURITY_LOG_DIR="$LOGS/security" \
+	    SECURITY_FLAVOR="$INTEG_FLAVOR" PYTHONDONTWRITEBYTECODE=1 \
 	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
-	    --junitxml="$report" "$REPO_ROOT/tests/security" \
+	    --junitxml="$report" "${deselect[@]}" tests/security) \
 	    2>&1 | tee "$LOGS/security.log" || rc=$?
 	count_report "$report" "$rc"
+	[ "$INTEG_FLAVOR" != cov ] || return 0
+	rc=0
+	"$SCRIPTS/build.sh" cov
+	(cd "$REPO_ROOT" && SECURITY_FLAVOR=cov PYTHONDONTWRITEBYTECODE=1 \
+	    "$PYTHON" -m pytest -q -rs -p no:cacheprovider \
+	    --junitxml="$LOGS/security-latency.xml" "${latency[@]}") \
+	    2>&1 | tee "$LOGS/security-latency.log" || rc=$?
+	count_report "$LOGS/security-latency.xml" "$rc"
 }
 
 # Monitoring configuration: rule tests, Alertmanager and Grafana checks,
