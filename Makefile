@@ -10,8 +10,9 @@ CORE_SRC	:= $(wildcard src/core/*.c)
 UNIT_SRC	:= $(wildcard tests/unit/*.c)
 INTEG_SRC	:= $(wildcard tests/integration/*.c)
 
-.PHONY: all deps build up down status logs test unit integration seed bench bench-scale \
-	chaos load env clean assets screenshots dashboard-png compose-up compose-down chaos-compose
+.PHONY: all deps build up down status logs test unit unit-asan integration seed bench \
+	bench-scale chaos load env fuzz fuzz-build clean assets screenshots dashboard-png \
+	compose-up compose-down chaos-compose
 
 all: build
 
@@ -94,6 +95,51 @@ assets:
 	cd web && node -e 'process.stdout.write(JSON.stringify(require("isbot").list, null, 1) + "\n")' \
 	    >../assets/data/isbot-patterns.json
 	@echo "assets: vendor files and the bot list copied; commit assets/"
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer
+# (gcc's; float-cast-overflow is not part of gcc's "undefined"). Any
+# report fails the test that caused it; the runtime settings are in
+# scripts/sanitize.sh. The asan flavor of the module (conf/build.conf)
+# uses the same checks.
+SAN_CFLAGS	:= -fsanitize=address,undefined,float-cast-overflow \
+		   -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+tests/bin/unit-asan: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion
+
+unit-asan: tests/bin/unit-asan tests/bin/seed/users.csv
+	. scripts/sanitize.sh && SEED_USERS_CSV=tests/bin/seed/users.csv \
+	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit-asan $(UNIT_ARGS)
+
+# Fuzz targets, one per tests/fuzz/fuzz_*.c: libFuzzer with ASan+UBSan
+# (Debian's clang-14; the core is built once, instrumented, into
+# .build/fuzz/obj). `make fuzz FUZZ_SECONDS=N` runs each for N seconds,
+# one after the other (scripts/fuzz.sh, docs/testing.md); `make test`
+# runs a short version.
+FUZZ_CC		?= clang-14
+FUZZ_SECONDS	?= 600
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Isrc \
+		   -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN	:= $(patsubst tests/fuzz/%.c,.build/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_OBJ	:= $(patsubst src/core/%.c,.build/fuzz/obj/%.o,$(CORE_SRC))
+
+.build/fuzz/obj/%.o: src/core/%.c $(wildcard src/core/*.h)
+	@mkdir -p .build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+.build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	@mkdir -p .build/fuzz/bin
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh run $(FUZZ_SECONDS)
 
 tests/bin/integration: $(INTEG_SRC) $(wildcard tests/integration/*.h)
 	@mkdir -p tests/bin

@@ -20,6 +20,14 @@
 #
 # Workers exit through exit(0) on SIGTERM, which is what makes the cov
 # flavor write its .gcda files: never stop an instance with SIGKILL first.
+#
+# A module built with ASan (flavor asan) needs the sanitizer runtime
+# loaded before anything else in kore, which is not instrumented: kore
+# (and only kore) runs with it in LD_PRELOAD, beside .build/asan/preload.so
+# (tests/sanitize/preload.c explains why), with the settings of
+# scripts/sanitize.sh; reports land in app.log. Kore's own leaks are
+# suppressed when they can be named (tests/sanitize/lsan.supp), and left
+# out by tests/sanitize/reports.py otherwise.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -39,6 +47,24 @@ write_conf() {
 	"$PYTHON" "$SCRIPTS/kore_conf.py" --bind "127.0.0.1:$1" --module "$MODULE" \
 	    ${APP_WORKERS:+--workers "$APP_WORKERS"} \
 	    "$REPO_ROOT/conf/shortener.conf" "$2/shortener.conf"
+}
+
+# sanitizer_env: fills SAN_ENV with what kore needs for this module.
+SAN_ENV=()
+sanitizer_env() {
+	local runtime preload
+	SAN_ENV=()
+	readelf -d "$MODULE" 2>/dev/null | grep -q 'libasan' || return 0
+	runtime="$("${CC:-cc}" -print-file-name=libasan.so)"
+	preload="$(dirname "$(dirname "$MODULE")")/preload.so"
+	[ -f "$runtime" ] || die "the module needs ASan but $runtime is missing"
+	[ -f "$preload" ] || die "$preload missing: run scripts/build.sh ${FLAVOR:-dev}"
+	# shellcheck source=scripts/sanitize.sh
+	. "$SCRIPTS/sanitize.sh"
+	SAN_ENV=(LD_PRELOAD="$runtime $preload"
+	    ASAN_OPTIONS="$ASAN_OPTIONS"
+	    UBSAN_OPTIONS="$UBSAN_OPTIONS"
+	    LSAN_OPTIONS="$LSAN_OPTIONS:print_suppressions=0:suppressions=$REPO_ROOT/tests/sanitize/lsan.supp")
 }
 
 app_pid() {
@@ -97,12 +123,13 @@ app_start() {
 	! port_in_use "$port" || die "port $port is already in use (app)"
 	warn_env
 	write_conf "$port" "$rundir"
+	sanitizer_env
 	# -f foreground (we keep the pid), -n no chroot, -r keep our user.
 	# Started from a subshell so the process is not our child: it
 	# outlives this script and is reaped by init, not left a zombie.
 	(
 		cd "$rundir"
-		kore -f -n -r -c "$rundir/shortener.conf" \
+		env "${SAN_ENV[@]}" kore -f -n -r -c "$rundir/shortener.conf" \
 		    </dev/null >>"$rundir/app.log" 2>&1 &
 		echo $! >"$rundir/app.pid"
 	)

@@ -15,6 +15,9 @@
 # kodev rebuilds by source mtime only: a flavor switch, a header change or
 # a build.conf change needs `kodev clean` first, which this script does.
 #
+# A sanitized flavor (asan) also gets .build/FLAVOR/preload.so, which
+# scripts/app.sh preloads with the ASan runtime (tests/sanitize/preload.c).
+#
 # build.conf cannot run commands, so the version and commit that
 # GET /metrics reports (shortener_build_info) come from a generated header,
 # src/obs/build_info.h (not in git), rewritten only when its content
@@ -87,6 +90,17 @@ main() {
 	echo "$FLAVOR" >"$BUILD_DIR/flavor"
 	KORE_BUILD_FLAVOR="$FLAVOR" kodev build
 	[ -f "$FARM/shortener.so" ] || die "kodev produced no shortener.so"
+	build_preload
+}
+
+# A module built with ASan (flavor asan) runs under an uninstrumented kore
+# with the runtime preloaded, and beside it the helper of
+# tests/sanitize/preload.c (why: see there). scripts/app.sh loads both.
+build_preload() {
+	local src="$REPO_ROOT/tests/sanitize/preload.c" out="$BUILD_DIR/preload.so"
+	readelf -d "$FARM/shortener.so" | grep -q 'libasan' || return 0
+	[ "$out" -nt "$src" ] && return 0
+	"${CC:-cc}" -std=c11 -Wall -Wextra -O1 -shared -fPIC -o "$out" "$src"
 }
 
 main "$@"

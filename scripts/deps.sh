@@ -20,12 +20,17 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PACKAGES=(
-	# build and unit tests
+	# build and unit tests (gcc's ASan/UBSan runtimes come with
+	# build-essential)
 	kore build-essential pkg-config
 	libjansson-dev libcsv-dev libhiredis-dev libpq-dev
 	# SHA-256 of API keys (libcrypto), IDNA of link hosts
 	libssl-dev libidn2-dev
 	libcurl4-openssl-dev libcriterion-dev gcovr
+	# fuzz targets: clang and its libFuzzer, ASan and UBSan runtimes
+	clang-14 libclang-rt-14-dev
+	# the hostile HTTP corpus (tests/hostile)
+	python3-pytest
 	# services of the stack
 	postgresql postgresql-client redis-server nginx prometheus
 	# amtool, to check the Alertmanager configuration

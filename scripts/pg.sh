@@ -105,9 +105,9 @@ pg_start() {
 	fi
 	! port_in_use "$port" || die "port $port is already in use (PostgreSQL)"
 	# The project's settings (conf/postgresql.conf), fresh at each start;
-	# a cluster made before they existed learns to include them. Read by
-	# us, written by postgres: a checkout postgres cannot enter (under a
-	# mktemp -d, mode 0700) still works.
+	# a cluster made before they existed learns to include them. The
+	# file is opened here, not by the postgres user, who may not be able
+	# to reach the checkout (a clone under a mktemp -d directory, 0700).
 	# shellcheck disable=SC2016 # $1 is for the inner sh
 	as_pg_user sh -c 'cat >"$1"' sh "$dir/shortener.conf" \
 	    <"$REPO_ROOT/conf/postgresql.conf"

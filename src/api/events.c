@@ -12,8 +12,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "db/sql_events.h"
-#include "core/fields.h"
-#include "core/validate.h"
+#include "core/bodies.h"
 #include "http/respond.h"
 
 static const struct api_filter list_filters[] = {
@@ -94,31 +93,21 @@ st_wait_delete(struct http_request *req, struct api_ctx *ctx)
 static int
 create_bind(struct http_request *req, struct api_ctx *ctx)
 {
-	json_t			*errors, *details;
-	const char		*type;
-	size_t			 type_len;
-	int64_t			 url_id, user_id;
+	struct event_body	 b;
+	json_t			*errors;
 	char			*text;
 
 	errors = json_object();
-	field_int(ctx->http.body, "url_id", FIELD_REQUIRED, errors, &url_id);
-	field_int(ctx->http.body, "user_id", FIELD_REQUIRED, errors, &user_id);
-	field_string(ctx->http.body, "event_type", FIELD_REQUIRED,
-	    validate_event_type, errors, &type, &type_len);
-	if (field_object(ctx->http.body, "details", FIELD_NULLABLE, errors,
-	    &details) != FIELD_SET)
-		details = NULL;
-
-	if (json_object_size(errors) > 0)
+	if (body_event_create(ctx->http.body, &b, errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
 	api_prepare(ctx, sql_events_create);
-	db_param_int(&ctx->db, 0, url_id);
-	db_param_int(&ctx->db, 1, user_id);
-	db_param_text(&ctx->db, 2, type, type_len);
-	if (details != NULL) {
-		text = json_dumps(details, JSON_COMPACT);
+	db_param_int(&ctx->db, 0, b.url_id);
+	db_param_int(&ctx->db, 1, b.user_id);
+	db_param_text(&ctx->db, 2, b.event_type, b.event_type_len);
+	if (b.details != NULL) {
+		text = json_dumps(b.details, JSON_COMPACT);
 		if (text == NULL)
 			fatal("json_dumps: out of memory");
 		db_param_str(&ctx->db, 3, text);

@@ -15,13 +15,12 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "db/sql_urls.h"
-#include "core/fields.h"
+#include "core/bodies.h"
 #include "core/shortcode.h"
 #include "core/validate.h"
 #include "http/respond.h"
 
 #define CODE_ATTEMPTS	5
-#define MAX_CLICKS_MAX	INT64_C(1000000000000)
 #define STATS_DAYS_DEFAULT	30
 #define STATS_DAYS_MAX		366
 
@@ -49,15 +48,6 @@ struct url_create {
 	int	custom_code;
 };
 
-/* The lifecycle fields of a create or an update (db/migrations/020). */
-struct url_lifecycle {
-	enum field_result	 has_expiry;
-	const char		*expiry;
-	size_t			 expiry_len;
-	enum field_result	 has_max;
-	int64_t			 max_clicks;
-};
-
 static int	create_bind(struct http_request *, struct api_ctx *);
 static int	create_collided(const struct api_ctx *);
 static void	bind_random_code(struct api_ctx *);
@@ -66,7 +56,6 @@ static int	st_wait_stats(struct http_request *, struct api_ctx *);
 static int	stats_period(struct http_request *, struct api_ctx *, char *,
 		    char *);
 static int	stats_bad(struct http_request *, const char *, const char *);
-static void	lifecycle_read(json_t *, json_t *, struct url_lifecycle *);
 static int	st_wait_insert(struct http_request *, struct api_ctx *);
 static int	st_wait_update(struct http_request *, struct api_ctx *);
 static int	st_wait_delete(struct http_request *, struct api_ctx *);
@@ -279,89 +268,48 @@ static int
 create_bind(struct http_request *req, struct api_ctx *ctx)
 {
 	struct url_create	*st;
-	struct url_lifecycle	 lc;
+	struct url_body		 b;
 	json_t			*errors;
-	const char		*url, *title, *code;
-	size_t			 url_len, title_len, code_len;
-	int64_t			 user_id;
-	int			 active;
-	enum field_result	 has_user, has_title, has_active, has_code;
 
 	/* A key scoped to a user creates that user's links: user_id is its. */
 	errors = json_object();
-	has_user = field_int(ctx->http.body, "user_id", ctx->who.owner > 0 ?
-	    0 : FIELD_REQUIRED, errors, &user_id);
-	field_string(ctx->http.body, "original_url", FIELD_REQUIRED, validate_url,
-	    errors, &url, &url_len);
-	has_title = field_string(ctx->http.body, "title", FIELD_NULLABLE,
-	    validate_title, errors, &title, &title_len);
-	has_active = field_bool(ctx->http.body, "is_active", 0, errors, &active);
-	has_code = field_string(ctx->http.body, "short_code", FIELD_NULLABLE,
-	    validate_custom_code, errors, &code, &code_len);
-	lifecycle_read(ctx->http.body, errors, &lc);
-
-	if (json_object_size(errors) > 0)
+	if (body_url_create(ctx->http.body, (int64_t)time(NULL),
+	    ctx->who.owner > 0 ? 0 : FIELD_REQUIRED, &b, errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
-	if (ctx->who.owner > 0 && has_user != FIELD_SET)
-		user_id = ctx->who.owner;
-	else if (ctx->who.owner > 0 && user_id != ctx->who.owner)
+	if (ctx->who.owner > 0 && !b.has_user_id)
+		b.user_id = ctx->who.owner;
+	else if (ctx->who.owner > 0 && b.user_id != ctx->who.owner)
 		return (api_not_found(req, "user"), 0);
 
 	st = kore_calloc(1, sizeof(*st));
-	st->custom_code = has_code == FIELD_SET;
+	st->custom_code = b.short_code != NULL;
 	ctx->state = st;
 	ctx->state_free = kore_free;
 
 	api_prepare(ctx, sql_urls_create);
-	db_param_int(&ctx->db, 0, user_id);
+	db_param_int(&ctx->db, 0, b.user_id);
 	if (st->custom_code)
-		db_param_text(&ctx->db, 1, code, code_len);
+		db_param_text(&ctx->db, 1, b.short_code, b.short_code_len);
 	else
 		bind_random_code(ctx);
-	db_param_text(&ctx->db, 2, url, url_len);
-	if (has_title == FIELD_SET)
-		db_param_text(&ctx->db, 3, title, title_len);
+	db_param_text(&ctx->db, 2, b.original_url, b.original_url_len);
+	if (b.title == FIELD_SET)
+		db_param_text(&ctx->db, 3, b.title_text, b.title_len);
 	else
 		db_param_null(&ctx->db, 3);
-	db_param_bool(&ctx->db, 4, has_active == FIELD_SET ? active : 1);
-	if (lc.has_expiry == FIELD_SET)
-		db_param_text(&ctx->db, 5, lc.expiry, lc.expiry_len);
+	db_param_bool(&ctx->db, 4, b.is_active);
+	if (b.expires_at == FIELD_SET)
+		db_param_text(&ctx->db, 5, b.expires_at_text, b.expires_at_len);
 	else
 		db_param_null(&ctx->db, 5);
-	if (lc.has_max == FIELD_SET)
-		db_param_int(&ctx->db, 6, lc.max_clicks);
+	if (b.max_clicks == FIELD_SET)
+		db_param_int(&ctx->db, 6, b.max_clicks_value);
 	else
 		db_param_null(&ctx->db, 6);
 
 	return (1);
-}
-
-/*
- * expires_at: the contract's timestamp, in the future, or null (none);
- * max_clicks: an integer from 1, or null (no cap). Both optional.
- */
-static void
-lifecycle_read(json_t *body, json_t *errors, struct url_lifecycle *lc)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->has_expiry = field_string(body, "expires_at", FIELD_NULLABLE,
-	    validate_expiry, errors, &lc->expiry, &lc->expiry_len);
-	if (lc->has_expiry == FIELD_SET &&
-	    timestamp_epoch(lc->expiry) <= (int64_t)time(NULL)) {
-		json_object_set_new(errors, "expires_at",
-		    json_string("must be in the future"));
-		lc->has_expiry = FIELD_INVALID;
-	}
-	lc->has_max = field_int(body, "max_clicks", FIELD_NULLABLE, errors,
-	    &lc->max_clicks);
-	if (lc->has_max == FIELD_SET &&
-	    (lc->max_clicks < 1 || lc->max_clicks > MAX_CLICKS_MAX)) {
-		json_object_set_new(errors, "max_clicks",
-		    json_string("must be an integer from 1 to 1000000000000"));
-		lc->has_max = FIELD_INVALID;
-	}
 }
 
 /* The statement failed on the short code's unique index. */
@@ -389,22 +337,12 @@ bind_random_code(struct api_ctx *ctx)
 static int
 update_bind(struct http_request *req, struct api_ctx *ctx)
 {
-	struct url_lifecycle	 lc;
+	struct url_body		 b;
 	json_t			*errors;
-	const char		*url, *title;
-	size_t			 url_len, title_len;
-	int			 active;
-	enum field_result	 has_url, has_title, has_active;
 
 	errors = json_object();
-	has_url = field_string(ctx->http.body, "original_url", 0, validate_url,
-	    errors, &url, &url_len);
-	has_title = field_string(ctx->http.body, "title", FIELD_NULLABLE,
-	    validate_title, errors, &title, &title_len);
-	has_active = field_bool(ctx->http.body, "is_active", 0, errors, &active);
-	lifecycle_read(ctx->http.body, errors, &lc);
-
-	if (json_object_size(errors) > 0)
+	if (body_url_update(ctx->http.body, (int64_t)time(NULL), &b,
+	    errors) == -1)
 		return (api_invalid(req, errors), 0);
 	json_decref(errors);
 
@@ -413,28 +351,29 @@ update_bind(struct http_request *req, struct api_ctx *ctx)
 
 	api_prepare(ctx, sql_urls_update);
 	db_param_int(&ctx->db, 0, ctx_param_id(&ctx->http));
-	db_param_bool(&ctx->db, 1, has_title == FIELD_SET ||
-	    has_title == FIELD_NULL);
-	if (has_title == FIELD_SET)
-		db_param_text(&ctx->db, 2, title, title_len);
+	db_param_bool(&ctx->db, 1, b.title == FIELD_SET ||
+	    b.title == FIELD_NULL);
+	if (b.title == FIELD_SET)
+		db_param_text(&ctx->db, 2, b.title_text, b.title_len);
 	else
 		db_param_null(&ctx->db, 2);
-	if (has_active == FIELD_SET)
-		db_param_bool(&ctx->db, 3, active);
+	if (b.has_active)
+		db_param_bool(&ctx->db, 3, b.is_active);
 	else
 		db_param_null(&ctx->db, 3);
-	if (has_url == FIELD_SET)
-		db_param_text(&ctx->db, 4, url, url_len);
+	if (b.original_url != NULL)
+		db_param_text(&ctx->db, 4, b.original_url,
+		    b.original_url_len);
 	else
 		db_param_null(&ctx->db, 4);
-	db_param_bool(&ctx->db, 5, lc.has_expiry != FIELD_ABSENT);
-	if (lc.has_expiry == FIELD_SET)
-		db_param_text(&ctx->db, 6, lc.expiry, lc.expiry_len);
+	db_param_bool(&ctx->db, 5, b.expires_at != FIELD_ABSENT);
+	if (b.expires_at == FIELD_SET)
+		db_param_text(&ctx->db, 6, b.expires_at_text, b.expires_at_len);
 	else
 		db_param_null(&ctx->db, 6);
-	db_param_bool(&ctx->db, 7, lc.has_max != FIELD_ABSENT);
-	if (lc.has_max == FIELD_SET)
-		db_param_int(&ctx->db, 8, lc.max_clicks);
+	db_param_bool(&ctx->db, 7, b.max_clicks != FIELD_ABSENT);
+	if (b.max_clicks == FIELD_SET)
+		db_param_int(&ctx->db, 8, b.max_clicks_value);
 	else
 		db_param_null(&ctx->db, 8);
 	api_bind_owner(ctx, 9);

@@ -11,8 +11,7 @@
 #include "api/common.h"
 #include "api/list.h"
 #include "db/sql_users.h"
-#include "core/fields.h"
-#include "core/validate.h"
+#include "core/bodies.h"
 #include "http/respond.h"
 
 #define ID_ATTEMPTS	3
@@ -159,25 +158,19 @@ respond_deleted(struct http_request *req, struct api_ctx *ctx)
 }
 
 /*
- * Validates username and email and binds them. Creation wants both
- * ($1, $2 of sql_users_create); an update takes either ($2, $3 of
+ * Reads username and email (core/bodies.c) and binds them. Creation wants
+ * both ($1, $2 of sql_users_create); an update takes either ($2, $3 of
  * sql_users_update, with the id as $1 and the key's owner as $4).
  */
 static int
 read_user(struct http_request *req, struct api_ctx *ctx, int required)
 {
-	json_t		*errors;
-	const char	*username, *email;
-	size_t		 ulen, elen;
-	int		 has_user, has_email, base;
+	struct user_body	 b;
+	json_t			*errors;
+	int			 base;
 
 	errors = json_object();
-	has_user = field_string(ctx->http.body, "username", required,
-	    validate_username, errors, &username, &ulen) == FIELD_SET;
-	has_email = field_string(ctx->http.body, "email", required,
-	    validate_email, errors, &email, &elen) == FIELD_SET;
-
-	if (json_object_size(errors) > 0) {
+	if (body_user(ctx->http.body, required, &b, errors) == -1) {
 		api_invalid(req, errors);
 		return (0);
 	}
@@ -192,12 +185,12 @@ read_user(struct http_request *req, struct api_ctx *ctx, int required)
 		base = 1;
 	}
 
-	if (has_user)
-		db_param_text(&ctx->db, base, username, ulen);
+	if (b.username != NULL)
+		db_param_text(&ctx->db, base, b.username, b.username_len);
 	else
 		db_param_null(&ctx->db, base);
-	if (has_email)
-		db_param_text(&ctx->db, base + 1, email, elen);
+	if (b.email != NULL)
+		db_param_text(&ctx->db, base + 1, b.email, b.email_len);
 	else
 		db_param_null(&ctx->db, base + 1);
 	if (!required)

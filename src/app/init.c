@@ -74,6 +74,33 @@ static void	drain_requests(void);
 static int	reloading;
 
 /*
+ * The asan flavor (conf/build.conf) only: what the sanitizer runtime does
+ * in a worker beyond Kore's list. LeakSanitizer's check at exit starts a
+ * tracer task (clone, which Kore's tasks already allow) that finds the
+ * worker's threads in /proc/self/task (getdents), checks its parent
+ * (getppid) and ptrace-attaches to them while the worker waits
+ * (sched_yield, wait4); prctl makes the worker traceable by it; reports
+ * name the thread (gettid). A thread ASan starts for a Kore task (the
+ * bulk import) asks for its stack bounds, which reads the CPU set
+ * (sched_getaffinity). Found with the kernel's audit records of
+ * seccomp kills (dmesg) and strace (docs/testing.md); never part of a
+ * production build.
+ */
+#if defined(SHORTENER_SANITIZE)
+#define SANITIZER_SYSCALLS						\
+	, KORE_SYSCALL_ALLOW(gettid),					\
+	KORE_SYSCALL_ALLOW(getppid),					\
+	KORE_SYSCALL_ALLOW(getdents),					\
+	KORE_SYSCALL_ALLOW(prctl),					\
+	KORE_SYSCALL_ALLOW(ptrace),					\
+	KORE_SYSCALL_ALLOW(wait4),					\
+	KORE_SYSCALL_ALLOW(sched_yield),				\
+	KORE_SYSCALL_ALLOW(sched_getaffinity)
+#else
+#define SANITIZER_SYSCALLS
+#endif
+
+/*
  * What links may point to (core/urlhost.c): loaded by the parent before
  * the fork, again by a worker forked after a module reload (empty
  * statics); read-only afterwards.
@@ -119,6 +146,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(sched_setattr),
 	KORE_SYSCALL_ALLOW(clone3),
 	KORE_SYSCALL_ALLOW(rseq)
+	SANITIZER_SYSCALLS
 );
 
 /* Before the workers fork: what they must share is mapped here. */

@@ -35,10 +35,12 @@ enum field_result	field_object(json_t *body, const char *key, int flags,
 			    json_t *errors, json_t **out);
 
 /*
- * The top-level member of a JSON object text whose value spans byte
- * offset pos, copied raw (escapes kept) into buf; NULL when pos lies
- * outside any member. jansson reports where a number overflowed but not
- * in which field, and the 422 must name the field.
+ * The name of the top-level member of a JSON object text whose value
+ * spans byte offset pos, decoded (escapes resolved) into buf and cut at a
+ * character boundary to at most buflen - 1 bytes; NULL when pos lies
+ * outside any member. Reads nothing at or past text + pos. jansson
+ * reports where a number overflowed but not in which field, and the 422
+ * must name the field.
  */
 const char		*field_at_offset(const char *text, size_t len, size_t pos,
 			    char *buf, size_t buflen);

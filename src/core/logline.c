@@ -10,6 +10,7 @@
 
 #include "core/logline.h"
 #include "core/numfmt.h"
+#include "core/validate.h"
 
 #define CLOSING		2	/* "}\n" */
 
@@ -110,16 +111,19 @@ put_key(struct logline *l, const char *key)
 }
 
 /*
- * Quotes, backslashes and control bytes are escaped; other bytes pass
- * as they are. Callers hand in valid UTF-8 or ASCII (paths, ids); a
- * stray high byte stays a stray byte rather than being guessed at.
+ * Quotes, backslashes and control bytes are escaped; valid UTF-8 passes
+ * as it is. Values are not all trusted to be UTF-8: a request path is
+ * the raw bytes of the request line. Each byte of a broken sequence is
+ * written as \ufffd, the replacement character, so the line stays JSON
+ * that strict parsers read and still shows where the damage was.
  */
 static int
 put_escaped(struct logline *l, const char *s)
 {
 	char		esc[8];
 	unsigned char	c;
-	size_t		run;
+	uint32_t	cp;
+	size_t		run, n;
 
 	for (;;) {
 		/* Most bytes need nothing: copy each run of them at once. */
@@ -131,6 +135,14 @@ put_escaped(struct logline *l, const char *s)
 		if ((c = (unsigned char)*s) == '\0')
 			return (1);
 
+		if (c >= 0x80) {
+			/* The NUL ends a truncated sequence: no over-read. */
+			n = utf8_decode((const unsigned char *)s, 4, &cp);
+			if (!(n > 0 ? put(l, s, n) : put(l, "\\ufffd", 6)))
+				return (0);
+			s += n > 0 ? n : 1;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -149,7 +161,7 @@ put_escaped(struct logline *l, const char *s)
 static int
 needs_escape(unsigned char c)
 {
-	return (c == '"' || c == '\\' || c < 0x20 || c == 0x7f);
+	return (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f);
 }
 
 /* A field that did not fit is taken back whole. */

@@ -1,8 +1,8 @@
 /*
  * One JSON log line built in a caller's buffer: {"k":"v","n":1,...}\n.
- * Values are escaped as JSON requires; a line that would not fit is cut
- * at a field boundary and still closed, so the output is always one
- * valid JSON object per line. Pure logic.
+ * Values are escaped as JSON requires, invalid UTF-8 becoming U+FFFD; a
+ * line that would not fit is cut at a field boundary and still closed,
+ * so the output is always one valid JSON object per line. Pure logic.
  */
 #ifndef LOGLINE_H
 #define LOGLINE_H

@@ -157,8 +157,9 @@ metricsfmt_double(char *buf, size_t len, double v)
 		return;
 	}
 
-	if (v == (double)(int64_t)v && v < EXACT_INTEGER_MAX &&
-	    v > -EXACT_INTEGER_MAX) {
+	/* The range first: casting a double outside int64 is undefined. */
+	if (v < EXACT_INTEGER_MAX && v > -EXACT_INTEGER_MAX &&
+	    v == (double)(int64_t)v) {
 		(void)snprintf(buf, len, "%" PRId64, (int64_t)v);
 		return;
 	}

@@ -42,6 +42,7 @@ static int64_t		 clamp(int64_t v, int64_t min, int64_t max);
 static const char	*scan_clamped(const struct query *q, const char *key,
 			    int64_t min, int64_t max, int64_t *out, int *seen);
 static int		 is_page_key(const char *key);
+static int		 given_later(const struct query *q, size_t i);
 static int		 name_in(const char *, const char *const *);
 static void		 link_append(struct strbuf *b, const char *path,
 			    const struct query *q, const char *key, int64_t val,
@@ -361,6 +362,25 @@ name_in(const char *key, const char *const *names)
 	return (0);
 }
 
+/*
+ * A key given again later: query_get() reads the last value, so the link
+ * carries that one alone. Repeats would otherwise count against
+ * QUERY_MAX_ARGS twice, and a link with more arguments than the parser
+ * takes would be refused when followed.
+ */
+static int
+given_later(const struct query *q, size_t i)
+{
+	size_t	j;
+
+	for (j = i + 1; j < q->count; j++) {
+		if (strcmp(q->args[j].key, q->args[i].key) == 0)
+			return (1);
+	}
+
+	return (0);
+}
+
 /* ", <path?other&key=val&per_page=n>; rel="rel"" */
 static void
 link_append(struct strbuf *b, const char *path, const struct query *q,
@@ -377,7 +397,7 @@ link_append(struct strbuf *b, const char *path, const struct query *q,
 	sb_puts(b, "?");
 
 	for (i = 0; i < q->count; i++) {
-		if (is_page_key(q->args[i].key))
+		if (is_page_key(q->args[i].key) || given_later(q, i))
 			continue;
 		sb_encode(b, q->args[i].key);
 		sb_puts(b, "=");

@@ -77,8 +77,11 @@ struct page_result {
 /*
  * RFC 8288 Link header value with "next" and "prev" for a paginated list
  * at path; other query arguments of q are kept in order, percent-encoded
- * (RFC 3986 unreserved characters stay), followed by page (or after_id)
- * and per_page:
+ * (RFC 3986 unreserved characters stay), a repeated key once with its
+ * last value (the one query_get() read), followed by page (or after_id)
+ * and per_page. Every link parses back with query_parse() as long as q
+ * has at most QUERY_MAX_ARGS - 2 distinct other keys (the API's list
+ * routes take a handful):
  *   </users?email=a%40b.c&page=3&per_page=10>; rel="next",
  *   </users?email=a%40b.c&page=1&per_page=10>; rel="prev"
  *

@@ -100,6 +100,19 @@ route_get(enum route_id id)
 	return (&routes[id]);
 }
 
+/* m->param is NULL for routes without one: memcpy(3) may not be given it. */
+int
+route_param_copy(const struct route_match *m, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (m->param_len >= len)
+		return (-1);
+	if (m->param_len > 0)
+		memcpy(buf, m->param, m->param_len);
+	buf[m->param_len] = '\0';
+	return (0);
+}
+
 void
 route_allow(int methods, char *buf, size_t len)
 {

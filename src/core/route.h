@@ -63,6 +63,13 @@ struct route_match {
 void			 route_match(const char *path, struct route_match *m);
 const struct route	*route_get(enum route_id id);
 /*
+ * The matched :id, :code or :file as a C string in buf (len > 0): 0, or -1
+ * with buf holding "" when it does not fit. A route without a parameter
+ * gives "".
+ */
+int			 route_param_copy(const struct route_match *m, char *buf,
+			    size_t len);
+/*
  * "GET, HEAD, POST": for the Allow header; buf of at least 64 bytes. The
  * methods a route has are the endpoints' (http/router.h), not here.
  */

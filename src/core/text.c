@@ -3,6 +3,13 @@
  * both insist on valid UTF-8. Rather than refuse a redirect over a broken
  * User-Agent, the bad bytes are replaced, so what is stored is always
  * valid and still shows where the damage was.
+ *
+ * Controls are replaced as well as broken bytes: C1 controls (U+0080..
+ * U+009F, two bytes in UTF-8) are as much terminal escapes as C0 ones
+ * (U+009B is CSI), and the bidirectional embeddings, overrides and
+ * isolates reorder whatever is displayed after them ("Trojan Source"),
+ * so a stored User-Agent could disguise itself in a dashboard or a
+ * terminal. The invisible marks U+200E/U+200F stay: they change no order.
  */
 
 #include <stdint.h>
@@ -11,6 +18,8 @@
 
 #include "core/text.h"
 #include "core/validate.h"
+
+static int	cp_is_unsafe(uint32_t);
 
 static const char replacement[] = "\xef\xbf\xbd";
 
@@ -36,7 +45,7 @@ text_clean(const char *s, size_t max_bytes)
 		uint32_t	 cp;
 
 		n = utf8_decode(in + i, len - i, &cp);
-		if (n == 0 || (n == 1 && (in[i] < 0x20 || in[i] == 0x7f))) {
+		if (n == 0 || cp_is_unsafe(cp)) {
 			src = replacement;
 			src_len = sizeof(replacement) - 1;
 			n = n == 0 ? 1 : n;
@@ -53,6 +62,14 @@ text_clean(const char *s, size_t max_bytes)
 
 	out[out_len] = '\0';
 	return (out);
+}
+
+/* C0, DEL, C1, and the bidirectional embeddings, overrides, isolates. */
+static int
+cp_is_unsafe(uint32_t cp)
+{
+	return (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
 }
 
 int

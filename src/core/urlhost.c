@@ -330,6 +330,13 @@ name_chars_ok(const char *s)
 		else if (c != '.' && c != '-' && c != '_' && c != '~')
 			return (0);
 	}
+	/*
+	 * Past the one trailing dot dropped before: an empty last label
+	 * ("evil.com.."), which would otherwise keep a dot in the canonical
+	 * text and miss the blocklist.
+	 */
+	if (i > 0 && s[i - 1] == '.')
+		return (0);
 	return (seen);
 }
 

@@ -137,8 +137,8 @@ ctx_create(struct http_request *req)
 	}
 
 	ctx->endpoint = ep;
-	if (m.param_len < sizeof(ctx->param))
-		memcpy(ctx->param, m.param, m.param_len);
+	/* Too long for any id or code: "" makes the handler answer 404. */
+	(void)route_param_copy(&m, ctx->param, sizeof(ctx->param));
 	return (ctx);
 }
 

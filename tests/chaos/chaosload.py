@@ -300,8 +300,11 @@ def settle(a, link_ids):
 
 
 def nginx_log(path):
+    """nginx's JSON access log by request id. escape=json leaves bytes
+    above 0x7f as the client sent them (a hostile request line may hold
+    0xff): they are read as U+FFFD, not refused."""
     entries = {}
-    with open(path) as f:
+    with open(path, errors="replace") as f:
         for line in f:
             try:
                 e = json.loads(line)

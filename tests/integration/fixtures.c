@@ -312,6 +312,17 @@ db_scalar(const char *sql, int nparams, const char *const *params)
 	long long	 v;
 
 	res = PQexecParams(db(), sql, nparams, NULL, params, NULL, NULL, 0);
+	/*
+	 * A connection opened before a resilience test restarted PostgreSQL
+	 * still reads CONNECTION_OK and fails its next query; db() then
+	 * sees it bad and connects again.
+	 */
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQstatus(conn) == CONNECTION_BAD) {
+		PQclear(res);
+		res = PQexecParams(db(), sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+	}
 	cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s: %s", sql,
 	    PQresultErrorMessage(res));
 	cr_assert(PQntuples(res) == 1 && PQnfields(res) >= 1,

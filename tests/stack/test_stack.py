@@ -11,7 +11,9 @@ end to end, on free loopback ports in a temp dir (never the developer's
   once); the suites a client of the public port meets, through nginx:
   tests/public (the contract's edges, mass invalidation, the web app's
   API), tests/browser (the web app in headless Chromium) and the C contract
-  suite (tests/integration, black box, TAP); the chaos suite (CHAOS_PROFILE: short by default, full for
+  suite (tests/integration, black box, TAP); the hostile HTTP corpus
+  (tests/hostile: every answer JSON, every worker of the three instances
+  alive after every case, the database unchanged); the chaos suite (CHAOS_PROFILE: short by default, full for
   `make chaos`, which writes its figures into CHAOS_DOC); down leaves no
   process and no port.
 
@@ -344,6 +346,29 @@ def test_contract_through_nginx(stack):
         "--filter", "!(resilience/*|metrics/*|"
         "cache/hot_code_is_answered_from_the_workers_local_copy)",
         "--tap=%s" % report], env, report, timeout=960)
+
+
+def test_hostile_through_nginx(stack):
+    """The hostile HTTP corpus (tests/hostile) through nginx: every answer
+    the contract's JSON, every Kore parent and worker of the three
+    instances the same after each case, the database unchanged. Under
+    supervisord each instance's program pid is its Kore parent."""
+    need_up(stack)
+    pids = SUITES / "hostile-pids"
+    pids.mkdir(exist_ok=True)
+    files = []
+    for app, pid in sorted(stack.pids().items()):
+        if app.startswith("app"):
+            (pids / ("%s.pid" % app)).write_text("%d\n" % pid)
+            files.append(str(pids / ("%s.pid" % app)))
+    assert len(files) == 3, "instances: %s" % files
+    report = SUITES / "hostile.xml"
+    run_suite("hostile", [PYTHON, "-m", "pytest", "-q", "-rfEs", "--tb=short",
+                          "-p", "no:cacheprovider", "--junitxml=%s" % report,
+                          REPO / "tests" / "hostile"],
+              stack.client_env(HOSTILE_URL=stack.url("NGINX_PORT"), HOSTILE_VIA="nginx",
+                               HOSTILE_PIDFILES=":".join(files)),
+              report, timeout=1200)
 
 
 def test_chaos(stack):

@@ -1,5 +1,6 @@
 /* Typed field reads and locating the field of a jansson error. */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -120,4 +121,66 @@ Test(fields, overflow_is_located)
 	expect_field("{\"a\": \"q,\\\"b\\\":\", \"url_id\": 1e400}", "url_id");
 	expect_field("{\"details\": {\"k\": [1, 2, 1e999]}}", "details");
 	expect_field("[1e999]", NULL);
+}
+
+/*
+ * The scan never reads at or past pos: text lives in a buffer of exactly
+ * len bytes (no NUL), so under ASan (make unit-asan) a read of text[len]
+ * is a heap-buffer-overflow. A backslash just before pos used to jump the
+ * scan one byte past it.
+ */
+Test(fields, offset_scan_stays_before_pos)
+{
+	static const char	*texts[] = {
+		"{\"a\":\"x\\", "{\"a\\", "{\"a\":1,\"b\\", "{\"k\":\"\\\\\\",
+	};
+	char			 buf[32], *text;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		len = strlen(texts[i]);
+		text = malloc(len);
+		cr_assert_not_null(text);
+		memcpy(text, texts[i], len);
+		(void)field_at_offset(text, len, len, buf, sizeof(buf));
+		(void)field_at_offset(text, len, len + 7, buf, sizeof(buf));
+		free(text);
+	}
+	/* The member whose value is cut by pos is "a", not its value. */
+	cr_expect_str_eq(field_at_offset("{\"a\":\"x\\", 8, 8, buf,
+	    sizeof(buf)), "a");
+}
+
+/* 100 'é' (200 bytes) into 128 bytes: 63 of them, not 63 and a half. */
+Test(fields, long_key_is_cut_between_characters)
+{
+	char		 text[512], buf[128], want[256];
+	const char	*got;
+	size_t		 i, n;
+
+	n = 0;
+	text[n++] = '{';
+	text[n++] = '"';
+	for (i = 0; i < 100; i++) {
+		memcpy(text + n, "\xc3\xa9", 2);
+		n += 2;
+	}
+	memcpy(text + n, "\":1e999}", 9);
+	got = field_at_offset(text, strlen(text), strlen(text) - 2, buf,
+	    sizeof(buf));
+	cr_assert_not_null(got);
+	cr_expect(utf8_valid(got, strlen(got)), "cut inside a character");
+	for (i = 0; i < 63; i++)
+		memcpy(want + 2 * i, "\xc3\xa9", 2);
+	want[126] = '\0';
+	cr_expect_str_eq(got, want);
+}
+
+/* The 422 names the field as the client meant it, escapes decoded. */
+Test(fields, escaped_key_is_decoded)
+{
+	expect_field("{\"a\\u00e9\": 1e999}", "a\xc3\xa9");
+	expect_field("{\"q\\\"\\\\\": 99999999999999999999999}", "q\"\\");
+	expect_field("{\"x\": 1, \"\\ud83d\\ude00\" : 1e999}",
+	    "\xf0\x9f\x98\x80");
 }

@@ -109,3 +109,31 @@ Test(logline, impossible_durations_are_null_not_broken_json)
 	cr_expect_str_eq(ms_text(0.0 / 0.0, b, sizeof(b)), "null");
 	cr_expect_str_eq(ms_text(1e300, b, sizeof(b)), "null");
 }
+
+/*
+ * A request path is raw bytes from the request line: invalid UTF-8 in it
+ * made the whole line invalid JSON (found by tests/fuzz/fuzz_logline.c).
+ * Each byte of a broken sequence is logged as U+FFFD; valid multi-byte
+ * characters pass as they are.
+ */
+Test(logline, invalid_utf8_becomes_replacement_characters)
+{
+	struct logline	 l;
+	char		 buf[256];
+	json_t		*j;
+	size_t		 n;
+
+	logline_begin(&l, buf, sizeof(buf));
+	logline_str(&l, "path", "/a\xff" "b\xc3(\xe2\x82\xac\xed\xa0\x80");
+	logline_str(&l, "k\xfe", "caf\xc3\xa9");
+	n = logline_end(&l);
+
+	j = json_loadb(buf, n, 0, NULL);
+	cr_assert_not_null(j, "not JSON: %.*s", (int)n, buf);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "path")),
+	    "/a\xef\xbf\xbd" "b\xef\xbf\xbd(\xe2\x82\xac"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	cr_expect_str_eq(json_string_value(json_object_get(j,
+	    "k\xef\xbf\xbd")), "caf\xc3\xa9");
+	json_decref(j);
+}

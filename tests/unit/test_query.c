@@ -407,12 +407,43 @@ Test(link, keeps_other_args_encoded)
 	    2, 0,
 	    "</events?event_type=%C3%A9t%C3%A9&x=a%26b%3Dc&page=2"
 	    "&per_page=1>; rel=\"next\"");
+	/* A repeated key once, with the value the list used. */
 	link_is("/urls", "is_active=true&user_id=7&user_id=8&per_page=5",
 	    6, 0,
-	    "</urls?is_active=true&user_id=7&user_id=8&page=2&per_page=5>; "
+	    "</urls?is_active=true&user_id=8&page=2&per_page=5>; "
 	    "rel=\"next\"");
 	link_is("/urls", "k=-._~&per_page=1", 2, 0,
 	    "</urls?k=-._~&page=2&per_page=1>; rel=\"next\"");
+}
+
+/*
+ * 31 repeats of a filter and per_page: 32 arguments, the most a query
+ * may have. The link used to repeat all 31 and add page: 33, which the
+ * service refuses when the client follows it.
+ */
+Test(link, repeated_key_keeps_link_followable)
+{
+	struct query		q, back;
+	struct page_req		p;
+	struct page_result	r = { 5, 0, 1, INT64_MAX };
+	char			qs[512], *got, *link;
+	size_t			i, n = 0;
+
+	for (i = 0; i < 31; i++)
+		n += (size_t)snprintf(qs + n, sizeof(qs) - n, "user_id=%zu&", i);
+	snprintf(qs + n, sizeof(qs) - n, "per_page=1");
+	page_ok(&q, &p, qs);
+	got = page_link_header("/urls", &q, &p, &r);
+	query_free(&q);
+	cr_assert_not_null(got);
+	cr_expect_str_eq(got, "</urls?user_id=30&page=2&per_page=1>; "
+	    "rel=\"next\"");
+	link = strndup(got + strlen("</urls?"), strcspn(got, ">") -
+	    strlen("</urls?"));
+	cr_expect_eq(query_parse(&back, link), 0, "%s", link);
+	query_free(&back);
+	free(link);
+	free(got);
 }
 
 Test(link, keyset)

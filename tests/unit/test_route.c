@@ -1,4 +1,7 @@
-/* The route matcher: every route, trailing slashes, what is no route. */
+/*
+ * The route matcher: every route, trailing slashes, what is no route; the
+ * Allow list, and the copy of the parameter the dispatcher keeps.
+ */
 
 #include <string.h>
 
@@ -63,4 +66,61 @@ Test(route, no_route)
 	expect("relative", ROUTE_NOT_FOUND, NULL);
 	cr_expect_str_eq(route_get(ROUTE_URL_QR_SVG)->template,
 	    "/urls/:id/qr.svg");
+}
+
+Test(route, unmatchable)
+{
+	expect("", ROUTE_NOT_FOUND, NULL);
+	expect("users", ROUTE_NOT_FOUND, NULL);
+	expect("//users", ROUTE_NOT_FOUND, NULL);
+	expect("/users//", ROUTE_NOT_FOUND, NULL);
+	expect("/users/1/2/3", ROUTE_NOT_FOUND, NULL);
+	expect("/urls/1/other", ROUTE_NOT_FOUND, NULL);
+	expect("/a.b.c", ROUTE_NOT_FOUND, NULL);
+	expect("/health/x", ROUTE_NOT_FOUND, NULL);
+}
+
+Test(route, allow_list)
+{
+	char	buf[64];
+
+	route_allow(ROUTE_GET | ROUTE_HEAD | ROUTE_PUT | ROUTE_DELETE, buf,
+	    sizeof(buf));
+	cr_expect_str_eq(buf, "GET, HEAD, PUT, DELETE");
+	route_allow(ROUTE_POST, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "POST");
+	route_allow(0x7f, buf, 10);
+	cr_expect_str_eq(buf, "GET, HEAD");
+}
+
+/*
+ * A route without a parameter has param NULL; copying it must not hand
+ * memcpy(3) a NULL source even for 0 bytes (undefined behaviour, which
+ * make unit-asan reports). Too long a parameter gives "".
+ */
+Test(route, param_copy)
+{
+	struct route_match	m;
+	char			buf[8], big[64];
+
+	memset(buf, 'x', sizeof(buf));
+	route_match("/health", &m);
+	cr_expect_null(m.param);
+	cr_expect_eq(route_param_copy(&m, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "");
+
+	route_match("/users/1234567", &m);
+	cr_expect_eq(route_param_copy(&m, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, "1234567");
+
+	route_match("/users/12345678", &m);
+	cr_expect_eq(route_param_copy(&m, buf, sizeof(buf)), -1);
+	cr_expect_str_eq(buf, "");
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "/urls/", 6);
+	big[sizeof(big) - 1] = '\0';
+	route_match(big, &m);
+	cr_expect_eq(route_param_copy(&m, buf, sizeof(buf)), -1);
+	cr_expect_str_eq(buf, "");
 }

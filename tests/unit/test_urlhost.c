@@ -214,6 +214,16 @@ Test(urlhost, the_blocklist_blocks_hosts_and_their_subdomains)
 	OK("http://8.8.8.8/");
 }
 
+/* Found by tests/fuzz/fuzz_urlhost.c: a second trailing dot. */
+Test(urlhost, an_empty_last_label_is_no_host)
+{
+	use(0, "https://sho.rt", "evil.com\n");
+	REFUSED("https://evil.com../", MSG_HOST);
+	REFUSED("https://sho.rt../", MSG_HOST);
+	REFUSED("https://example.com.../", MSG_HOST);
+	REFUSED("https://evil.com./", MSG_BLOCKED);
+}
+
 Test(urlhost, a_bad_blocklist_entry_names_its_line)
 {
 	struct urlhost_policy	p;
