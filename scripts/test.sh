@@ -365,11 +365,17 @@ coverage() {
 	# follows the links back to the repo, where --filter applies. Its
 	# search path is this flavor's objects only: the counters another
 	# flavor left (.build/cov after INTEG_FLAVOR=cov) are of other builds.
-	(cd "$REPO_ROOT" && gcovr --root . --object-directory "$OBJS" \
+	# A gcovr that fails is one failure, not the end of the run.
+	if ! (cd "$REPO_ROOT" && gcovr --root . --object-directory "$OBJS" \
 	    --filter 'src/' --print-summary --output "$LOGS/coverage.txt" \
-	    "$OBJS") |
-	    grep -E '^(lines|functions|branches):' | sed 's/^/coverage: /' |
-	    tee "$LOGS/coverage-summary.txt"
+	    "$OBJS") >"$LOGS/gcovr.log" 2>&1; then
+		tail -n 5 "$LOGS/gcovr.log" >&2
+		log "coverage: gcovr failed ($LOGS/gcovr.log)"
+		FAILED=$((FAILED + 1))
+		return 0
+	fi
+	grep -E '^(lines|functions|branches):' "$LOGS/gcovr.log" |
+	    sed 's/^/coverage: /' | tee "$LOGS/coverage-summary.txt"
 	log "coverage report: $LOGS/coverage.txt"
 	pct="$(sed -n 's/^coverage: lines: \([0-9]*\).*/\1/p' "$LOGS/coverage-summary.txt")"
 	if [ -z "$pct" ] || [ "$pct" -lt "$COVERAGE_MIN" ]; then
