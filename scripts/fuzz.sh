@@ -41,7 +41,7 @@ final_stat() {
 
 # last_status FIELD LOG: cov, ft or corp of the last status line.
 last_status() {
-	grep -E '^#[0-9]+' "$2" | tail -n 1 |
+	grep -a -E '^#[0-9]+' "$2" | tail -n 1 |
 	    sed -n "s/.* $1: \\([0-9/a-zA-Z]*\\).*/\\1/p"
 }
 
@@ -80,7 +80,7 @@ fuzz_one() {
 	if [ "$rc" -ne 0 ]; then
 		FAILED=$((FAILED + 1))
 		artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)"
-		grep -E 'ERROR|property violated|runtime error|SUMMARY' "$log" | head -n 5 >&2 || true
+		grep -a -E 'ERROR|property violated|runtime error|SUMMARY' "$log" | head -n 5 >&2 || true
 		log "FAIL $target (exit $rc after $((SECONDS - t0)) s; log $log)"
 		if [ -n "$artifact" ]; then
 			log "  reproducer: $artifact"
