@@ -180,10 +180,11 @@ def run_suite(name, cmd, env, report, timeout=900):
     assert passed > 0, "%s ran no test" % name
 
 
-def pytest_suite(stack, name, path, **env):
+def pytest_suite(stack, name, path, select=None, **env):
+    """The pytest suite at PATH as a client of STACK; SELECT a -k expression."""
     report = SUITES / ("%s.xml" % name)
     run_suite(name, [PYTHON, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                     "--junitxml=%s" % report, REPO / path],
+                     "--junitxml=%s" % report, REPO / path] + (["-k", select] if select else []),
               stack.client_env(**env), report)
 
 
@@ -323,7 +324,7 @@ def test_browser(stack):
     """The web app in headless Chromium through nginx (tests/browser); its
     screenshots stay with the logs."""
     need_up(stack)
-    pytest_suite(stack, "browser", "tests/browser",
+    pytest_suite(stack, "browser", "tests/browser", "not keys_on",
                  SCREENSHOT_DIR=str(SUITES / "screenshots"))
 
 
@@ -427,6 +428,11 @@ def test_up_with_api_keys_required(stack):
         assert link, "no user in the seeded database"
         st, _, _ = status(base + "/health")
         assert st == 200
+        # The web app with keys on, in Chromium: a wrong key refused,
+        # the admin key accepted (tests/browser).
+        pytest_suite(stack, "browser-keyed", "tests/browser", "keys_on",
+                     SHORTENER_KEYED_URL=base, SHORTENER_KEYED_API_KEY=key,
+                     SCREENSHOT_DIR=str(SUITES / "screenshots"))
         # A second up without the setting keeps the running mode.
         p = stack("up")
         assert p.returncode == 0 and "Mode:         API keys required" in p.stdout
