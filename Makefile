@@ -48,11 +48,13 @@ compose-down:
 	@scripts/compose.py down
 
 test:
-	@scripts/test.sh
+	@scripts/deps.sh
+	@/usr/bin/python3 scripts/test.py
 
 # The integration half of `make test` alone (PostgreSQL + app + coverage).
 integration:
-	@scripts/test.sh integration
+	@scripts/deps.sh
+	@/usr/bin/python3 scripts/test.py integration
 
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
@@ -64,7 +66,7 @@ tests/bin/seed/users.csv: tools/seedgen
 	@mkdir -p tests/bin/seed
 	tools/seedgen --out tests/bin/seed >/dev/null
 
-# UNIT_ARGS go to Criterion (scripts/test.sh: --tap=FILE, the report it counts).
+# UNIT_ARGS go to Criterion (scripts/test.py: --tap=FILE, the report it counts).
 unit: tests/bin/unit tests/bin/seed/users.csv
 	SEED_USERS_CSV=tests/bin/seed/users.csv \
 	    BOT_PATTERNS=assets/data/isbot-patterns.json tests/bin/unit $(UNIT_ARGS)
@@ -116,7 +118,7 @@ unit-asan: tests/bin/unit-asan tests/bin/seed/users.csv
 # Fuzz targets, one per tests/fuzz/fuzz_*.c: libFuzzer with ASan+UBSan
 # (Debian's clang-14; the core is built once, instrumented, into
 # .build/fuzz/obj). `make fuzz FUZZ_SECONDS=N` runs each for N seconds,
-# one after the other (scripts/fuzz.sh, docs/testing.md); `make test`
+# one after the other (scripts/fuzz.py, docs/testing.md); `make test`
 # runs a short version.
 FUZZ_CC		?= clang-14
 FUZZ_SECONDS	?= 600
@@ -139,7 +141,7 @@ FUZZ_OBJ	:= $(patsubst src/core/%.c,.build/fuzz/obj/%.o,$(CORE_SRC))
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
-	@scripts/fuzz.sh run $(FUZZ_SECONDS)
+	@/usr/bin/python3 scripts/fuzz.py run $(FUZZ_SECONDS)
 
 tests/bin/integration: $(INTEG_SRC) $(wildcard tests/integration/*.h)
 	@mkdir -p tests/bin
@@ -201,13 +203,13 @@ load:
 # to docs/failure-modes.md. Rolling restart of `make up`'s instances:
 # scripts/stack.sh restart.
 chaos:
-	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md scripts/test.sh stack
+	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md /usr/bin/python3 scripts/test.py stack
 
 # The same against the container topology (tests/compose with
 # CHAOS_PROFILE=full): restart semantics of every kind of stop and the
 # full chaos suite, figures written to docs/failure-modes.md.
 chaos-compose:
-	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md scripts/test.sh compose
+	@CHAOS_PROFILE=full CHAOS_DOC=$(CURDIR)/docs/failure-modes.md /usr/bin/python3 scripts/test.py compose
 
 # .env for docker-compose: .env.example with random secrets and a generated
 # ADMIN_API_KEY (an existing .env keeps its values and only gets an

@@ -2,7 +2,7 @@
 #
 # The sanitizer runtime settings, in one place: `make unit-asan`, the
 # asan flavor of the app (scripts/app.sh) and the fuzzers
-# (scripts/fuzz.sh) source this file. POSIX sh, so make's recipes can
+# (scripts/fuzz.py) source this file. POSIX sh, so make's recipes can
 # source it too. Sourced, never run.
 #
 #   halt_on_error / -fno-sanitize-recover: the first report ends the

@@ -1,6 +1,6 @@
 """Helpers shared by the pytest suites (tests/stack, tests/compose).
 
-Run by scripts/test.sh with `-rs` (skips are listed with their reasons and
+Run by scripts/test.py with `-rs` (skips are listed with their reasons and
 never counted as passed) and `--junitxml`. CHAOS_PROFILE (short, the
 default, or full) selects the chaos suite's length; CHAOS_DOC names the
 document a full run writes its figures into.

@@ -47,7 +47,7 @@ IMAGES = ["shortener", "shortener-nginx", "shortener-postgres", "shortener-redis
 TIMINGS = {}
 
 
-# What an earlier stage of scripts/test.sh exported for its own instance
+# What an earlier stage of scripts/test.py exported for its own instance
 # (the open contract: API_KEYS_REQUIRED=0, ...) is not this topology's:
 # docker-compose would let it override .env and the file's defaults.
 FOREIGN = ["API_KEYS_REQUIRED", "ADMIN_API_KEY", "SHORTENER_API_KEY", "RATE_LIMIT_PER_KEY",

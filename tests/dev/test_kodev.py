@@ -8,7 +8,7 @@ The checkout is a directory named shortener whose src/ and assets/ are
 the repository's and whose conf/ is a copy binding a free port (kodev
 names the application after its directory; the port of conf/shortener.conf
 is the documented 8090). DATABASE_URL and REDIS_URL name the test's
-PostgreSQL and Redis (scripts/test.sh runs this beside the integration
+PostgreSQL and Redis (scripts/test.py runs this beside the integration
 suite).
 """
 
@@ -53,7 +53,7 @@ def get(port, path, method="GET"):
 def checkout(tmp_path):
     for var in ("DATABASE_URL", "REDIS_URL"):
         if not os.environ.get(var):
-            pytest.fail(f"{var} is not set: run through scripts/test.sh")
+            pytest.fail(f"{var} is not set: run through scripts/test.py")
     app = tmp_path / "shortener"
     app.mkdir()
     for d in ("src", "assets"):

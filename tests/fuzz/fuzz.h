@@ -1,6 +1,6 @@
 /*
  * What the fuzz targets share (one libFuzzer target per
- * tests/fuzz/fuzz_NAME.c; scripts/fuzz.sh builds and runs them,
+ * tests/fuzz/fuzz_NAME.c; scripts/fuzz.py builds and runs them,
  * docs/testing.md explains).
  *
  * A target checks properties, not only "no crash": CHECK() states one and

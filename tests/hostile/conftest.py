@@ -1,6 +1,6 @@
 """The hostile HTTP corpus: what every case shares.
 
-Run by scripts/test.sh (against the sanitized instance directly) and
+Run by scripts/test.py (against the sanitized instance directly) and
 tests/stack/test_stack.py (through nginx in front of the stack's three
 instances), with:
 

@@ -21,7 +21,7 @@
  * uses, so the suite must run on its own, after the others, with the two
  * invocations written out below this comment.
  *
- * They need shell commands in the environment (scripts/test.sh sets
+ * They need shell commands in the environment (scripts/test.py sets
  * them): SHORTENER_PG_STOP / SHORTENER_PG_START,
  * SHORTENER_PG_PAUSE / SHORTENER_PG_RESUME,
  * SHORTENER_REDIS_STOP / SHORTENER_REDIS_START, SHORTENER_REDIS_CLI and

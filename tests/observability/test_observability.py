@@ -1,6 +1,6 @@
 """The monitoring configuration: prometheus.yml, prometheus/alerts.yml (and
 alerts_test.yml), alertmanager/alertmanager.yml.tmpl, the Grafana
-provisioning and dashboard. scripts/test.sh runs this suite in the
+provisioning and dashboard. scripts/test.py runs this suite in the
 integration stage while its app is up (SHORTENER_URL); alone:
 
     /usr/bin/python3 -m pytest -rs tests/observability            # static part
@@ -219,7 +219,7 @@ def test_dashboard_structure_and_datasource():
 # ---- live --------------------------------------------------------------------
 
 live = pytest.mark.skipif(not SHORTENER_URL, reason="SHORTENER_URL not set: no app to "
-                          "scrape (scripts/test.sh's integration stage sets it)")
+                          "scrape (scripts/test.py's integration stage sets it)")
 
 
 def free_port():

@@ -1,10 +1,10 @@
 """
 The service with API keys on: instances of its own, started here beside
-whatever else uses the same PostgreSQL and Redis (scripts/test.sh runs
+whatever else uses the same PostgreSQL and Redis (scripts/test.py runs
 this after the open contract suite). From the environment:
 
     DATABASE_URL, REDIS_URL   the test's PostgreSQL (migrated) and Redis
-    SECURITY_FLAVOR           the build to run (default cov: scripts/test.sh
+    SECURITY_FLAVOR           the build to run (default cov: scripts/test.py
                               builds it and counts its coverage)
     SECURITY_LOG_DIR          where the instances' logs are kept
 
@@ -45,7 +45,7 @@ BULK_ROWS_MAX = 20000
 def need(name):
     value = os.environ.get(name)
     if not value:
-        pytest.fail(f"{name} is not set: run through scripts/test.sh")
+        pytest.fail(f"{name} is not set: run through scripts/test.py")
     return value
 
 

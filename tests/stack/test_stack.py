@@ -20,7 +20,7 @@ end to end, on free loopback ports in a temp dir (never the developer's
 The tests depend on each other in file order (one stack for the module).
 Logs are kept in .build/test-logs/stack/; the reports of the suites run
 through nginx (JUnit XML, TAP) in .build/test-logs/stack-suites/, where
-scripts/test.sh counts their tests and lists their skips.
+scripts/test.py counts their tests and lists their skips.
 """
 
 import json
@@ -43,7 +43,7 @@ PROGRAMS = ["postgres", "redis", "app1", "app2", "app3", "nginx", "alertmanager"
 LOGS = REPO / ".build" / "test-logs" / "stack"
 SUITES = REPO / ".build" / "test-logs" / "stack-suites"
 PYTHON = "/usr/bin/python3"
-# What an earlier stage of scripts/test.sh (its private instance) exported
+# What an earlier stage of scripts/test.py (its private instance) exported
 # is not this stack's.
 FOREIGN = ["PUBLIC_BASE_URL", "SHORTENER_URL", "REDIS_URL", "DATABASE_URL",
            "SHORTENER_REDIS_CLI", "SHORTENER_PG_STOP", "SHORTENER_PG_START",

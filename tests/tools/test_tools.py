@@ -176,3 +176,33 @@ def test_kore_conf_sets_the_workers_when_asked():
         [["workers", "1"]]
     with pytest.raises(kore_conf.RenderError):
         kore_conf.render("/nonexistent", "/tmp/x", "127.0.0.1:1", workers="two")
+
+
+# scripts/fuzz.py: the figures it reads from libFuzzer's output, and the
+# JUnit report the test command counts (through scripts/test_report.py).
+FUZZ_LOG = """INFO: Seed: 1
+#2\tINITED cov: 10 ft: 11 corp: 3/40b exec/s: 0 rss: 30Mb
+#8192\tpulse  cov: 12 ft: 20 corp: 5/70b lim: 4 exec/s: 4096 rss: 31Mb
+#20000\tDONE   cov: 14 ft: 25 corp: 7/99b lim: 8 exec/s: 6666 rss: 32Mb
+stat::number_of_executed_units: 20000
+stat::average_exec_per_sec:     6666
+"""
+
+
+def test_fuzz_figures_come_from_the_last_status_line_and_final_stats():
+    import fuzz
+    fig = fuzz.figures(FUZZ_LOG)
+    assert fig["number_of_executed_units"] == "20000"
+    assert fig["average_exec_per_sec"] == "6666"
+    assert (fig["cov"], fig["ft"], fig["corp"]) == ("14", "25", "7/99b")
+
+
+def test_fuzz_report_counts_a_failed_target_as_failed(tmp_path):
+    import fuzz
+    xml = tmp_path / "fuzz.xml"
+    fuzz.junit(xml, [("fuzz_a", True, "PASS fuzz_a"),
+                     ("fuzz_b", False, "==1==ERROR: x\nFAIL fuzz_b (exit 1)")])
+    p = subprocess.run([sys.executable, REPO / "scripts" / "test_report.py", xml],
+                       capture_output=True, text=True, check=True)
+    assert p.stdout.split() == ["1", "1", "0"]
+    assert 'message="FAIL fuzz_b (exit 1)"' in xml.read_text()
