@@ -632,6 +632,11 @@ watchdog(void *arg, u_int64_t now)
 /*
  * Drops sql's connection when libpq says it is dead: kore_pgsql would
  * otherwise put it back in the pool for the next statement to fail on.
+ * Kore frees the connection; it clears sql->conn only for an asynchronous
+ * statement (one with a job). A synchronous one (the exit flush) kept the
+ * freed pointer, which kore_pgsql_cleanup() then put back in the pool and
+ * Kore's exit cleanup freed again (a double free ASan caught, at exit
+ * after PostgreSQL died under the flush).
  */
 static void
 drop_if_broken(struct kore_pgsql *sql)
@@ -639,6 +644,7 @@ drop_if_broken(struct kore_pgsql *sql)
 	if (sql->conn == NULL || PQstatus(sql->conn->db) != CONNECTION_BAD)
 		return;
 	kore_pgsql_handle(sql->conn, 1);
+	sql->conn = NULL;
 }
 
 static void
