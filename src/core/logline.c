@@ -13,9 +13,23 @@
 
 #define CLOSING		2	/* "}\n" */
 
+/*
+ * The bytes a value cannot hold as they are: quote, backslash, control
+ * bytes and DEL. The NUL that ends a string stops a run too. A table,
+ * because the scan runs over every byte of every line.
+ */
+#define C8(c)	c, c, c, c, c, c, c, c
+static const unsigned char	escape[256] = {
+	C8(1), C8(1), C8(1), C8(1),		/* 0x00-0x1f */
+	0, 0, 1, 0, 0, 0, 0, 0,			/* 0x20-0x27: '"' */
+	C8(0), C8(0), C8(0), C8(0), C8(0), C8(0),
+	0, 0, 0, 0, 1, 0, 0, 0,			/* 0x58-0x5f: '\\' */
+	C8(0), C8(0), C8(0),
+	0, 0, 0, 0, 0, 0, 0, 1,			/* 0x78-0x7f: DEL */
+};
+
 static int	put(struct logline *, const char *, size_t);
 static int	put_escaped(struct logline *, const char *);
-static int	needs_escape(unsigned char);
 static int	put_key(struct logline *, const char *);
 static void	commit(struct logline *, size_t, int);
 
@@ -101,12 +115,24 @@ put(struct logline *l, const char *s, size_t n)
 	return (1);
 }
 
+/*
+ * Keys are the callers' string constants, plain ASCII: copied as they
+ * are, with the separator and quotes in one go.
+ */
 static int
 put_key(struct logline *l, const char *key)
 {
-	if (l->len > 1 && !put(l, ",", 1))
+	size_t	n = strlen(key), first = l->len > 1 ? 0 : 1;
+
+	if (l->len + n + 4 + CLOSING > l->cap)
 		return (0);
-	return (put(l, "\"", 1) && put_escaped(l, key) && put(l, "\":", 2));
+	memcpy(l->buf + l->len, ",\"" + first, 2 - first);
+	l->len += 2 - first;
+	memcpy(l->buf + l->len, key, n);
+	l->len += n;
+	memcpy(l->buf + l->len, "\":", 2);
+	l->len += 2;
+	return (1);
 }
 
 /*
@@ -123,7 +149,7 @@ put_escaped(struct logline *l, const char *s)
 
 	for (;;) {
 		/* Most bytes need nothing: copy each run of them at once. */
-		for (run = 0; !needs_escape((unsigned char)s[run]); run++)
+		for (run = 0; !escape[(unsigned char)s[run]]; run++)
 			;
 		if (run > 0 && !put(l, s, run))
 			return (0);
@@ -145,12 +171,6 @@ put_escaped(struct logline *l, const char *s)
 	}
 }
 
-/* The end of the string counts: it stops a run too. */
-static int
-needs_escape(unsigned char c)
-{
-	return (c == '"' || c == '\\' || c < 0x20 || c == 0x7f);
-}
 
 /* A field that did not fit is taken back whole. */
 static void
