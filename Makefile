@@ -106,7 +106,7 @@ seed: tools/seedgen
 # The redirect benchmark (wrk): figures and how to read them in
 # docs/performance.md.
 bench:
-	@scripts/bench-redirect.sh
+	@/usr/bin/python3 scripts/bench_redirect.py
 
 # The service at production size: 100k users, 1M URLs, 10M events (or
 # SCALE_USERS, SCALE_URLS, SCALE_EVENTS) on a private stack; every list

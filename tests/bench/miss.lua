@@ -1,5 +1,5 @@
 -- wrk script of the redirect benchmark's MISS run
--- (scripts/bench-redirect.sh): every request asks for a short code that
+-- (scripts/bench_redirect.py): every request asks for a short code that
 -- no request asked for before, so each one misses the cache and reads
 -- PostgreSQL.
 --

@@ -1,4 +1,4 @@
--- wrk script of the redirect benchmark (scripts/bench-redirect.sh) for a
+-- wrk script of the redirect benchmark (scripts/bench_redirect.py) for a
 -- fixed URL: it adds a machine-readable summary line to wrk's report, and
 -- takes the method from BENCH_METHOD (GET by default; HEAD makes the app
 -- redirect without recording a click). No request() or response()
