@@ -31,6 +31,7 @@ static const unsigned char	escape[256] = {
 static int	put(struct logline *, const char *, size_t);
 static int	put_escaped(struct logline *, const char *);
 static int	put_key(struct logline *, const char *);
+static int	put_plain(struct logline *, const char *, const char *);
 static void	commit(struct logline *, size_t, int);
 
 void
@@ -48,6 +49,9 @@ logline_str(struct logline *l, const char *key, const char *value)
 {
 	size_t	mark = l->len;
 	int	ok;
+
+	if (value != NULL && put_plain(l, key, value))
+		return;
 
 	ok = put_key(l, key);
 	if (value == NULL)
@@ -132,6 +136,40 @@ put_key(struct logline *l, const char *key)
 	l->len += n;
 	memcpy(l->buf + l->len, "\":", 2);
 	l->len += 2;
+	return (1);
+}
+
+/*
+ * The common case in one go: a value with nothing to escape (ids,
+ * methods, routes, addresses, most paths) that fits, written with one
+ * bounds check. 0: anything else, left to the general path.
+ */
+static int
+put_plain(struct logline *l, const char *key, const char *value)
+{
+	size_t	kn, vn, sep = l->len > 1;
+	char	*p;
+
+	for (vn = 0; !escape[(unsigned char)value[vn]]; vn++)
+		;
+	if (value[vn] != '\0')
+		return (0);
+	kn = strlen(key);
+	if (l->len + sep + kn + vn + 5 + CLOSING > l->cap)
+		return (0);
+
+	p = l->buf + l->len;
+	if (sep)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, kn);
+	p += kn;
+	memcpy(p, "\":\"", 3);
+	p += 3;
+	memcpy(p, value, vn);
+	p += vn;
+	*p++ = '"';
+	l->len = (size_t)(p - l->buf);
 	return (1);
 }
 
