@@ -459,7 +459,7 @@ Test(csvusers, seed_file)
 	struct csvusers		 c;
 	const char		*why, *path;
 	char			*data;
-	size_t			 len, i;
+	size_t			 len = 0, i;
 
 	path = getenv("SEED_USERS_CSV");
 	cr_assert_not_null(path, "SEED_USERS_CSV is not set: run make unit");
