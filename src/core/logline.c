@@ -14,10 +14,28 @@
 
 #define CLOSING		2	/* "}\n" */
 
+/*
+ * The bytes a value cannot hold as they are: quote, backslash, control
+ * bytes and DEL, and every byte of 0x80 and above, which goes through the
+ * UTF-8 check. The NUL that ends a string stops a run too. A table,
+ * because the scan runs over every byte of every line.
+ */
+#define C8(c)	c, c, c, c, c, c, c, c
+static const unsigned char	escape[256] = {
+	C8(1), C8(1), C8(1), C8(1),		/* 0x00-0x1f */
+	0, 0, 1, 0, 0, 0, 0, 0,			/* 0x20-0x27: '"' */
+	C8(0), C8(0), C8(0), C8(0), C8(0), C8(0),
+	0, 0, 0, 0, 1, 0, 0, 0,			/* 0x58-0x5f: '\\' */
+	C8(0), C8(0), C8(0),
+	0, 0, 0, 0, 0, 0, 0, 1,			/* 0x78-0x7f: DEL */
+	C8(1), C8(1), C8(1), C8(1), C8(1), C8(1), C8(1), C8(1),
+	C8(1), C8(1), C8(1), C8(1), C8(1), C8(1), C8(1), C8(1),
+};
+
 static int	put(struct logline *, const char *, size_t);
 static int	put_escaped(struct logline *, const char *);
-static int	needs_escape(unsigned char);
 static int	put_key(struct logline *, const char *);
+static int	put_plain(struct logline *, const char *, const char *);
 static void	commit(struct logline *, size_t, int);
 
 void
@@ -35,6 +53,9 @@ logline_str(struct logline *l, const char *key, const char *value)
 {
 	size_t	mark = l->len;
 	int	ok;
+
+	if (value != NULL && put_plain(l, key, value))
+		return;
 
 	ok = put_key(l, key);
 	if (value == NULL)
@@ -102,12 +123,67 @@ put(struct logline *l, const char *s, size_t n)
 	return (1);
 }
 
+/*
+ * Keys are the callers' string constants, plain ASCII as a rule: copied
+ * as they are, with the separator and quotes in one go. A key that needs
+ * escaping goes the general way.
+ */
 static int
 put_key(struct logline *l, const char *key)
 {
-	if (l->len > 1 && !put(l, ",", 1))
+	size_t	n, first = l->len > 1 ? 0 : 1;
+
+	for (n = 0; !escape[(unsigned char)key[n]]; n++)
+		;
+	if (key[n] != '\0')
+		return (put(l, ",\"" + first, 2 - first) &&
+		    put_escaped(l, key) && put(l, "\":", 2));
+	if (l->len + n + 4 + CLOSING > l->cap)
 		return (0);
-	return (put(l, "\"", 1) && put_escaped(l, key) && put(l, "\":", 2));
+	memcpy(l->buf + l->len, ",\"" + first, 2 - first);
+	l->len += 2 - first;
+	memcpy(l->buf + l->len, key, n);
+	l->len += n;
+	memcpy(l->buf + l->len, "\":", 2);
+	l->len += 2;
+	return (1);
+}
+
+/*
+ * The common case in one go: a value with nothing to escape (ids,
+ * methods, routes, addresses, most paths) that fits, written with one
+ * bounds check. 0: anything else, left to the general path.
+ */
+static int
+put_plain(struct logline *l, const char *key, const char *value)
+{
+	size_t	kn, vn, sep = l->len > 1;
+	char	*p;
+
+	for (vn = 0; !escape[(unsigned char)value[vn]]; vn++)
+		;
+	if (value[vn] != '\0')
+		return (0);
+	for (kn = 0; !escape[(unsigned char)key[kn]]; kn++)
+		;
+	if (key[kn] != '\0')
+		return (0);
+	if (l->len + sep + kn + vn + 5 + CLOSING > l->cap)
+		return (0);
+
+	p = l->buf + l->len;
+	if (sep)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, kn);
+	p += kn;
+	memcpy(p, "\":\"", 3);
+	p += 3;
+	memcpy(p, value, vn);
+	p += vn;
+	*p++ = '"';
+	l->len = (size_t)(p - l->buf);
+	return (1);
 }
 
 /*
@@ -127,7 +203,7 @@ put_escaped(struct logline *l, const char *s)
 
 	for (;;) {
 		/* Most bytes need nothing: copy each run of them at once. */
-		for (run = 0; !needs_escape((unsigned char)s[run]); run++)
+		for (run = 0; !escape[(unsigned char)s[run]]; run++)
 			;
 		if (run > 0 && !put(l, s, run))
 			return (0);
@@ -157,12 +233,6 @@ put_escaped(struct logline *l, const char *s)
 	}
 }
 
-/* The end of the string counts: it stops a run too. */
-static int
-needs_escape(unsigned char c)
-{
-	return (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f);
-}
 
 /* A field that did not fit is taken back whole. */
 static void

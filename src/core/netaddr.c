@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/netaddr.h"
+#include "core/numfmt.h"
 
 #define TEXT_IN_MAX	64
 
@@ -113,9 +114,17 @@ netaddr_is_v4(const struct netaddr *a)
 void
 netaddr_format(const struct netaddr *a, char out[NETADDR_TEXT_MAX])
 {
+	size_t	n = 0;
+	int	i;
+
+	/* Every request formats its client: no printf for the common case. */
 	if (netaddr_is_v4(a)) {
-		(void)snprintf(out, NETADDR_TEXT_MAX, "%u.%u.%u.%u",
-		    a->b[12], a->b[13], a->b[14], a->b[15]);
+		for (i = 12; i < 16; i++) {
+			if (i > 12)
+				out[n++] = '.';
+			n += numfmt_int64(out + n, a->b[i]);
+		}
+		out[n] = '\0';
 		return;
 	}
 	if (inet_ntop(AF_INET6, a->b, out, NETADDR_TEXT_MAX) == NULL)

@@ -1,7 +1,9 @@
 /*
  * Short code -> URL lookups in PostgreSQL, shared by every request of a
- * worker that asks for the same code at the same time: a burst of cache
- * misses for one code costs one query, not one per request.
+ * worker that asks for the same code at the same time (a burst of cache
+ * misses for one code costs one row, not one per request), and sent in
+ * batches: the misses of different codes that wait together cost one
+ * statement.
  */
 #ifndef CODELOOKUP_H
 #define CODELOOKUP_H

@@ -147,14 +147,17 @@ const char sql_urls_stats[] =
 	" WHERE u.id = $1 AND ($4::bigint IS NULL OR u.user_id = $4)";
 
 /*
- * The redirect's lookup (db/codelookup.c): an expired link is found, and
- * cached with its expiry, which the redirect then judges by itself.
+ * The redirect's lookup (db/codelookup.c), for a batch of codes at once:
+ * $1 a text[] of codes; one row per code of an active URL. An expired
+ * link is found, and cached with its expiry, which the redirect then
+ * judges by itself. One statement per batch: its parse, plan, round trip
+ * and wake-up are paid once for every code of the batch.
  */
 const char sql_urls_lookup[] =
-	"SELECT id, user_id, original_url,"
+	"SELECT short_code, id, user_id, original_url,"
 	" coalesce(extract(epoch FROM expires_at)::bigint, 0),"
 	" max_clicks IS NOT NULL FROM urls"
-	" WHERE short_code = $1 AND is_active";
+	" WHERE short_code = ANY ($1::text[]) AND is_active";
 
 /*
  * A redirect of a capped link claims its click: the row lock makes the

@@ -36,8 +36,8 @@ extern const char	sql_urls_delete[];
  */
 extern const char	sql_urls_stats[];
 /*
- * $1 short_code: (id, user_id, original_url, expiry in epoch seconds or
- * 0, capped) of an active URL.
+ * $1 text[] of short codes: (short_code, id, user_id, original_url,
+ * expiry in epoch seconds or 0, capped) of each active URL among them.
  */
 extern const char	sql_urls_lookup[];
 /* $1 id: whether a click of a capped link was granted (and counted). */
