@@ -43,7 +43,8 @@ RUN apt-get update \
       kore libjansson4 libcsv3 libhiredis0.14 libpq5 libssl3 libidn2-0 libqrencode4 \
       libpcre2-8-0 zlib1g postgresql-client curl python3 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener
+ && useradd --system --home-dir /app --shell /usr/sbin/nologin shortener \
+ && mkdir -p /app/journal && chown shortener /app/journal
 WORKDIR /app
 COPY --from=build /build/shortener/shortener.so ./shortener.so
 COPY --from=build /build/shortener/conf/shortener.conf conf/shortener.conf

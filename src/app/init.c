@@ -120,7 +120,8 @@ static int			url_policy_loaded;
  * start-up, reads, writes, redirects, and reconnects after Redis and
  * PostgreSQL were restarted or paused. clone3 and rseq are how Debian 12's
  * glibc starts a thread (Kore's task filter allows only clone): the
- * bulk import's task threads (api/bulk.c).
+ * bulk import's task threads (api/bulk.c). flock keeps one worker per
+ * click journal file (clicks/journalfile.c).
  */
 KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -138,6 +139,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(sysinfo),
 	KORE_SYSCALL_ALLOW(prlimit64),
 	KORE_SYSCALL_ALLOW(ftruncate),
+	KORE_SYSCALL_ALLOW(flock),
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(mkdir),
 	KORE_SYSCALL_ALLOW(mremap),

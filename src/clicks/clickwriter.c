@@ -25,8 +25,19 @@
  * the database is down clicks wait in the queue, and when the queue is
  * full new clicks are dropped and counted. On SIGTERM the worker flushes
  * what is left with the same statement, run synchronously (db_run_sync),
- * before it exits. A SIGKILLed worker loses the clicks it held (at most
- * one batch plus the queue).
+ * before it exits.
+ *
+ * Every click is also appended to the worker's journal, a memory-mapped
+ * file (core/clickjournal.h, clicks/journalfile.c), before its 302 is
+ * sent, so a worker that is killed loses nothing it answered: the worker
+ * forked in its place (same slot, same file) finds the clicks not yet
+ * stored and queues them again, the batch that was in flight first and
+ * with the same boundaries. Journaled batches go through
+ * clicks_insert_once() (db/migrations/031), which stores a batch unless
+ * the journal's row says it is stored already: the crashed worker's
+ * statement may have committed, or still be running, when its replay
+ * comes. A journal that cannot be opened leaves the worker as it was
+ * before: clicks in memory only, logged at start.
  */
 
 #include <sys/param.h>
@@ -40,6 +51,7 @@
 
 #include "config/config.h"
 #include "clicks/clickwriter.h"
+#include "clicks/journalfile.h"
 #include "core/sqlstate.h"
 #include "db/db.h"
 #include "db/sql_events.h"
@@ -66,6 +78,9 @@ struct writer {
 	uint64_t		retry_ms;
 	struct botmatch		*bots;
 	struct ua_cache		*agents;
+	struct clickj		 journal;
+	int			 journaled;	/* 0: no journal file */
+	size_t			 align;		/* the replayed first batch */
 };
 
 static void	writer_start(void);
@@ -77,6 +92,8 @@ static void	batch_release(void);
 static void	bind_batch(void);
 static void	batch_written(void);
 static void	batch_take(void);
+static void	batch_stored(void);
+static void	journal_replay(void);
 
 /* Owned by this worker; lives for the whole process. */
 static struct writer	*writer;
@@ -92,6 +109,50 @@ clickwriter_init(const char *bots, size_t len)
 	if ((writer->bots = botmatch_create(bots, len, &err)) == NULL)
 		fatal("click writer: %s", err);
 	writer->agents = ua_cache_create(writer->bots, UA_CACHE_SLOTS);
+
+	if (strcmp(config.click_journal_dir, "") != 0 &&
+	    strcmp(config.click_journal_dir, "off") != 0 &&
+	    journalfile_open(&writer->journal, config.click_journal_dir,
+	    worker->id, config.click_journal_mb) == 0) {
+		writer->journaled = 1;
+		journal_replay();
+	}
+}
+
+/*
+ * Queues the clicks a worker of this slot journaled and did not store,
+ * oldest first. The batch it had in flight (seqs up to sent_last) goes
+ * out first and alone, as it was sent. What cannot be read (a damaged
+ * file) is cut off there and logged.
+ */
+static void
+journal_replay(void)
+{
+	struct clickj	*j = &writer->journal;
+	struct click	 c;
+	uint64_t	 pos = j->h->tail, want = j->h->written_seq + 1;
+	size_t		 n = 0;
+	int		 rc;
+
+	while ((rc = clickj_read(j, &pos, want, &c)) == 1) {
+		if (clickq_push(&writer->queue, &c) == -1)
+			break;
+		want++;
+		n++;
+	}
+	if (rc == -1) {
+		log_event(LOG_LEVEL_ERROR, "click_journal_damaged", "journal "
+		    "%s unreadable after %zu clicks: the rest is dropped",
+		    j->h->id, n);
+		j->h->head = pos;
+	}
+	if (j->h->sent_last > j->h->written_seq)
+		writer->align = j->h->sent_last - j->h->written_seq;
+	if (n > 0) {
+		log_event(LOG_LEVEL_WARN, "clicks_replayed", "%zu clicks not "
+		    "yet stored queued again from journal %s", n, j->h->id);
+		writer_start();
+	}
 }
 
 void
@@ -103,6 +164,11 @@ clickwriter_push(struct click *c)
 		return;
 	}
 
+	if (writer->journaled && clickj_append(&writer->journal, c) == -1) {
+		writer->queue.dropped++;
+		click_release(c);
+		return;
+	}
 	(void)clickq_push(&writer->queue, c);
 	if (!writer->in_flight && !writer->retry_pending &&
 	    !writer->pace_pending)
@@ -136,10 +202,13 @@ writer_start(void)
 static void
 batch_take(void)
 {
-	size_t	i;
+	size_t	i, max = CLICK_BATCH_MAX;
 
-	writer->batch_len = clickq_take(&writer->queue, writer->batch,
-	    CLICK_BATCH_MAX);
+	if (writer->align > 0) {
+		max = MIN(max, writer->align);
+		writer->align = 0;
+	}
+	writer->batch_len = clickq_take(&writer->queue, writer->batch, max);
 	for (i = 0; i < writer->batch_len; i++) {
 		ua_cache_classify(writer->agents, writer->batch[i].user_agent,
 		    &writer->batch[i].cls);
@@ -153,9 +222,35 @@ bind_batch(void)
 {
 	int	i;
 
-	db_prepare(&writer->insert, sql_events_clicks);
+	struct click	*last = &writer->batch[writer->batch_len - 1];
+
+	if (!writer->journaled || writer->batch[0].seq == 0) {
+		db_prepare(&writer->insert, sql_events_clicks);
+	} else {
+		db_prepare(&writer->insert, sql_events_clicks_once);
+		db_param_ref(&writer->insert, CLICK_COLUMNS,
+		    writer->journal.h->id);
+		db_param_int(&writer->insert, CLICK_COLUMNS + 1,
+		    (int64_t)writer->batch[0].seq);
+		db_param_int(&writer->insert, CLICK_COLUMNS + 2,
+		    (int64_t)last->seq);
+		clickj_sent(&writer->journal, last->seq);
+	}
 	for (i = 0; i < CLICK_COLUMNS; i++)
 		db_param_ref(&writer->insert, i, writer->batch_cols.col[i]);
+}
+
+/* The batch is stored (or refused for good): the journal lets it go. */
+static void
+batch_stored(void)
+{
+	struct click	*last;
+
+	if (!writer->journaled || writer->batch_len == 0)
+		return;
+	last = &writer->batch[writer->batch_len - 1];
+	if (last->seq != 0)
+		clickj_written(&writer->journal, last->seq, last->jend);
 }
 
 /*
@@ -252,6 +347,8 @@ batch_release(void)
 {
 	size_t	i;
 
+	batch_stored();
+
 	for (i = 0; i < writer->batch_len; i++)
 		click_release(&writer->batch[i]);
 	writer->batch_len = 0;
@@ -292,7 +389,13 @@ clickwriter_flush(void)
 	}
 
 	lost = writer->batch_len + writer->queue.len;
-	if (lost > 0) {
+	if (lost > 0 && writer->journaled) {
+		log_event(LOG_LEVEL_WARN, "clicks_journaled", "%" PRIu64
+		    " clicks not stored at exit (%s): kept in journal %s for "
+		    "the next start", lost, writer->insert.sqlstate[0] ?
+		    writer->insert.sqlstate : "database unreachable",
+		    writer->journal.h->id);
+	} else if (lost > 0) {
 		log_event(LOG_LEVEL_ERROR, "clicks_lost", "%" PRIu64 " clicks "
 		    "lost at exit (%s)", lost, writer->insert.sqlstate[0] ?
 		    writer->insert.sqlstate : "database unreachable");

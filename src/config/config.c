@@ -74,6 +74,9 @@ config_load(void)
 	config.allow_private_hosts = (int)env_long("URL_ALLOW_PRIVATE_HOSTS",
 	    0, 0, 1);
 	config.blocklist_file = env_or("URL_BLOCKLIST_FILE", "");
+	config.click_journal_dir = env_or("CLICK_JOURNAL_DIR", "journal");
+	config.click_journal_mb = (int)env_long("CLICK_JOURNAL_MB", 32, 1,
+	    4096);
 	config.bulk_body_max = (size_t)env_long("BULK_BODY_MAX",
 	    16 * 1024 * 1024, 1024, 16 * 1024 * 1024);
 	config.bulk_max_rows = env_long("BULK_MAX_ROWS", 50000, 1, 1000000);

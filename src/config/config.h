@@ -45,6 +45,8 @@ struct app_config {
 	const char	*cors_origins;		/* comma-separated; "" none */
 	int		 allow_private_hosts;	/* links to internal addresses */
 	const char	*blocklist_file;	/* "" none */
+	const char	*click_journal_dir;	/* "" or "off": no journal */
+	int		 click_journal_mb;	/* per worker */
 	size_t		 bulk_body_max;		/* POST /users/bulk, bytes */
 	long		 bulk_max_rows;
 	const char	*web_prometheus_url;	/* linked by the web app; "" */

@@ -23,6 +23,8 @@ struct click {
 	char		*user_agent;	/* owned, may be NULL */
 	char		*referer;	/* owned, may be NULL */
 	struct ua_class	 cls;		/* set by the writer before a batch */
+	uint64_t	 seq;		/* in the worker's journal, 0: none */
+	uint64_t	 jend;		/* the journal offset past its record */
 };
 
 struct clickq {

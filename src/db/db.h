@@ -22,7 +22,7 @@
 #include <kore/http.h>
 #include <kore/pgsql.h>
 
-#define DB_MAX_PARAMS	20
+#define DB_MAX_PARAMS	24
 
 enum db_status {
 	DB_PENDING,	/* return KORE_RESULT_RETRY; the request is woken */

@@ -53,3 +53,15 @@ const char sql_events_clicks[] =
 	"    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
 	"    $12::bigint[], $13::bigint[], $14::integer[], $15::text[],"
 	"    $16::text[], $17::text[], $18::text[], $19::bigint[])";
+
+/*
+ * The same batch, journaled (db/migrations/031): stored unless the
+ * journal $20 already holds up to its last click $22; false when it did.
+ */
+const char sql_events_clicks_once[] =
+	"SELECT clicks_insert_once($20, $21::bigint, $22::bigint,"
+	"    $1::bigint[], $2::bigint[], $3::bigint[],"
+	"    $4::text[], $5::text[], $6::text[], $7::boolean[],"
+	"    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
+	"    $12::bigint[], $13::bigint[], $14::integer[], $15::text[],"
+	"    $16::text[], $17::text[], $18::text[], $19::bigint[])";

@@ -35,5 +35,6 @@ extern const char	sql_events_get[];
 extern const char	sql_events_delete[];
 /* A batch of clicks, one array per column (clicks/clickwriter.c). */
 extern const char	sql_events_clicks[];
+extern const char	sql_events_clicks_once[];
 
 #endif

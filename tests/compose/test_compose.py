@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import tempfile
 import time
@@ -36,7 +37,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOC, PROFILE, REPO, free_port, last_totals, sh
+from conftest import (DOC, PROFILE, REPO, check_crash, crash_under_load, free_port,
+                      last_totals, sh)
 
 COMPOSE = REPO / "scripts" / "compose.py"
 LOGS = REPO / ".build" / "test-logs" / "compose"
@@ -413,6 +415,41 @@ def test_an_instance_resolves_names_in_its_sandbox(project):
         assert '"database":"ok"' in ready and '"cache":"ok"' in ready, ready
     finally:
         sh(["docker", "rm", "-f", name], env=env)
+
+
+def test_sigkill_of_a_container_at_saturation_loses_and_doubles_no_click(project):
+    """wrk at full speed on app1's published port, its container's main
+    process (Kore's parent, PID 1: the kernel takes the workers with it)
+    SIGKILLed after 4 s; Docker restarts the container, whose workers find
+    the journal on its volume: every click a 302 answered is stored, none
+    twice."""
+    need_up(project)
+    st, _, link = api(project, "POST", project.url("NGINX_TLS_PORT", "/urls"),
+                      project.setting("ADMIN_API_KEY"),
+                      {"user_id": 1, "original_url": "https://example.com/crash/%d" % os.getpid()})
+    assert st == 201, link
+    env = project.docker_env()
+    db = "postgresql://shortener:%s@127.0.0.1:%s/shortener?connect_timeout=2" % (
+        project.password(), project.env["PG_PORT"])
+
+    def kill():
+        cid = sh(["docker", "ps", "-q", "--filter",
+                  "label=com.docker.compose.project=%s" % project.name, "--filter",
+                  "label=com.docker.compose.service=app1"], env=env, check=True).stdout.split()
+        pid = json.loads(sh(["docker", "inspect", cid[0]], env=env, check=True).stdout)[0][
+            "State"]["Pid"]
+        os.kill(pid, signal.SIGKILL)
+
+    def stored(run):
+        out = sh(["psql", "-At", "-F", " ", db, "-c",
+                  "SELECT count(*), count(DISTINCT click_user_agent) FROM events"
+                  " WHERE url_id = %d AND click_user_agent LIKE '%s-%%'" % (link["id"], run)],
+                 check=True).stdout.split()
+        return int(out[0]), int(out[1])
+
+    fig = crash_under_load(project.url("APP1_PORT"), "/" + link["short_code"], kill, stored,
+                           settle_s=90)
+    check_crash(fig)
 
 
 def chaosload(project, *args):

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOC, PROFILE, REPO, free_port, last_totals, sh
+from conftest import (DOC, PROFILE, REPO, check_crash, crash_under_load, free_port,
+                      last_totals, sh)
 
 STACK = REPO / "scripts" / "stack.py"
 PORT_VARS = ["PG_PORT", "REDIS_PORT", "APP1_PORT", "APP2_PORT", "APP3_PORT", "NGINX_PORT",
@@ -311,6 +312,43 @@ def test_never_stale_across_instances(stack):
     assert st == 200
     stale = [(p, head(p, link["short_code"])) for p in ports for _ in range(5)]
     assert all(s[0] == 404 for _, s in stale), "served after the PUT: %s" % stale
+
+
+def test_sigkill_at_saturation_loses_and_doubles_no_click(stack):
+    """wrk at full speed on app1 directly, every Kore process of app1
+    SIGKILLed after 4 s (supervisord starts it again): every click a 302
+    answered is stored, none twice (docs/decisions.md, clicks that survive
+    a crash)."""
+    need_up(stack)
+    base = stack.url("NGINX_PORT")
+    st, _, body = status(base + "/users", "POST", {"username": "crash",
+                                                   "email": "crash-%d@example.com" % os.getpid()})
+    assert st == 201
+    st, _, body = status(base + "/urls", "POST", {"user_id": json.loads(body)["id"],
+                                                  "original_url": "https://example.com/crash"})
+    assert st == 201
+    link = json.loads(body)
+    rundir = (stack.run / "app1").resolve()
+    db = stack.client_env()["DATABASE_URL"]
+
+    def kill():
+        victims = kore_in(rundir)
+        assert len(victims) == 3, "expected app1's parent and two workers: %s" % victims
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+
+    def stored(run):
+        out = sh(["psql", "-At", "-F", " ", db, "-c",
+                  "SELECT count(*), count(DISTINCT click_user_agent) FROM events"
+                  " WHERE url_id = %d AND click_user_agent LIKE '%s-%%'" % (link["id"], run)],
+                 check=True).stdout.split()
+        return int(out[0]), int(out[1])
+
+    fig = crash_under_load(stack.url("APP1_PORT"), "/" + link["short_code"], kill, stored)
+    check_crash(fig)
+    logs = "".join(p.read_text(errors="replace") for p in (stack.run / "app1").glob("app.log*"))
+    print("app1 after the kill: %s" % [ln[-120:] for ln in logs.splitlines()
+                                       if '"clicks_replayed"' in ln])
 
 
 def test_public_port(stack):
