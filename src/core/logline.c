@@ -136,11 +136,11 @@ put_key(struct logline *l, const char *key)
 	for (n = 0; !escape[(unsigned char)key[n]]; n++)
 		;
 	if (key[n] != '\0')
-		return (put(l, ",\"" + first, 2 - first) &&
+		return (put(l, &",\""[first], 2 - first) &&
 		    put_escaped(l, key) && put(l, "\":", 2));
 	if (l->len + n + 4 + CLOSING > l->cap)
 		return (0);
-	memcpy(l->buf + l->len, ",\"" + first, 2 - first);
+	memcpy(l->buf + l->len, &",\""[first], 2 - first);
 	l->len += 2 - first;
 	memcpy(l->buf + l->len, key, n);
 	l->len += n;

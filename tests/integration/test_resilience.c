@@ -1101,12 +1101,21 @@ Test(resilience, concurrent_misses_share_one_query, .fini = restore_all)
 	url = make_user_url(NULL);
 	code = jstr(url, "short_code");
 
-	/* Each worker gets an idle database connection to send on. */
-	for (i = 0; i < 6; i++) {
-		r = http_get(pathf("/urls/%lld", (long long)jint(url, "id")));
-		cr_assert_eq(r->status, 200);
-		http_free(r);
+	/*
+	 * Each worker gets an idle, live database connection to send on: an
+	 * earlier test restarted PostgreSQL, and a worker whose pooled
+	 * connections are dead would connect anew (synchronously, in
+	 * kore_pgsql) inside the pause. Sequential requests may all reach
+	 * one worker; a concurrent burst reaches each.
+	 */
+	for (i = 0; i < 3; i++) {
+		redirect_burst("GET", pathf("/urls/%lld",
+		    (long long)jint(url, "id")), 32, 16, &b);
+		cr_assert_eq(b.transport, 0);
 	}
+	r = http_get(pathf("/urls/%lld", (long long)jint(url, "id")));
+	cr_assert_eq(r->status, 200);
+	http_free(r);
 	s = scrape_fetch();
 	q0 = scrape_value(s, "shortener_db_query_duration_seconds_count", "");
 	batches = scrape_value(s, "shortener_click_batch_size_count", "");
