@@ -22,7 +22,12 @@ drives them with wrk:
               emptying Redis before each turn: the app's GET, its HEAD
               (the lookup without the click) and the baseline's GET, in
               turn, BENCH_ROUNDS times
-  4. clicks   the click writer's batches during each app run: exact, from
+  4. NGINX    the repository's nginx.conf (scripts/nginx_conf.py, its
+              rate limits lifted: one address sends everything) in front
+              of the trivial module and in front of the app (HIT, GET), in
+              turn, BENCH_ROUNDS times: the full path against nginx with
+              the cheapest upstream Kore can be
+  5. clicks   the click writer's batches during each app run: exact, from
               the database (the rows of one insert share its transaction
               id, xmin), and from GET /metrics
 
@@ -74,6 +79,7 @@ TARGET_MISS_PG_US = 40.0	# PostgreSQL CPU per MISS (GET, with click)
 TARGET_MISS_X = 4.0		# MISS req/s against the baseline's
 TARGET_CLICK_PG_US = 2.0	# PostgreSQL CPU per click
 TARGET_GET_HEAD = 0.8		# HIT GET / HEAD throughput
+TARGET_NGINX = 0.8		# nginx -> app / nginx -> trivial throughput
 
 
 class Failed(Exception):
@@ -391,6 +397,37 @@ class Bench:
             die("the trivial module exited")
         log(f"trivial module on 127.0.0.1:{port}")
 
+    def start_nginx(self, name, upstream):
+        """nginx.conf rendered as the Docker-free stack renders it, its
+        three upstream servers all UPSTREAM, its read limits lifted."""
+        sys.path.insert(0, SCRIPTS)
+        import nginx_conf
+        port, d = free_port(), os.path.join(self.tmp, name)
+        os.makedirs(os.path.join(d, "tmp"))
+        up = int(self.servers[upstream]["port"])
+        rules = nginx_conf.local_rules(d, {"listen": port, "app1": up, "app2": up, "app3": up})
+        env = dict(os.environ, NGINX_READ_RATE="100000000", NGINX_READ_BURST="100000000",
+                   NGINX_CONN_PER_ADDR="100000")
+        with open(os.path.join(REPO, "nginx.conf")) as f:
+            text = nginx_conf.render(f.read(), env, None, rules)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        logf = open(os.path.join(d, "nginx.log"), "a")
+        p = subprocess.Popen(["nginx", "-p", d + "/", "-c", conf, "-e",
+                              os.path.join(d, "error.log"), "-g", "daemon off;"],
+                             stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+        self.servers[name] = {"port": str(port), "dir": d, "scripts": None, "proc": p}
+        for _ in range(100):
+            if self.status_of(name, f"/{self.hot}") == 302:
+                break
+            if p.poll() is not None:
+                die(f"nginx ({name}) exited: see {d}/error.log")
+            time.sleep(0.1)
+        else:
+            die(f"nginx ({name}) does not answer 302")
+        log(f"nginx in front of {upstream} on 127.0.0.1:{port}")
+
     def server_pid(self, name):
         s = self.servers[name]
         if "proc" in s:
@@ -497,16 +534,21 @@ class Bench:
             self.wrk(label, server, self.cfg["warmup"],
                      os.path.join(self.tmp, "warmup.txt"), method)
 
-    def measure(self, name, server, secs, method="GET", **kw):
+    def measure(self, name, server, secs, method="GET", behind=None, **kw):
+        """BEHIND: the server behind SERVER (nginx's upstream), whose CPU
+        counts as the server's too."""
         r = self.runs.setdefault(name, Run(name))
         out = os.path.join(self.tmp, f"wrk-{name}.round")
-        pid = self.server_pid(server)
-        b = (tree_ticks(pid), tree_ticks(self.redis_pid()),
+        pids = [self.server_pid(server)] + ([self.server_pid(behind)] if behind else [])
+
+        def srv():
+            return sum(tree_ticks(p) for p in pids)
+        b = (srv(), tree_ticks(self.redis_pid()),
              tree_ticks(self.pg_pid()), busy_ticks(), wrk_seconds())
         t0 = time.monotonic()
         text = self.wrk(name, server, secs, out, method, **kw)
         wall = time.monotonic() - t0
-        a = (tree_ticks(pid), tree_ticks(self.redis_pid()),
+        a = (srv(), tree_ticks(self.redis_pid()),
              tree_ticks(self.pg_pid()), busy_ticks(), wrk_seconds())
         with open(out) as f, open(os.path.join(self.tmp, f"wrk-{name}.txt"),
                                   "a") as g:
@@ -681,6 +723,22 @@ class Bench:
         self.clicks_report(since, "app-info", ["app-hit-info"],
                            before["app-info"])
 
+    def phase_nginx(self):
+        secs, rounds = self.round_secs(), self.cfg["rounds"]
+        print()
+        print(f"== 4. through nginx (the repository's nginx.conf, one "
+              f"upstream): the trivial module and the app, HIT GET, "
+              f"{rounds} rounds of {secs}s, in turn; CPU of nginx and its "
+              f"upstream together as the server's", flush=True)
+        self.warm("nginx-trivial", "nginx-trivial")
+        self.warm("nginx-app", "nginx-app")
+        for r in range(1, rounds + 1):
+            print(f"  round {r}")
+            self.measure("nginx-trivial", "nginx-trivial", secs, behind="trivial")
+            self.measure("nginx-app", "nginx-app", secs, behind="app-warn")
+        for n in ("nginx-trivial", "nginx-app"):
+            self.finish(n)
+
     def phase_steady(self):
         print()
         print("== 2. cache HIT at steady loads of "
@@ -812,6 +870,8 @@ class Bench:
             row(f"trivial, steady {rate}/s offered", f"trivial-{rate}")
             row(f"app, HIT, GET, steady {rate}/s", f"app-{rate}")
             row(f"app, HIT, HEAD, steady {rate}/s", f"app-head-{rate}")
+        row("nginx -> trivial 302 module", "nginx-trivial")
+        row("nginx -> app, HIT, GET", "nginx-app")
         row("app, MISS, GET (LOG_LEVEL=warn)", "app-miss")
         row("app, MISS, HEAD: no click", "app-miss-head")
         row(f"baseline {self.cfg['baseline']}, MISS, GET", "base-miss")
@@ -891,6 +951,16 @@ class Bench:
         else:
             print("MISS throughput against a baseline: not measured "
                   "(BENCH_BASELINE=none)")
+        if "nginx-app" in R:
+            nt, na = R["nginx-trivial"], R["nginx-app"]
+            x = na.rps / nt.rps
+            print(f"through nginx, app/trivial: {na.rps:.0f} / {nt.rps:.0f} = "
+                  f"{x:.2f} (target >= {TARGET_NGINX}): "
+                  f"{self.verdict(x >= TARGET_NGINX)}")
+            print(f"  CPU per request, all parties: nginx -> trivial "
+                  f"{nt.cpu_us:.1f} us, nginx -> app {na.cpu_us:.1f} us; nginx and "
+                  f"its upstream: {nt.srv_us:.1f} against {na.srv_us:.1f} us "
+                  f"(directly: trivial {t.srv_us:.1f}, app {hit.srv_us:.1f} us)")
         print("instructions per request: not measured here (no hardware "
               "counters in this VM for perf, and Kore's seccomp sandbox "
               "kills workers run under valgrind); CPU per request above "
@@ -928,6 +998,10 @@ class Bench:
         self.phase_hit()
         self.phase_steady()
         self.phase_miss()
+        self.warm_hot("app-warn")
+        self.start_nginx("nginx-trivial", "trivial")
+        self.start_nginx("nginx-app", "app-warn")
+        self.phase_nginx()
         self.summary()
         if self.invalid:
             die("some runs measured error responses, not redirects (see "

@@ -54,11 +54,12 @@ CRASH_LUA = REPO / "tests" / "stack" / "crashload.lua"
 CRASH_CONNECTIONS = 32
 
 
-def crash_under_load(url, path, kill, stored, seconds=10, kill_at=4, settle_s=60):
+def crash_under_load(url, path, kill, stored, record, seconds=10, kill_at=4, settle_s=60):
     """Runs wrk (CRASH_CONNECTIONS connections, as fast as it can) at
     URL+PATH for SECONDS, calls KILL() after KILL_AT seconds, then waits
     until STORED(run) -- (clicks stored, distinct User-Agents among them) of
-    this run -- stops changing. Returns the figures."""
+    this run -- stops changing. Returns the figures, also written to RECORD
+    (a JSON file: a passing test shows them there)."""
     import re
     import time
     run = "crash%d" % int(time.time() * 1000)
@@ -86,6 +87,8 @@ def crash_under_load(url, path, kill, stored, seconds=10, kill_at=4, settle_s=60
                unanswered_stored=max(0, distinct - answered),
                seconds_to_store=round(time.time() - killed_at, 1))
     print("crash under load: %s" % fig)
+    import json
+    Path(record).write_text(json.dumps(fig, indent=1) + "\n")
     return fig
 
 

@@ -448,7 +448,7 @@ def test_sigkill_of_a_container_at_saturation_loses_and_doubles_no_click(project
         return int(out[0]), int(out[1])
 
     fig = crash_under_load(project.url("APP1_PORT"), "/" + link["short_code"], kill, stored,
-                           settle_s=90)
+                           LOGS / "sigkill-at-saturation.json", settle_s=90)
     check_crash(fig)
 
 

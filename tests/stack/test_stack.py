@@ -344,7 +344,8 @@ def test_sigkill_at_saturation_loses_and_doubles_no_click(stack):
                  check=True).stdout.split()
         return int(out[0]), int(out[1])
 
-    fig = crash_under_load(stack.url("APP1_PORT"), "/" + link["short_code"], kill, stored)
+    fig = crash_under_load(stack.url("APP1_PORT"), "/" + link["short_code"], kill, stored,
+                           SUITES / "sigkill-at-saturation.json")
     check_crash(fig)
     logs = "".join(p.read_text(errors="replace") for p in (stack.run / "app1").glob("app.log*"))
     print("app1 after the kill: %s" % [ln[-120:] for ln in logs.splitlines()
