@@ -407,7 +407,7 @@ class Bench:
         up = int(self.servers[upstream]["port"])
         rules = nginx_conf.local_rules(d, {"listen": port, "app1": up, "app2": up, "app3": up})
         env = dict(os.environ, NGINX_READ_RATE="100000000", NGINX_READ_BURST="100000000",
-                   NGINX_CONN_PER_ADDR="100000")
+                   NGINX_CONN_PER_ADDR="60000")
         with open(os.path.join(REPO, "nginx.conf")) as f:
             text = nginx_conf.render(f.read(), env, None, rules)
         conf = os.path.join(d, "nginx.conf")
