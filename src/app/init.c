@@ -121,7 +121,8 @@ static int			url_policy_loaded;
  * PostgreSQL were restarted or paused. clone3 and rseq are how Debian 12's
  * glibc starts a thread (Kore's task filter allows only clone): the
  * bulk import's task threads (api/bulk.c). flock keeps one worker per
- * click journal file (clicks/journalfile.c).
+ * click journal file, fallocate gives it its blocks
+ * (clicks/journalfile.c).
  */
 KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(newfstatat),
@@ -140,6 +141,7 @@ KORE_SECCOMP_FILTER("shortener",
 	KORE_SYSCALL_ALLOW(prlimit64),
 	KORE_SYSCALL_ALLOW(ftruncate),
 	KORE_SYSCALL_ALLOW(flock),
+	KORE_SYSCALL_ALLOW(fallocate),
 	KORE_SYSCALL_ALLOW(rename),
 	KORE_SYSCALL_ALLOW(mkdir),
 	KORE_SYSCALL_ALLOW(mremap),

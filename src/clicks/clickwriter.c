@@ -132,22 +132,26 @@ journal_replay(void)
 	struct click	 c;
 	uint64_t	 pos = j->h->tail, want = j->h->written_seq + 1;
 	size_t		 n = 0;
-	int		 rc;
+	int		 rc = 0;
 
-	while ((rc = clickj_read(j, &pos, want, &c)) == 1) {
-		if (clickq_push(&writer->queue, &c) == -1)
-			break;
+	while (writer->queue.len < CLICK_QUEUE_MAX &&
+	    (rc = clickj_read(j, &pos, want, &c)) == 1) {
+		(void)clickq_push(&writer->queue, &c);
 		want++;
 		n++;
 	}
-	if (rc == -1) {
+	if (rc == 1 && pos < j->h->head) {
+		log_event(LOG_LEVEL_ERROR, "click_journal_damaged", "journal "
+		    "%s holds more than the queue takes: %zu replayed, the "
+		    "rest is dropped", j->h->id, n);
+	} else if (rc == -1) {
 		log_event(LOG_LEVEL_ERROR, "click_journal_damaged", "journal "
 		    "%s unreadable after %zu clicks: the rest is dropped",
 		    j->h->id, n);
-		j->h->head = pos;
 	}
+	/* The crashed worker's batch goes out again as it was sent. */
 	if (j->h->sent_last > j->h->written_seq)
-		writer->align = j->h->sent_last - j->h->written_seq;
+		writer->align = MIN(j->h->sent_last - j->h->written_seq, n);
 	if (n > 0) {
 		log_event(LOG_LEVEL_WARN, "clicks_replayed", "%zu clicks not "
 		    "yet stored queued again from journal %s", n, j->h->id);
@@ -265,8 +269,13 @@ writer_done(struct db_call *db, void *arg)
 
 	writer->in_flight = 0;
 
-	/* Refused by the server, not lost on the way: retrying cannot help. */
-	if (!ok && !sqlstate_retryable(sqlstate)) {
+	/*
+	 * Refused by the server, not lost on the way: retrying cannot help,
+	 * unless the function or table is missing (a binary started before
+	 * its migration ran): the batch waits, journaled, for the schema.
+	 */
+	if (!ok && !sqlstate_retryable(sqlstate) &&
+	    strcmp(sqlstate, "42883") != 0 && strcmp(sqlstate, "42P01") != 0) {
 		log_event(LOG_LEVEL_ERROR, "clicks_dropped",
 		    "batch of %zu refused (%s), dropped",
 		    writer->batch_len, sqlstate);

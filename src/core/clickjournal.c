@@ -15,6 +15,7 @@
  * whole, and the release keeps the compiler from moving `head` first.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clickjournal.h"
@@ -40,30 +41,81 @@ struct rec {
 };
 
 static uint64_t	pad8(uint64_t);
+static void	settle(struct clickj *);
 
 int
-clickj_attach(struct clickj *j, void *base, size_t len, const char *id)
+clickj_attach(struct clickj *j, void *base, size_t len, const char *id,
+    const char *boot, uint64_t *dropped)
 {
 	struct clickj_header	*h = base;
 	int			 fresh;
 
+	*dropped = 0;
 	if (len < CLICKJ_HEADER + 4096)
 		return (-1);
 	j->h = h;
 	j->ring = (unsigned char *)base + CLICKJ_HEADER;
 	j->cap = (len - CLICKJ_HEADER) & ~(uint64_t)7;
 
-	fresh = memcmp(h->magic, MAGIC, 8) != 0 || h->cap != j->cap ||
-	    h->tail > h->head || h->head - h->tail > h->cap ||
+	fresh = memcmp(h->magic, MAGIC, 8) != 0 ||
 	    h->id[CLICKJ_ID_LEN] != '\0' || strlen(h->id) != CLICKJ_ID_LEN;
+	if (!fresh) {
+		/* What it held, for the log, before any other check. */
+		if (h->seq_hwm > h->written_seq)
+			*dropped = h->seq_hwm - h->written_seq;
+		fresh = h->cap != j->cap || h->tail > h->head ||
+		    h->head - h->tail > h->cap || h->head % 8 != 0 ||
+		    h->tail % 8 != 0 || h->head > ((uint64_t)1 << 62) ||
+		    h->written_seq > h->seq_hwm ||
+		    strncmp(h->boot, boot, sizeof(h->boot) - 1) != 0;
+		if (!fresh)
+			*dropped = 0;
+	}
 	if (fresh) {
 		memset(h, 0, sizeof(*h));
 		memcpy(h->id, id, CLICKJ_ID_LEN);
+		(void)snprintf(h->boot, sizeof(h->boot), "%s", boot);
 		h->cap = j->cap;
 		memcpy(h->magic, MAGIC, 8);
 	}
-	j->next_seq = h->written_seq + 1;
+	/* Never a seq given out before, whatever the replay can read. */
+	j->next_seq = h->seq_hwm + 1;
+	if (!fresh)
+		settle(j);
 	return (fresh);
+}
+
+/*
+ * Moves the tail past records already stored: a worker killed between
+ * storing a batch and moving the tail left them behind, and their room
+ * would otherwise stay taken until the next batch is stored, which a full
+ * ring would never let happen.
+ */
+static void
+settle(struct clickj *j)
+{
+	struct rec	r;
+	uint64_t	pos = j->h->tail, at, room;
+
+	while (pos < j->h->head) {
+		at = pos % j->cap;
+		room = j->cap - at;
+		if (room < sizeof(r)) {
+			pos += room;
+			continue;
+		}
+		memcpy(&r, j->ring + at, sizeof(r));
+		if (r.kind == KIND_WRAP) {
+			pos += room;
+			continue;
+		}
+		if (r.kind != KIND_CLICK || r.seq > j->h->written_seq ||
+		    r.len < sizeof(r) || r.len % 8 != 0 || r.len > room ||
+		    pos + r.len > j->h->head)
+			break;
+		pos += r.len;
+	}
+	j->h->tail = pos;
 }
 
 int
@@ -122,6 +174,7 @@ clickj_append(struct clickj *j, struct click *c)
 
 	c->seq = j->next_seq++;
 	c->jend = h->head + skip + need;
+	__atomic_store_n(&h->seq_hwm, c->seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->head, c->jend, __ATOMIC_RELEASE);
 	return (0);
 }
@@ -134,25 +187,30 @@ clickj_read(struct clickj *j, uint64_t *pos, uint64_t want_seq,
 	uint64_t		 at, room, body;
 	const unsigned char	*p;
 
-	if (*pos >= j->h->head)
-		return (0);
-	at = *pos % j->cap;
-	room = j->cap - at;
-	if (room < sizeof(r)) {
-		*pos += room;
-		return (clickj_read(j, pos, want_seq, out));
+	for (;;) {
+		if (*pos >= j->h->head)
+			return (0);
+		at = *pos % j->cap;
+		room = j->cap - at;
+		if (room < sizeof(r)) {
+			*pos += room;
+			continue;
+		}
+		memcpy(&r, j->ring + at, sizeof(r));
+		if (r.kind == KIND_WRAP) {
+			*pos += room;
+			continue;
+		}
+		body = (uint64_t)r.code_len + r.ua_len + r.ref_len;
+		if (r.kind != KIND_CLICK ||
+		    (r.flags & ~(HAS_UA | HAS_REF)) != 0 ||
+		    r.len != pad8(sizeof(r) + body) || r.len > room ||
+		    *pos + r.len > j->h->head || r.seq > want_seq)
+			return (-1);
+		if (r.seq == want_seq)
+			break;
+		*pos += r.len;		/* stored already */
 	}
-	memcpy(&r, j->ring + at, sizeof(r));
-	if (r.kind == KIND_WRAP) {
-		*pos += room;
-		return (clickj_read(j, pos, want_seq, out));
-	}
-
-	body = (uint64_t)r.code_len + r.ua_len + r.ref_len;
-	if (r.kind != KIND_CLICK || (r.flags & ~(HAS_UA | HAS_REF)) != 0 ||
-	    r.len != pad8(sizeof(r) + body) || r.len > room ||
-	    *pos + r.len > j->h->head || r.seq != want_seq)
-		return (-1);
 
 	memset(out, 0, sizeof(*out));
 	p = j->ring + at + sizeof(r);
@@ -167,8 +225,6 @@ clickj_read(struct clickj *j, uint64_t *pos, uint64_t want_seq,
 	out->seq = r.seq;
 	*pos += r.len;
 	out->jend = *pos;
-	if (r.seq >= j->next_seq)
-		j->next_seq = r.seq + 1;
 	return (1);
 }
 
@@ -178,20 +234,24 @@ clickj_sent(struct clickj *j, uint64_t last)
 	j->h->sent_last = last;
 }
 
+/*
+ * written_seq before tail: a worker killed between the two leaves a tail
+ * behind records already stored, which the reader skips by their seq.
+ */
 void
 clickj_written(struct clickj *j, uint64_t last, uint64_t end)
 {
 	if (last > j->h->written_seq)
-		j->h->written_seq = last;
+		__atomic_store_n(&j->h->written_seq, last, __ATOMIC_RELEASE);
 	if (end > j->h->tail && end <= j->h->head)
-		j->h->tail = end;
-	j->h->sent_last = 0;
+		__atomic_store_n(&j->h->tail, end, __ATOMIC_RELEASE);
+	__atomic_store_n(&j->h->sent_last, 0, __ATOMIC_RELEASE);
 }
 
 uint64_t
 clickj_pending(const struct clickj *j)
 {
-	return (j->next_seq - 1 - j->h->written_seq);
+	return (j->h->seq_hwm - j->h->written_seq);
 }
 
 static uint64_t

@@ -35,6 +35,8 @@ struct clickj_header {
 	uint64_t	tail;
 	uint64_t	written_seq;
 	uint64_t	sent_last;
+	uint64_t	seq_hwm;	/* the highest seq ever given out */
+	char		boot[40];	/* the kernel's boot id at creation */
 };
 
 struct clickj {
@@ -46,11 +48,15 @@ struct clickj {
 
 /*
  * Attaches to len bytes at base (a mapped file). A region without a valid
- * header (a new file, another format) is initialised with id (32 hex
- * digits) and is empty. 1: fresh, 0: an existing journal, -1: too small.
+ * header (a new file, another format, another size) is initialised with
+ * id (32 hex digits) and is empty; so is one written before the machine
+ * last booted (boot, the kernel's boot id: its header may be older than
+ * its ring or the database, so its sequence numbers cannot be trusted).
+ * 1: fresh, 0: an existing journal, -1: too small. *dropped: the clicks a
+ * reset journal still held.
  */
 int	clickj_attach(struct clickj *j, void *base, size_t len,
-	    const char *id);
+	    const char *id, const char *boot, uint64_t *dropped);
 
 /*
  * Appends c; sets c->seq and c->jend (the logical offset past its record).
@@ -59,10 +65,12 @@ int	clickj_attach(struct clickj *j, void *base, size_t len,
 int	clickj_append(struct clickj *j, struct click *c);
 
 /*
- * Reads the record at *pos (from j->h->tail on), skipping a WRAP marker:
- * 1 and the click in out (strings allocated: click_release frees them),
- * 0 at the end, -1 when what is there is not a record in sequence (the
- * rest cannot be trusted). *pos moves past what was read.
+ * Reads the record at *pos (from j->h->tail on), skipping a WRAP marker
+ * and records of clicks already stored (seq below want_seq: a worker
+ * killed between storing a batch and moving the tail): 1 and the click in
+ * out (strings allocated: click_release frees them), 0 at the end, -1
+ * when what is there is not a record in sequence (the rest cannot be
+ * trusted). *pos moves past what was read.
  */
 int	clickj_read(struct clickj *j, uint64_t *pos, uint64_t want_seq,
 	    struct click *out);

@@ -20,6 +20,7 @@
 #include "fuzz.h"
 
 #define ID		"00112233445566778899aabbccddeeff"
+#define BOOT		"boot"
 #define RING		(CLICKJ_HEADER + 8192)
 #define MODEL_MAX	4096
 
@@ -59,11 +60,12 @@ raw(const uint8_t *data, size_t size)
 	uint64_t	pos, want;
 	size_t		len = CLICKJ_HEADER + 4096 + size;
 	unsigned char	*base = calloc(1, len);
+	uint64_t	dropped;
 	int		rc, n = 0;
 
 	CHECK(base != NULL, "calloc");
 	memcpy(base, data, size < len ? size : len);
-	if (clickj_attach(&j, base, len, ID) == -1) {
+	if (clickj_attach(&j, base, len, ID, BOOT, &dropped) == -1) {
 		free(base);
 		return;
 	}
@@ -86,13 +88,14 @@ program(struct fz *f)
 	struct model	m;
 	struct click	c;
 	char		ua[600];
+	uint64_t	dropped;
 	void		*base = calloc(1, RING);
 	size_t		len;
 	int		op, rc;
 
 	CHECK(base != NULL, "calloc");
 	memset(&m, 0, sizeof(m));
-	CHECK(clickj_attach(&j, base, RING, ID) == 1, "fresh");
+	CHECK(clickj_attach(&j, base, RING, ID, BOOT, &dropped) == 1, "fresh");
 	while (f->n > 0 && m.n < MODEL_MAX) {
 		op = fz_u8(f) % 4;
 		if (op <= 1) {
@@ -116,13 +119,26 @@ program(struct fz *f)
 			}
 			click_release(&c);
 		} else if (op == 2 && m.first < m.n) {
-			/* Store a prefix of what is pending. */
+			/*
+			 * Store a prefix of what is pending; odd: killed
+			 * after written_seq moved, before the tail did.
+			 */
 			m.first += 1 + fz_range(f, m.n - m.first - 1);
-			clickj_written(&j, m.first, m.jend[m.first - 1]);
-		} else {
+			if (fz_u8(f) % 2 == 0) {
+				clickj_written(&j, m.first, m.jend[m.first - 1]);
+				continue;
+			}
+			j.h->written_seq = m.first;
 			check_replay(base, &m);
-			CHECK(clickj_attach(&j, base, RING, ID) == 0, "kept");
-			j.next_seq = m.n + 1;
+			CHECK(clickj_attach(&j, base, RING, ID, BOOT,
+			    &dropped) == 0, "kept");
+			CHECK(clickj_pending(&j) > 0 ||
+			    j.h->tail == j.h->head, "stored records kept room");
+		} else {
+			/* A crash: the next worker attaches and replays. */
+			check_replay(base, &m);
+			CHECK(clickj_attach(&j, base, RING, ID, BOOT,
+			    &dropped) == 0, "kept");
 		}
 	}
 	check_replay(base, &m);
@@ -134,10 +150,10 @@ check_replay(void *base, const struct model *m)
 {
 	struct clickj	j;
 	struct click	c;
-	uint64_t	pos, want;
+	uint64_t	pos, want, dropped;
 	size_t		i;
 
-	CHECK(clickj_attach(&j, base, RING, ID) == 0, "kept");
+	CHECK(clickj_attach(&j, base, RING, ID, BOOT, &dropped) == 0, "kept");
 	pos = j.h->tail;
 	want = j.h->written_seq + 1;
 	CHECK(want == m->first + 1, "written_seq");

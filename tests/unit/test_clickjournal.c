@@ -13,6 +13,7 @@
 #include "core/clickjournal.h"
 
 #define ID	"0123456789abcdef0123456789abcdef"
+#define BOOT	"6f1a2b3c-0000-4000-8000-000000000001"
 #define SMALL	(CLICKJ_HEADER + 4096)
 
 static struct click
@@ -28,6 +29,14 @@ make_click(int64_t n, const char *ua, const char *ref)
 	c.user_agent = ua != NULL ? strdup(ua) : NULL;
 	c.referer = ref != NULL ? strdup(ref) : NULL;
 	return (c);
+}
+
+static int
+attach(struct clickj *j, void *base, size_t len, const char *id)
+{
+	uint64_t	dropped;
+
+	return (clickj_attach(j, base, len, id, BOOT, &dropped));
 }
 
 static void *
@@ -47,7 +56,7 @@ replay(void *base, size_t len, struct click *out, size_t max, int *rc)
 	uint64_t	pos, want;
 	size_t		n = 0;
 
-	cr_assert_eq(clickj_attach(&j, base, len, ID), 0, "not kept");
+	cr_assert_eq(attach(&j, base, len, ID), 0, "not kept");
 	pos = j.h->tail;
 	want = j.h->written_seq + 1;
 	while (n < max && (*rc = clickj_read(&j, &pos, want, &out[n])) == 1) {
@@ -62,13 +71,13 @@ Test(clickjournal, a_fresh_region_is_initialised_and_then_kept)
 	struct clickj	j;
 	void		*base = region(SMALL);
 
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	cr_assert_str_eq(j.h->id, ID);
 	cr_assert_eq(clickj_pending(&j), 0);
-	cr_assert_eq(clickj_attach(&j, base, SMALL, "ffffffffffffffffffffffffffffffff"),
+	cr_assert_eq(attach(&j, base, SMALL, "ffffffffffffffffffffffffffffffff"),
 	    0);
 	cr_assert_str_eq(j.h->id, ID, "an existing journal keeps its id");
-	cr_assert_eq(clickj_attach(&j, base, CLICKJ_HEADER + 100, ID), -1);
+	cr_assert_eq(attach(&j, base, CLICKJ_HEADER + 100, ID), -1);
 	free(base);
 }
 
@@ -80,7 +89,7 @@ Test(clickjournal, clicks_come_back_in_order_with_their_fields)
 	size_t		n, i;
 	int		rc;
 
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	c[0] = make_click(1, "Mozilla/5.0", NULL);
 	c[1] = make_click(2, NULL, "https://ref.example/");
 	c[2] = make_click(3, "", "");
@@ -121,7 +130,7 @@ Test(clickjournal, stored_clicks_are_not_replayed_and_a_sent_batch_is_known)
 	size_t		n, i;
 	int		rc;
 
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	for (i = 0; i < 5; i++) {
 		c[i] = make_click((int64_t)i + 1, "ua", NULL);
 		cr_assert_eq(clickj_append(&j, &c[i]), 0);
@@ -155,7 +164,7 @@ Test(clickjournal, the_ring_fills_frees_and_wraps)
 
 	memset(ua, 'u', sizeof(ua) - 1);
 	ua[sizeof(ua) - 1] = '\0';
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	for (round = 0; round < 5; round++) {
 		/* Fill the ring until it refuses. */
 		for (;;) {
@@ -194,11 +203,11 @@ Test(clickjournal, a_record_without_its_head_update_is_not_there)
 	struct clickj	j;
 	struct click	c, out[2];
 	void		*base = region(SMALL);
-	uint64_t	head;
+	uint64_t	head = 0;
 	size_t		n;
 	int		rc;
 
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	c = make_click(1, "ua", NULL);
 	cr_assert_eq(clickj_append(&j, &c), 0);
 	click_release(&c);
@@ -220,11 +229,11 @@ Test(clickjournal, damage_stops_the_replay_there)
 	struct clickj	j;
 	struct click	c, out[3];
 	void		*base = region(SMALL);
-	uint64_t	second;
+	uint64_t	second = 0;
 	size_t		n, i;
 	int		rc;
 
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	for (i = 0; i < 3; i++) {
 		c = make_click((int64_t)i + 1, "ua", NULL);
 		cr_assert_eq(clickj_append(&j, &c), 0);
@@ -242,7 +251,89 @@ Test(clickjournal, damage_stops_the_replay_there)
 
 	/* A header that is not a journal's is started afresh. */
 	memset(base, 0x5a, 64);
-	cr_assert_eq(clickj_attach(&j, base, SMALL, ID), 1);
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
 	cr_assert_eq(clickj_pending(&j), 0);
+	free(base);
+}
+
+Test(clickjournal, killed_between_storing_and_moving_the_tail)
+{
+	struct clickj	j;
+	struct click	c[4], out[4];
+	void		*base = region(SMALL);
+	size_t		n, i;
+	int		rc;
+
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
+	for (i = 0; i < 4; i++) {
+		c[i] = make_click((int64_t)i + 1, "ua", NULL);
+		cr_assert_eq(clickj_append(&j, &c[i]), 0);
+	}
+	/* Batch 1-2 stored: written_seq moved, the tail not yet. */
+	j.h->written_seq = 2;
+
+	n = replay(base, SMALL, out, 4, &rc);
+	cr_assert_eq(rc, 0, "stored records are skipped, not damage");
+	cr_assert_eq(n, 2);
+	cr_assert_eq(out[0].seq, 3);
+	cr_assert_eq(out[1].seq, 4);
+	for (i = 0; i < 4; i++)
+		click_release(&c[i]);
+	for (i = 0; i < n; i++)
+		click_release(&out[i]);
+	free(base);
+}
+
+Test(clickjournal, a_seq_is_never_given_out_twice)
+{
+	struct clickj	j;
+	struct click	c;
+	void		*base = region(SMALL);
+	uint64_t	head = 0;
+	int		i;
+
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
+	for (i = 0; i < 5; i++) {
+		c = make_click(i + 1, "ua", NULL);
+		cr_assert_eq(clickj_append(&j, &c), 0);
+		if (i == 1)
+			head = c.jend;
+		click_release(&c);
+	}
+	/* Damage cut the journal after the second record. */
+	j.h->head = head;
+	cr_assert_eq(attach(&j, base, SMALL, ID), 0);
+	c = make_click(9, "ua", NULL);
+	cr_assert_eq(clickj_append(&j, &c), 0);
+	cr_assert_eq(c.seq, 6, "seq %llu: 3-5 may be in the database",
+	    (unsigned long long)c.seq);
+	click_release(&c);
+	free(base);
+}
+
+Test(clickjournal, a_journal_of_an_earlier_boot_or_a_bad_header_starts_afresh)
+{
+	struct clickj	j;
+	struct click	c;
+	void		*base = region(SMALL);
+	uint64_t	dropped;
+	int		i;
+
+	cr_assert_eq(attach(&j, base, SMALL, ID), 1);
+	for (i = 0; i < 3; i++) {
+		c = make_click(i + 1, "ua", NULL);
+		cr_assert_eq(clickj_append(&j, &c), 0);
+		click_release(&c);
+	}
+	cr_assert_eq(clickj_attach(&j, base, SMALL, "ffffffffffffffffffffffffffffffff",
+	    "another-boot", &dropped), 1);
+	cr_assert_eq(dropped, 3);
+	cr_assert_str_eq(j.h->id, "ffffffffffffffffffffffffffffffff",
+	    "a new id: the old one's seqs may be in the database");
+	cr_assert_eq(clickj_pending(&j), 0);
+
+	j.h->head = UINT64_MAX - 7;
+	cr_assert_eq(clickj_attach(&j, base, SMALL, ID, "another-boot",
+	    &dropped), 1);
 	free(base);
 }
