@@ -52,52 +52,111 @@ def last_totals(text):
 # saturation loses none of the clicks it answered and stores none twice.
 CRASH_LUA = REPO / "tests" / "stack" / "crashload.lua"
 CRASH_CONNECTIONS = 32
+CRASH_TRACKED = 8
 
 
-def crash_under_load(url, path, kill, stored, record, seconds=10, kill_at=4, settle_s=60):
-    """Runs wrk (CRASH_CONNECTIONS connections, as fast as it can) at
-    URL+PATH for SECONDS, calls KILL() after KILL_AT seconds, then waits
-    until STORED(run) -- (clicks stored, distinct User-Agents among them) of
-    this run -- stops changing. Returns the figures, also written to RECORD
-    (a JSON file: a passing test shows them there)."""
+def tracked_client(host, port, path, run, stop, answered, tid):
+    """Keep-alive GETs, each with a User-Agent of its own; the ones whose
+    302 arrived go into ANSWERED."""
+    import http.client
+    conn, n = None, 0
+    while not stop.is_set():
+        n += 1
+        ua = "%s-py%d-%d" % (run, tid, n)
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection(host, port, timeout=5)
+            conn.request("GET", path, headers={"User-Agent": ua})
+            r = conn.getresponse()
+            r.read()
+            if r.status == 302:
+                answered.append(ua)
+        except (OSError, http.client.HTTPException):
+            if conn is not None:
+                conn.close()
+            conn = None
+
+
+def crash_under_load(url, path, link_id, kill, rows, record, seconds=10, kill_at=4,
+                     settle_s=60):
+    """Runs wrk (CRASH_CONNECTIONS connections, as fast as it can) and
+    CRASH_TRACKED Python clients that remember every request answered 302,
+    at URL+PATH for SECONDS, calls KILL() after KILL_AT seconds, then waits
+    until the clicks of this run stored for LINK_ID stop changing. ROWS(sql)
+    runs a query on the database and returns its rows. Returns the figures,
+    also written to RECORD (a JSON file: a passing test shows them there):
+    for wrk's requests counts (a 302 the kill cut off may have its click
+    stored: at most one per connection), for the tracked ones every answered
+    request's click by its User-Agent."""
+    import json
     import re
+    import threading
     import time
+    from urllib.parse import urlsplit
     run = "crash%d" % int(time.time() * 1000)
+    u = urlsplit(url)
+    stop, answered = threading.Event(), []
+    clients = [threading.Thread(target=tracked_client, daemon=True,
+                                args=(u.hostname, u.port, path, run, stop, answered, t))
+               for t in range(CRASH_TRACKED)]
+    for t in clients:
+        t.start()
     wrk = subprocess.Popen(["wrk", "-t2", "-c%d" % CRASH_CONNECTIONS, "-d%ds" % seconds,
-                            "--timeout", "5s", "-s", str(CRASH_LUA), url + path, "--", path, run],
+                            "--timeout", "5s", "-s", str(CRASH_LUA), url + path, "--", path,
+                            run + "-wrk"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(kill_at)
     killed_at = time.time()
     kill()
     out = wrk.communicate(timeout=seconds + 60)[0]
+    stop.set()
+    for t in clients:
+        t.join(10)
     sys.stdout.write(out)
     m = re.search(r"crash-result responses=(\d+) not_3xx=(\d+)", out)
     assert m, "wrk gave no figures:\n" + out
-    answered = int(m.group(1)) - int(m.group(2))
+    wrk_answered = int(m.group(1)) - int(m.group(2))
+
+    where = "url_id = %d AND click_user_agent LIKE '%s-%%'" % (link_id, run)
     last, deadline = None, time.time() + settle_s
     while time.time() < deadline:
-        now = stored(run)
-        if now == last and now[1] >= answered:
+        now = rows("SELECT count(*) FROM events WHERE " + where)
+        if now == last:
             break
         last = now
         time.sleep(2)
-    total, distinct = stored(run)
-    fig = dict(answered_302=answered, not_3xx=int(m.group(2)), clicks_stored=total,
-               distinct=distinct, doubled=total - distinct, lost_at_least=max(0, answered - distinct),
-               unanswered_stored=max(0, distinct - answered),
-               seconds_to_store=round(time.time() - killed_at, 1))
+    stored = {ua: int(n) for ua, n in rows(
+        "SELECT click_user_agent, count(*) FROM events WHERE %s GROUP BY 1" % where)}
+    answered_set = set(answered)
+    wrk_stored = {ua: n for ua, n in stored.items() if ua.startswith(run + "-wrk-")}
+    py_stored = {ua: n for ua, n in stored.items() if ua.startswith(run + "-py")}
+    fig = dict(
+        wrk_answered_302=wrk_answered, wrk_not_3xx=int(m.group(2)),
+        wrk_clicks_stored=sum(wrk_stored.values()),
+        wrk_doubled=sum(n - 1 for n in wrk_stored.values()),
+        wrk_lost_at_least=max(0, wrk_answered - len(wrk_stored)),
+        wrk_unanswered_stored=max(0, len(wrk_stored) - wrk_answered),
+        tracked_answered_302=len(answered),
+        tracked_lost=sum(1 for ua in answered if ua not in py_stored),
+        tracked_doubled=sum(n - 1 for n in py_stored.values()),
+        tracked_unanswered_stored=sum(1 for ua in py_stored if ua not in answered_set),
+        seconds_to_store=round(time.time() - killed_at, 1))
     print("crash under load: %s" % fig)
-    import json
     Path(record).write_text(json.dumps(fig, indent=1) + "\n")
     return fig
 
 
 def check_crash(fig):
-    """No click doubled; every answered one stored. A click of a request
-    whose 302 the kill cut off may be stored too: at most one per
-    connection."""
-    assert fig["doubled"] == 0, "clicks stored twice: %s" % fig
-    assert fig["lost_at_least"] == 0, "answered clicks lost: %s" % fig
-    assert fig["unanswered_stored"] <= CRASH_CONNECTIONS, \
+    """No click lost or doubled among the tracked requests, none doubled
+    among wrk's and their count whole (a click of a request whose 302 the
+    kill cut off may be stored too: at most one per connection)."""
+    assert fig["tracked_lost"] == 0, "answered clicks lost: %s" % fig
+    assert fig["tracked_doubled"] == 0 and fig["wrk_doubled"] == 0, \
+        "clicks stored twice: %s" % fig
+    assert fig["wrk_lost_at_least"] == 0, "answered clicks lost: %s" % fig
+    assert fig["wrk_unanswered_stored"] <= CRASH_CONNECTIONS, \
         "more clicks than answers beyond the requests in flight: %s" % fig
-    assert fig["answered_302"] > 5000, "not a load at saturation: %s" % fig
+    assert fig["tracked_unanswered_stored"] <= CRASH_TRACKED, \
+        "more clicks than answers beyond the requests in flight: %s" % fig
+    assert fig["wrk_answered_302"] > 5000, "not a load at saturation: %s" % fig
+    assert fig["tracked_answered_302"] > 200, "too few tracked requests: %s" % fig

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -337,15 +338,13 @@ def test_sigkill_at_saturation_loses_and_doubles_no_click(stack):
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
 
-    def stored(run):
-        out = sh(["psql", "-At", "-F", " ", db, "-c",
-                  "SELECT count(*), count(DISTINCT click_user_agent) FROM events"
-                  " WHERE url_id = %d AND click_user_agent LIKE '%s-%%'" % (link["id"], run)],
-                 check=True).stdout.split()
-        return int(out[0]), int(out[1])
+    def rows(sql):
+        p = subprocess.run(["psql", "-At", "-F", "\t", db, "-c", sql], capture_output=True,
+                           text=True, check=True)
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
 
-    fig = crash_under_load(stack.url("APP1_PORT"), "/" + link["short_code"], kill, stored,
-                           SUITES / "sigkill-at-saturation.json")
+    fig = crash_under_load(stack.url("APP1_PORT"), "/" + link["short_code"], link["id"],
+                           kill, rows, SUITES / "sigkill-at-saturation.json")
     check_crash(fig)
     logs = "".join(p.read_text(errors="replace") for p in (stack.run / "app1").glob("app.log*"))
     print("app1 after the kill: %s" % [ln[-120:] for ln in logs.splitlines()
