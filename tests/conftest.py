@@ -149,12 +149,15 @@ def crash_under_load(url, path, link_id, kill, rows, record, seconds=10, kill_at
 def check_crash(fig):
     """No click lost or doubled among the tracked requests, none doubled
     among wrk's and their count whole (a click of a request whose 302 the
-    kill cut off may be stored too: at most one per connection)."""
+    kill cut off, or that wrk stopped waiting for at the end, may be stored
+    too: at most two per connection)."""
     assert fig["tracked_lost"] == 0, "answered clicks lost: %s" % fig
     assert fig["tracked_doubled"] == 0 and fig["wrk_doubled"] == 0, \
         "clicks stored twice: %s" % fig
     assert fig["wrk_lost_at_least"] == 0, "answered clicks lost: %s" % fig
-    assert fig["wrk_unanswered_stored"] <= CRASH_CONNECTIONS, \
+    # Per connection: the request the kill cut off, and the one wrk left
+    # unread when its time was up (it counts only whole responses).
+    assert fig["wrk_unanswered_stored"] <= 2 * CRASH_CONNECTIONS, \
         "more clicks than answers beyond the requests in flight: %s" % fig
     assert fig["tracked_unanswered_stored"] <= CRASH_TRACKED, \
         "more clicks than answers beyond the requests in flight: %s" % fig
