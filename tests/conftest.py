@@ -85,8 +85,9 @@ def crash_under_load(url, path, link_id, kill, rows, record, seconds=10, kill_at
     until the clicks of this run stored for LINK_ID stop changing. ROWS(sql)
     runs a query on the database and returns its rows. Returns the figures,
     also written to RECORD (a JSON file: a passing test shows them there):
-    for wrk's requests counts (a 302 the kill cut off may have its click
-    stored: at most one per connection), for the tracked ones every answered
+    for wrk's requests counts (a 302 the kill cut off, or one wrk stopped
+    reading at its deadline, may have its click stored: at most two per
+    connection), for the tracked ones every answered
     request's click by its User-Agent."""
     import json
     import re
