@@ -63,6 +63,8 @@ import sys
 import tempfile
 import time
 
+import nginx_conf  # scripts/, beside this file
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(REPO, "scripts")
 BENCH = os.path.join(REPO, "tests", "bench")
@@ -400,8 +402,6 @@ class Bench:
     def start_nginx(self, name, upstream):
         """nginx.conf rendered as the Docker-free stack renders it, its
         three upstream servers all UPSTREAM, its read limits lifted."""
-        sys.path.insert(0, SCRIPTS)
-        import nginx_conf
         port, d = free_port(), os.path.join(self.tmp, name)
         os.makedirs(os.path.join(d, "tmp"))
         up = int(self.servers[upstream]["port"])

@@ -6,11 +6,17 @@ default, or full) selects the chaos suite's length; CHAOS_DOC names the
 document a full run writes its figures into.
 """
 
+import http.client
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "chaos"))
@@ -58,7 +64,6 @@ CRASH_TRACKED = 8
 def tracked_client(host, port, path, run, stop, answered, tid):
     """Keep-alive GETs, each with a User-Agent of its own; the ones whose
     302 arrived go into ANSWERED."""
-    import http.client
     conn, n = None, 0
     while not stop.is_set():
         n += 1
@@ -89,11 +94,6 @@ def crash_under_load(url, path, link_id, kill, rows, record, seconds=10, kill_at
     reading at its deadline, may have its click stored: at most two per
     connection), for the tracked ones every answered
     request's click by its User-Agent."""
-    import json
-    import re
-    import threading
-    import time
-    from urllib.parse import urlsplit
     run = "crash%d" % int(time.time() * 1000)
     u = urlsplit(url)
     stop, answered = threading.Event(), []

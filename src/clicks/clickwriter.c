@@ -141,7 +141,7 @@ journal_replay(void)
 		n++;
 	}
 	if (rc == 1 && pos < j->h->head) {
-		log_event(LOG_LEVEL_ERROR, "click_journal_damaged", "journal "
+		log_event(LOG_LEVEL_ERROR, "click_journal_overflow", "journal "
 		    "%s holds more than the queue takes: %zu replayed, the "
 		    "rest is dropped", j->h->id, n);
 	} else if (rc == -1) {
@@ -162,13 +162,9 @@ journal_replay(void)
 void
 clickwriter_push(struct click *c)
 {
-	if (writer->queue.len + writer->batch_len >= CLICK_QUEUE_MAX) {
-		writer->queue.dropped++;
-		click_release(c);
-		return;
-	}
-
-	if (writer->journaled && clickj_append(&writer->journal, c) == -1) {
+	/* Full queue, or full journal: dropped and counted, never waited for. */
+	if (writer->queue.len + writer->batch_len >= CLICK_QUEUE_MAX ||
+	    (writer->journaled && clickj_append(&writer->journal, c) == -1)) {
 		writer->queue.dropped++;
 		click_release(c);
 		return;
@@ -271,11 +267,11 @@ writer_done(struct db_call *db, void *arg)
 
 	/*
 	 * Refused by the server, not lost on the way: retrying cannot help,
-	 * unless the function or table is missing (a binary started before
-	 * its migration ran): the batch waits, journaled, for the schema.
+	 * unless the schema is behind the binary (a migration not run yet):
+	 * the batch waits, journaled, for it.
 	 */
 	if (!ok && !sqlstate_retryable(sqlstate) &&
-	    strcmp(sqlstate, "42883") != 0 && strcmp(sqlstate, "42P01") != 0) {
+	    !sqlstate_schema_behind(sqlstate)) {
 		log_event(LOG_LEVEL_ERROR, "clicks_dropped",
 		    "batch of %zu refused (%s), dropped",
 		    writer->batch_len, sqlstate);

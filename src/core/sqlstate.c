@@ -43,3 +43,9 @@ sqlstate_retryable(const char *s)
 		return (0);
 	}
 }
+
+int
+sqlstate_schema_behind(const char *s)
+{
+	return (s != NULL && (!strcmp(s, "42883") || !strcmp(s, "42P01")));
+}

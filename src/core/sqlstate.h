@@ -25,4 +25,11 @@ enum sqlstate_class	sqlstate_classify(const char *sqlstate);
 /* 1 when running the statement again later can succeed. */
 int			sqlstate_retryable(const char *sqlstate);
 
+/*
+ * 1 for an undefined function or table (42883, 42P01): the schema is
+ * older than the binary (a migration not run yet). Not worth an
+ * immediate retry, but work that can wait (a click batch) should.
+ */
+int			sqlstate_schema_behind(const char *sqlstate);
+
 #endif

@@ -293,19 +293,25 @@ def head(port, code):
         return e.code, e.headers.get("X-Cache")
 
 
+def new_link(stack, name):
+    """A user and a link of its own, created through nginx."""
+    base = stack.url("NGINX_PORT")
+    st, _, body = status(base + "/users", "POST", {
+        "username": name, "email": "%s-%d@example.com" % (name, os.getpid())})
+    assert st == 201, body
+    st, _, body = status(base + "/urls", "POST", {"user_id": json.loads(body)["id"],
+                                                  "original_url": "https://example.com/" + name})
+    assert st == 201, body
+    return json.loads(body)
+
+
 def test_never_stale_across_instances(stack):
     """A link cached on all three instances (Redis and the workers' local
     copies), deactivated through nginx: the next redirect on each instance
     is a 404 (docs/decisions.md, local cache)."""
     need_up(stack)
     base = stack.url("NGINX_PORT")
-    st, _, body = status(base + "/users", "POST", {"username": "stale",
-                                                   "email": "stale-%d@example.com" % os.getpid()})
-    assert st == 201
-    st, _, body = status(base + "/urls", "POST", {"user_id": json.loads(body)["id"],
-                                                  "original_url": "https://example.com/stale"})
-    assert st == 201
-    link = json.loads(body)
+    link = new_link(stack, "stale")
     ports = [stack.ports[v] for v in ("APP1_PORT", "APP2_PORT", "APP3_PORT")]
     warm = sum(head(p, link["short_code"]) == (302, "HIT") for p in ports for _ in range(20))
     assert warm > 0, "the link never became a cache HIT"
@@ -321,14 +327,7 @@ def test_sigkill_at_saturation_loses_and_doubles_no_click(stack):
     answered is stored, none twice (docs/decisions.md, clicks that survive
     a crash)."""
     need_up(stack)
-    base = stack.url("NGINX_PORT")
-    st, _, body = status(base + "/users", "POST", {"username": "crash",
-                                                   "email": "crash-%d@example.com" % os.getpid()})
-    assert st == 201
-    st, _, body = status(base + "/urls", "POST", {"user_id": json.loads(body)["id"],
-                                                  "original_url": "https://example.com/crash"})
-    assert st == 201
-    link = json.loads(body)
+    link = new_link(stack, "crash")
     rundir = (stack.run / "app1").resolve()
     db = stack.client_env()["DATABASE_URL"]
 

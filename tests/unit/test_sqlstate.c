@@ -34,3 +34,14 @@ Test(sqlstate, retryable)
 	cr_expect_not(sqlstate_retryable("22P05"));
 	cr_expect_not(sqlstate_retryable("42601"));
 }
+
+Test(sqlstate, schema_behind)
+{
+	cr_assert(sqlstate_schema_behind("42883"));
+	cr_assert(sqlstate_schema_behind("42P01"));
+	cr_assert(!sqlstate_schema_behind("42601"), "a syntax error is a bug");
+	cr_assert(!sqlstate_schema_behind("23505"));
+	cr_assert(!sqlstate_schema_behind(""));
+	cr_assert(!sqlstate_schema_behind(NULL));
+	cr_assert(!sqlstate_retryable("42883"), "no immediate retry");
+}
