@@ -6,8 +6,10 @@
 # All three files go in with COPY in ONE transaction: a bad row anywhere
 # leaves the database as it was. The identity sequences are then moved past
 # the largest loaded id, so rows created later through the API do not
-# collide with seeded ids. url_click_daily is filled by migration 002's
-# statement triggers as the click events are copied.
+# collide with seeded ids. Events go through a staging table, so that
+# every month of clicks has its partition first (db/migrations/032);
+# url_click_daily is filled by migration 002's statement triggers as the
+# click events are inserted.
 #
 # Loading into tables that already hold rows is refused (it would fail on
 # duplicate ids halfway anyway). --replace empties users, urls, events and
@@ -73,9 +75,17 @@ load_sql() {
 	# Nobody may write between the emptiness check and the COPYs.
 	echo "LOCK TABLE users, urls, events, url_click_daily IN EXCLUSIVE MODE;"
 	guard_sql "$replace"
-	for t in "${TABLES[@]}"; do
+	for t in users urls; do
 		echo "\\copy $t ($(copy_columns "${COLUMNS[$t]}")) FROM $(psql_quote "$dir/$t.csv") WITH (FORMAT csv, HEADER true)"
 	done
+	# Events through a staging table: the click partitions of every month
+	# the seed covers exist before the rows go in (db/migrations/032).
+	echo "CREATE TEMP TABLE seed_events (LIKE events INCLUDING DEFAULTS) ON COMMIT DROP;"
+	echo "\\copy seed_events ($(copy_columns "${COLUMNS[events]}")) FROM $(psql_quote "$dir/events.csv") WITH (FORMAT csv, HEADER true)"
+	echo "\\o /dev/null"
+	echo "SELECT events_clicks_month(m::date) FROM (SELECT DISTINCT date_trunc('month', \"timestamp\") AS m FROM seed_events WHERE event_type = 'click') d;"
+	echo "\\o"
+	echo "INSERT INTO events SELECT * FROM seed_events;"
 	echo "\\o /dev/null"
 	for t in "${TABLES[@]}"; do
 		# is_called=false: the next id drawn is exactly max(id)+1.

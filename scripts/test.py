@@ -229,8 +229,11 @@ class Integration:
         url = f"http://127.0.0.1:{self.app[1]}"
         # The open contract: no keys, and no per-address API budget (every
         # test shares one address); tests/security turns both on.
+        # A century of clicks kept, the upkeep every 2 s: tests/integration
+        # /test_retention.c drops clicks dated 1901 through it.
         os.environ.update(PUBLIC_BASE_URL=url, API_KEYS_REQUIRED="0",
                           RATE_LIMIT_PER_ADDRESS="0", SHORTENER_URL=url,
+                          CLICK_RETENTION_DAYS="36500", CLICK_UPKEEP_S="2",
                           SHORTENER_APP_PIDFILE=str(self.app[0] / "app.pid"))
         step(SCRIPTS / "app.sh", "start", self.app[1], self.app[0],
              env=shell_env(FLAVOR=FLAVOR))

@@ -47,6 +47,7 @@
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "clicks/clickwriter.h"
+#include "clicks/retention.h"
 #include "core/urlhost.h"
 #include "db/db.h"
 #include "http/cors.h"
@@ -192,6 +193,7 @@ kore_worker_configure(void)
 	cors_init();
 	clickwriter_init((const char *)asset_isbot_patterns_json,
 	    asset_len_isbot_patterns_json);
+	retention_init();
 	metrics_deps_source(deps_sample);
 	metrics_worker_start();
 	log_worker_start();

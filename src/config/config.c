@@ -77,6 +77,10 @@ config_load(void)
 	config.click_journal_dir = env_or("CLICK_JOURNAL_DIR", "journal");
 	config.click_journal_mb = (int)env_long("CLICK_JOURNAL_MB", 32, 1,
 	    4096);
+	config.click_retention_days = (int)env_long("CLICK_RETENTION_DAYS", 0,
+	    0, 36500);
+	config.click_upkeep_s = (int)env_long("CLICK_UPKEEP_S", 3600, 1,
+	    86400);
 	config.bulk_body_max = (size_t)env_long("BULK_BODY_MAX",
 	    16 * 1024 * 1024, 1024, 16 * 1024 * 1024);
 	config.bulk_max_rows = env_long("BULK_MAX_ROWS", 50000, 1, 1000000);

@@ -47,6 +47,8 @@ struct app_config {
 	const char	*blocklist_file;	/* "" none */
 	const char	*click_journal_dir;	/* "" or "off": no journal */
 	int		 click_journal_mb;	/* per worker */
+	int		 click_retention_days;	/* 0: keep every click */
+	int		 click_upkeep_s;	/* partition upkeep period */
 	size_t		 bulk_body_max;		/* POST /users/bulk, bytes */
 	long		 bulk_max_rows;
 	const char	*web_prometheus_url;	/* linked by the web app; "" */

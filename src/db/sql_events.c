@@ -42,10 +42,10 @@ const char sql_events_delete[] =
 	" AND ($2::bigint IS NULL OR user_id = $2) RETURNING id";
 
 /*
- * clicks_insert() (db/migrations/021) inserts the batch and upserts its
- * hourly and facet aggregates (added up by the worker) with plans it
- * keeps for the session; the statement-level trigger on events leaves the
- * clicks it classified out of url_click_daily (migration 021).
+ * clicks_insert() (db/migrations/032) inserts the batch into the click
+ * partitions directly, adds its list counts, and upserts its hourly and
+ * facet aggregates (added up by the worker) with plans it keeps for the
+ * session; no trigger of events fires.
  */
 const char sql_events_clicks[] =
 	"SELECT clicks_insert($1::bigint[], $2::bigint[], $3::bigint[],"
@@ -65,3 +65,11 @@ const char sql_events_clicks_once[] =
 	"    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
 	"    $12::bigint[], $13::bigint[], $14::integer[], $15::text[],"
 	"    $16::text[], $17::text[], $18::text[], $19::bigint[])";
+
+/*
+ * The click partitions' upkeep (db/migrations/032): $1 days of clicks
+ * kept (0: all), $2 lock timeout in ms; the months dropped, or -1 when
+ * another instance's run was under way.
+ */
+const char sql_events_retention[] =
+	"SELECT events_retention($1::integer, $2::integer)";

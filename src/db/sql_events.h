@@ -36,5 +36,6 @@ extern const char	sql_events_delete[];
 /* A batch of clicks, one array per column (clicks/clickwriter.c). */
 extern const char	sql_events_clicks[];
 extern const char	sql_events_clicks_once[];
+extern const char	sql_events_retention[];
 
 #endif
