@@ -43,6 +43,10 @@ config_load(void)
 	config.worker_slice_us = (int)env_long("WORKER_SLICE_US", 100, 0,
 	    100000);
 	config.log_level = log_level(env_or("LOG_LEVEL", "info"));
+	config.log_request_rate = (int)env_long("LOG_REQUEST_RATE", 1000, 0,
+	    1000000);
+	config.log_sample_every = (int)env_long("LOG_SAMPLE_EVERY", 100, 1,
+	    1000000);
 	if (cidr_list_parse(env_or("TRUSTED_PROXIES", ""),
 	    &config.trusted_proxies, &bad) == -1)
 		return ("TRUSTED_PROXIES must be a list of addresses and "

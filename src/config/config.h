@@ -29,6 +29,8 @@ struct app_config {
 	int		 local_cache_ms;	/* worker copies; 0: none */
 	int		 worker_slice_us;	/* scheduler slice; 0: kernel's */
 	int		 log_level;		/* LOG_LEVEL, see obs/log.h */
+	int		 log_request_rate;	/* success lines/s/worker */
+	int		 log_sample_every;	/* above it, 1 line in N */
 	struct cidr_list trusted_proxies;	/* TRUSTED_PROXIES */
 	size_t		 json_body_max;
 	int		 retry_after;		/* seconds, on 503 */

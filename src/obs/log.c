@@ -14,6 +14,10 @@
  * write was a third of it). A worker that is killed loses at most
  * FLUSH_MS of request lines.
  *
+ * Above LOG_REQUEST_RATE successful requests a second, a worker writes
+ * one success line in LOG_SAMPLE_EVERY, with the number of requests it
+ * stands for in "sample" (core/logsample.c); failures are always written.
+ *
  * The client address is the one the dispatcher judged the client's (the
  * peer, or what a trusted proxy says: TRUSTED_PROXIES, http/dispatch.c).
  */
@@ -34,6 +38,7 @@
 #include <kore/http.h>
 
 #include "core/logline.h"
+#include "core/logsample.h"
 #include "core/numfmt.h"
 #include "config/config.h"
 #include "obs/log.h"
@@ -66,6 +71,9 @@ static size_t		batch_len;
 static size_t		batch_cap = PIPE_BUF;	/* or BATCH_FILE: a file */
 static int		batching;
 
+/* Owned by each worker: which request lines it writes (core/logsample). */
+static struct logsample	sampler;
+
 static pid_t
 my_pid(void)
 {
@@ -88,6 +96,8 @@ log_worker_start(void)
 
 	self_pid = getpid();
 	batching = 1;
+	logsample_init(&sampler, (uint32_t)config.log_request_rate,
+	    (uint32_t)config.log_sample_every);
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode))
 		batch_cap = sizeof(batch);
 	kore_timer_add(flush_timer, FLUSH_MS, NULL, 0);
@@ -144,8 +154,13 @@ log_request(struct http_request *req, const struct log_request *r)
 {
 	struct logline	l;
 	char		buf[LINE_MAX_BYTES], now[32];
+	uint32_t	weight;
 
 	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	weight = logsample_take(&sampler, kore_time_ms() / 1000,
+	    r->status < 400);
+	if (weight == 0)
 		return;
 
 	stamp(now, sizeof(now));
@@ -161,6 +176,8 @@ log_request(struct http_request *req, const struct log_request *r)
 	logline_ms(&l, "duration_ms", r->duration_ms);
 	logline_str(&l, "cache", r->cache);
 	logline_str(&l, "client", r->client);
+	if (weight > 1)
+		logline_int(&l, "sample", (int64_t)weight);
 	/* Last: a hostile path is the one field that may not fit. */
 	logline_str(&l, "path", req->path);
 	emit(&l, batching);
