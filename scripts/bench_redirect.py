@@ -31,8 +31,9 @@ drives them with wrk:
               (no hardware counters here for perf): the app (flavor
               callgrind: prod plus the sandbox rules valgrind needs) and
               the trivial module, each with one worker under valgrind,
-              BENCH_INSTR_REQUESTS requests of HIT GET, HIT HEAD and MISS
-              (the app) and GET (the trivial module) between a zeroing and
+              BENCH_INSTR_REQUESTS requests of HIT GET, HIT HEAD, MISS and
+              HIT GET with a browser's User-Agent (the app) and GET (the
+              trivial module) between a zeroing and
               a dump of the worker's counters (scripts/callgrind.py);
               the dumps stay in .build/bench/callgrind/
   +  clicks   the click writer's batches during each app run: exact, from
