@@ -948,6 +948,9 @@ class Bench:
             self.redis("FLUSHDB")
             self.count(app, "app-miss", [f"/{c}" for c in codes])
             idle = self.idle_rate(app)
+        except (callgrind.Error, OSError) as e:
+            die(f"phase 5: {e} (valgrind's output: .build/bench/logs/"
+                "cg-*.log)")
         finally:
             trivial.stop()
             app.stop()
