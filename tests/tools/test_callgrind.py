@@ -2,9 +2,11 @@
 (phase 5) turns into instructions per request and the HIT path's top
 functions: on a hand-written dump that uses callgrind's name compression,
 a call in progress when the counters were zeroed (calls=0) and a summary
-that differs from the sum of the cost lines, as real dumps do."""
+that differs from the sum of the cost lines, as real dumps do; and the
+fixed client's reading of keep-alive responses."""
 
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +154,29 @@ def test_inclusive_costs_agree_with_callgrind_annotate(tmp_path):
             theirs[key] = theirs.get(key, 0) + int(parts[0].replace(",", ""))
     ours = {k: v[1] for k, v in callgrind.functions(DUMP).items()}
     assert theirs == ours
+
+
+def test_the_client_reads_responses_back_to_back():
+    """drive()'s reader on a keep-alive connection: a body by its
+    Content-Length, none after HEAD whatever Content-Length says, and the
+    bytes of the next response kept for it."""
+    a, b = socket.socketpair()
+    try:
+        b.sendall(b"HTTP/1.1 302 Found\r\nContent-Length: 5\r\n\r\nhello"
+                  b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}"
+                  b"HTTP/1.1 302 Found\r\nContent-Length: 7\r\n\r\n"
+                  b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        status, rest = callgrind._response(a, b"", False)
+        assert status == 302 and rest.startswith(b"HTTP/1.1 404")
+        status, rest = callgrind._response(a, rest, False)
+        assert status == 404 and rest.startswith(b"HTTP/1.1 302")
+        status, rest = callgrind._response(a, rest, True)
+        assert status == 302 and rest.startswith(b"HTTP/1.1 200")
+        status, rest = callgrind._response(a, rest, False)
+        assert status == 200 and rest == b""
+        b.close()
+        with pytest.raises(callgrind.Error, match="closed"):
+            callgrind._response(a, b"", False)
+    finally:
+        a.close()
+        b.close()
