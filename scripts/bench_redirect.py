@@ -863,7 +863,6 @@ class Bench:
     # -- instructions per request (callgrind) --
 
     INSTR_WARMUP = 200	# requests before the counters are zeroed
-    INSTR_SETTLE = 1.0	# s after the last answer: the click insert runs
     INSTR_IDLE = 2.0	# s of an idle window: the timers' own cost
 
     def start_callgrind(self, name, conf_of):
@@ -881,14 +880,18 @@ class Bench:
 
     def count(self, srv, label, paths, method="GET",
               agent="bench-callgrind"):
-        """Warm-up, zero, the requests, settle, dump: (Ir, answered,
-        seconds of the window), the dump kept as DUMPS/LABEL.out."""
+        """Warm-up, zero, the requests, dump: (Ir, answered, seconds of
+        the window), the dump kept as DUMPS/LABEL.out. The counters are
+        zeroed and dumped once the clicks sent so far are stored (drain()):
+        no window carries the inserts of the requests before it, each
+        carries all of its own."""
         warm, paths = paths[:self.INSTR_WARMUP], paths[self.INSTR_WARMUP:]
         callgrind.drive(srv.port, warm, method, agent=agent)
+        self.drain()
         srv.zero()
         t0 = time.monotonic()
         answered = callgrind.drive(srv.port, paths, method, agent=agent)
-        time.sleep(self.INSTR_SETTLE)
+        self.drain()
         dump = srv.dump()
         secs = time.monotonic() - t0
         shutil.copy(dump, os.path.join(DUMPS, f"{label}.out"))
@@ -922,8 +925,8 @@ class Bench:
               f"valgrind, {n} requests per path after {warm} of warm-up, "
               f"{callgrind.CONNECTIONS} keep-alive connections in lock step; "
               f"the worker's user-space instructions between zeroing and "
-              f"dumping its counters ({self.INSTR_SETTLE:.0f}s after the "
-              f"last answer) over the requests answered", flush=True)
+              f"dumping its counters (each once the clicks sent so far are "
+              f"stored) over the requests answered", flush=True)
         codes = self.sql("SELECT short_code FROM urls WHERE is_active AND "
                          f"short_code <> '{self.hot}' ORDER BY "
                          f"md5(short_code) LIMIT {n + warm}").split()
