@@ -101,8 +101,7 @@ static const char *const device_names[UA_DEVICE_COUNT] = {
  * User-Agent is lowered once and each name found with strstr(3), whose
  * SIMD search skips ahead. A strncasecmp(3) at every position for every
  * name cost a browser's 111-character User-Agent 128 000 instructions
- * per GET; memmem(3) 7 000, strstr 4 000, 1 000 for a short one (`make
- * bench`, phase 5: docs/performance.md).
+ * per GET, this 5 000 (`make bench`, phase 5: docs/performance.md).
  */
 static const char *const previewers[] = {
 	"facebookexternalhit", "facebookcatalog", "twitterbot",
