@@ -27,7 +27,16 @@ drives them with wrk:
               of the trivial module and in front of the app (HIT, GET), in
               turn, BENCH_ROUNDS times: the full path against nginx with
               the cheapest upstream Kore can be
-  5. clicks   the click writer's batches during each app run: exact, from
+  5. INSTR    instructions per request, counted by valgrind's callgrind
+              (no hardware counters here for perf): the app (flavor
+              callgrind: prod plus the sandbox rules valgrind needs) and
+              the trivial module, each with one worker under valgrind,
+              BENCH_INSTR_REQUESTS requests of HIT GET, HIT HEAD, MISS and
+              HIT GET with a browser's User-Agent (the app) and GET (the
+              trivial module) between a zeroing and
+              a dump of the worker's counters (scripts/callgrind.py);
+              the dumps stay in .build/bench/callgrind/
+  +  clicks   the click writer's batches during each app run: exact, from
               the database (the rows of one insert share its transaction
               id, xmin), and from GET /metrics
 
@@ -46,7 +55,10 @@ into BENCH_ROUNDS (3) turns; BENCH_WARMUP (2) seconds of load on each
 server before; BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_URLS
 (250000) URLs in the seed; BENCH_RATES ("4000 8000") requests/s offered in
 phase 2 by one wrk thread; BENCH_BASELINE (e748b39, the build before issue
-16; "none" skips it) the commit whose MISS the app's is compared with.
+16; "none" skips it) the commit whose MISS the app's is compared with;
+BENCH_INSTR_REQUESTS (2000) requests per path in phase 5; BENCH_PHASES
+("hit steady miss nginx instr") the phases to run, e.g. "instr" alone
+(targets are evaluated only when the first four all ran).
 Everything started is stopped and the temp dir removed on any exit; logs,
 wrk reports and /metrics scrapes of the last run stay in .build/bench/logs/.
 """
@@ -63,6 +75,7 @@ import sys
 import tempfile
 import time
 
+import callgrind  # scripts/, beside this file
 import nginx_conf  # scripts/, beside this file
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +83,13 @@ SCRIPTS = os.path.join(REPO, "scripts")
 BENCH = os.path.join(REPO, "tests", "bench")
 BUILD = os.path.join(REPO, ".build", "bench")
 FARM = os.path.join(BUILD, "trivial302")
+FARM_CG = os.path.join(BUILD, "callgrind", "trivial302")
+DUMPS = os.path.join(BUILD, "callgrind")
+PHASES = ("hit", "steady", "miss", "nginx", "instr")
+# A browser's User-Agent, for the HIT GET that phase 5 also counts with one
+# (wrk's and the other runs' are "bench-NAME").
+BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+              "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
 LOGS = os.path.join(BUILD, "logs")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count()
@@ -109,7 +129,12 @@ def settings():
     if not re.fullmatch(r"[1-9][0-9]*( [1-9][0-9]*)*", rates):
         die("BENCH_RATES must be positive integers separated by single "
             "spaces")
+    phases = os.environ.get("BENCH_PHASES", " ".join(PHASES)).split()
+    if not phases or any(p not in PHASES for p in phases):
+        die(f"BENCH_PHASES must name some of: {' '.join(PHASES)}")
     return {
+        "phases": phases,
+        "instr_requests": positive("BENCH_INSTR_REQUESTS", "2000"),
         "seconds": positive("BENCH_SECONDS", "15"),
         "rounds": positive("BENCH_ROUNDS", "3"),
         "warmup": positive("BENCH_WARMUP", "2", zero_ok=True),
@@ -259,19 +284,29 @@ class Bench:
         log("building the app (prod) and the trivial module")
         run([os.path.join(SCRIPTS, "build.sh"), "prod"],
             out=os.path.join(BUILD, "app-build.log"))
-        os.makedirs(FARM, exist_ok=True)
+        self.build_trivial(FARM, "prod", "../../../tests/bench/trivial302")
+        if "instr" in self.cfg["phases"]:
+            log("building both again in the callgrind flavor")
+            run([os.path.join(SCRIPTS, "build.sh"), "callgrind"],
+                out=os.path.join(BUILD, "app-callgrind-build.log"))
+            self.build_trivial(FARM_CG, "callgrind",
+                               "../../../../tests/bench/trivial302")
+        if self.cfg["baseline"] != "none" and "miss" in self.cfg["phases"]:
+            self.build_baseline()
+
+    @staticmethod
+    def build_trivial(farm, flavor, src):
+        os.makedirs(farm, exist_ok=True)
         for d in ("conf", "src"):
-            link = os.path.join(FARM, d)
+            link = os.path.join(farm, d)
             if os.path.lexists(link):
                 os.remove(link)
-            os.symlink(f"../../../tests/bench/trivial302/{d}", link)
-        run(["kodev", "clean"], cwd=FARM)
-        run(["kodev", "build"], cwd=FARM, env={"KORE_BUILD_FLAVOR": "prod"},
-            out=os.path.join(BUILD, "trivial-build.log"))
-        if not os.path.exists(os.path.join(FARM, "trivial302.so")):
-            die("kodev produced no trivial302.so")
-        if self.cfg["baseline"] != "none":
-            self.build_baseline()
+            os.symlink(f"{src}/{d}", link)
+        run(["kodev", "clean"], cwd=farm)
+        run(["kodev", "build"], cwd=farm, env={"KORE_BUILD_FLAVOR": flavor},
+            out=os.path.join(BUILD, f"trivial-{flavor}-build.log"))
+        if not os.path.exists(os.path.join(farm, "trivial302.so")):
+            die(f"kodev produced no trivial302.so ({flavor})")
 
     def build_baseline(self):
         """The baseline commit's tree, exported and built once per commit."""
@@ -362,10 +397,9 @@ class Bench:
         run([os.path.join(scripts, "app.sh"), "start", port, d],
             env={"LOG_LEVEL": level, "FLAVOR": "prod"})
 
-    def start_trivial(self):
-        port, d = str(free_port()), os.path.join(self.tmp, "trivial")
-        os.makedirs(d)
-        self.servers["trivial"] = {"port": port, "dir": d, "scripts": None}
+    @staticmethod
+    def trivial_conf(port, d, farm, workers=None):
+        """The trivial module's configuration in D, bound to PORT."""
         conf = []
         bound = False
         with open(os.path.join(BENCH, "trivial302", "conf",
@@ -377,10 +411,20 @@ class Bench:
                     bound = True
                 elif w and w[0] == "load":
                     line = re.sub(r"\S*trivial302\.so",
-                                  os.path.join(FARM, "trivial302.so"), line)
+                                  os.path.join(farm, "trivial302.so"), line)
+                elif w and w[0] == "workers" and workers:
+                    line = f"workers\t\t\t{workers}\n"
                 conf.append(line)
-        with open(os.path.join(d, "trivial302.conf"), "w") as f:
+        path = os.path.join(d, "trivial302.conf")
+        with open(path, "w") as f:
             f.writelines(conf)
+        return path
+
+    def start_trivial(self):
+        port, d = str(free_port()), os.path.join(self.tmp, "trivial")
+        os.makedirs(d)
+        self.servers["trivial"] = {"port": port, "dir": d, "scripts": None}
+        self.trivial_conf(port, d, FARM)
         logf = open(os.path.join(d, "kore.log"), "a")
         p = subprocess.Popen(["kore", "-f", "-n", "-r", "-c",
                               os.path.join(d, "trivial302.conf")], cwd=d,
@@ -816,6 +860,131 @@ class Bench:
               "stopped):")
         self.clicks_report(since, "app-warn", ["app-miss"], before)
 
+    # -- instructions per request (callgrind) --
+
+    INSTR_WARMUP = 200	# requests before the counters are zeroed
+    INSTR_IDLE = 2.0	# s of an idle window: the timers' own cost
+
+    def start_callgrind(self, name, conf_of):
+        """A server with one worker under callgrind; conf_of(port, dir)
+        writes its configuration and returns the path."""
+        port, d = free_port(), os.path.join(self.tmp, name)
+        os.makedirs(d)
+        conf = conf_of(port, d)
+        env = {**os.environ, "LOG_LEVEL": "warn"}
+        srv = callgrind.Server(name, conf, d, env)
+        self.servers[name] = {"port": str(port), "dir": d, "scripts": None,
+                              "proc": srv.proc}
+        srv.port = port
+        return srv
+
+    def count(self, srv, label, paths, method="GET",
+              agent="bench-callgrind"):
+        """Warm-up, zero, the requests, dump: (Ir, answered, seconds of
+        the window), the dump kept as DUMPS/LABEL.out. The counters are
+        zeroed and dumped once the clicks sent so far are stored (drain()):
+        no window carries the inserts of the requests before it, each
+        carries all of its own."""
+        warm, paths = paths[:self.INSTR_WARMUP], paths[self.INSTR_WARMUP:]
+        callgrind.drive(srv.port, warm, method, agent=agent)
+        self.drain()
+        srv.zero()
+        t0 = time.monotonic()
+        answered = callgrind.drive(srv.port, paths, method, agent=agent)
+        self.drain()
+        dump = srv.dump()
+        secs = time.monotonic() - t0
+        shutil.copy(dump, os.path.join(DUMPS, f"{label}.out"))
+        with open(dump) as f:
+            ir = callgrind.summary_ir(f.read())
+        self.instr[label] = (ir, answered, secs)
+        print(f"    {label:<13} {answered:6d} answered  {ir:13,d} Ir  "
+              f"{ir / answered:9,.0f} Ir/request  ({secs:.1f}s window)",
+              flush=True)
+        return dump
+
+    def idle_rate(self, srv):
+        """Instructions per second of a worker that serves nothing."""
+        srv.zero()
+        t0 = time.monotonic()
+        time.sleep(self.INSTR_IDLE)
+        dump = srv.dump()
+        secs = time.monotonic() - t0
+        with open(dump) as f:
+            return callgrind.summary_ir(f.read()) / secs
+
+    def phase_instr(self):
+        n, warm = self.cfg["instr_requests"], self.INSTR_WARMUP
+        self.instr = {}
+        for f in os.listdir(DUMPS) if os.path.isdir(DUMPS) else ():
+            if f.endswith((".out", ".txt")):
+                os.remove(os.path.join(DUMPS, f))
+        os.makedirs(DUMPS, exist_ok=True)
+        print()
+        print(f"== 5. instructions per request (callgrind): one worker under "
+              f"valgrind, {n} requests per path after {warm} of warm-up, "
+              f"{callgrind.CONNECTIONS} keep-alive connections in lock step; "
+              f"the worker's user-space instructions between zeroing and "
+              f"dumping its counters (each once the clicks sent so far are "
+              f"stored) over the requests answered", flush=True)
+        codes = self.sql("SELECT short_code FROM urls WHERE is_active AND "
+                         f"short_code <> '{self.hot}' ORDER BY "
+                         f"md5(short_code) LIMIT {n + warm}").split()
+        if len(codes) < n + warm:
+            die(f"phase 5 needs {n + warm} URLs for its MISS run; raise "
+                "BENCH_URLS or lower BENCH_INSTR_REQUESTS")
+        trivial = self.start_callgrind(
+            "cg-trivial",
+            lambda port, d: self.trivial_conf(port, d, FARM_CG, workers=1))
+        app = self.start_callgrind("cg-app", self.app_conf_callgrind)
+        try:
+            callgrind.wait_answering(trivial.port, "/x", 302)
+            callgrind.wait_answering(app.port, f"/{self.hot}", 302)
+            hot = [f"/{self.hot}"] * (n + warm)
+            self.count(trivial, "trivial", hot)
+            trivial.stop()
+            get = self.count(app, "app-hit-get", hot)
+            if self.status_of("cg-app", f"/{self.hot}", "x-cache") != "HIT":
+                die(f"cg-app: /{self.hot} is not a cache HIT")
+            self.count(app, "app-hit-head", hot, "HEAD")
+            self.count(app, "app-hit-get-ua", hot, agent=BROWSER_UA)
+            self.redis("FLUSHDB")
+            self.count(app, "app-miss", [f"/{c}" for c in codes])
+            idle = self.idle_rate(app)
+        except (callgrind.Error, OSError) as e:
+            die(f"phase 5: {e} (valgrind's output: .build/bench/logs/"
+                "cg-*.log)")
+        finally:
+            trivial.stop()
+            app.stop()
+        self.instr_report(get, idle)
+
+    def app_conf_callgrind(self, port, d):
+        run([os.path.join(SCRIPTS, "app.sh"), "conf", str(port), d],
+            env={"FLAVOR": "callgrind", "APP_WORKERS": "1"})
+        return os.path.join(d, "shortener.conf")
+
+    def instr_report(self, get_dump, idle):
+        with open(get_dump) as f:
+            text = f.read()
+        funcs, total = callgrind.functions(text), callgrind.summary_ir(text)
+        n = self.instr["app-hit-get"][1]
+        for inclusive in (False, True):
+            kind = "inclusive" if inclusive else "self"
+            path = os.path.join(DUMPS, f"app-hit-get-top-{kind}.txt")
+            rows = callgrind.top(funcs, 40, inclusive, below=total)
+            with open(path, "w") as f:
+                for ir, name in rows:
+                    f.write(f"{ir:13,d} {ir / n:9,.0f}/req  {name}\n")
+            print(f"  the app's HIT GET, top 10 functions by {kind} "
+                  f"instructions per request (40 in {path}):")
+            for ir, name in rows[:10]:
+                print(f"    {ir / n:9,.0f}  {name}")
+        print(f"  an idle worker of the app executes {idle:,.0f} Ir/s (its "
+              "timers); in each window above, that is included")
+        print(f"  dumps: {DUMPS}/*.out (callgrind_annotate FILE, or "
+              "kcachegrind)")
+
     # -- report --
 
     def machine(self):
@@ -851,6 +1020,17 @@ class Bench:
         print("CPU us/req: CPU time per request of the server, wrk, Redis "
               "and PostgreSQL together")
         print()
+        if R:
+            self.table()
+        if all(p in self.cfg["phases"] for p in PHASES[:4]):
+            self.targets()
+        else:
+            print(f"targets: not evaluated (BENCH_PHASES="
+                  f"\"{' '.join(self.cfg['phases'])}\")")
+        self.instr_summary()
+
+    def table(self):
+        R = self.runs
         print(f"| {'run':<34} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7}"
               f" | {'CPU us/req':>12} | {'of which PG':>11} |")
         print(f"|{'-' * 36}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 14}|"
@@ -876,7 +1056,6 @@ class Bench:
         row("app, MISS, HEAD: no click", "app-miss-head")
         row(f"baseline {self.cfg['baseline']}, MISS, GET", "base-miss")
         print()
-        self.targets()
 
     def targets(self):
         R = self.runs
@@ -961,15 +1140,27 @@ class Bench:
                   f"{nt.cpu_us:.1f} us, nginx -> app {na.cpu_us:.1f} us; nginx and "
                   f"its upstream: {nt.srv_us:.1f} against {na.srv_us:.1f} us "
                   f"(directly: trivial {t.srv_us:.1f}, app {hit.srv_us:.1f} us)")
-        print("instructions per request: not measured here (no hardware "
-              "counters in this VM for perf, and Kore's seccomp sandbox "
-              "kills workers run under valgrind); CPU per request above "
-              "instead")
+
+    def instr_summary(self):
+        if not getattr(self, "instr", None):
+            print("instructions per request: not measured (BENCH_PHASES "
+                  "without instr)")
+            return
+        per = {k: ir / n for k, (ir, n, _) in self.instr.items()}
+        print(f"instructions per request (callgrind, worker): HIT GET "
+              f"{per['app-hit-get']:,.0f}, HIT HEAD {per['app-hit-head']:,.0f},"
+              f" MISS {per['app-miss']:,.0f}, trivial {per['trivial']:,.0f}; "
+              f"app/trivial ratio {per['app-hit-get'] / per['trivial']:.2f}")
+        print(f"  HIT GET with a browser's User-Agent ({len(BROWSER_UA)} "
+              f"characters, not bench-NAME): {per['app-hit-get-ua']:,.0f}")
+        print("  user space of the one worker only: not the kernel (system "
+              "calls, TCP), not Redis, PostgreSQL or the Kore parent")
 
     def main(self):
         run([os.path.join(SCRIPTS, "deps.sh")], out=os.path.join(
             tempfile.gettempdir(), f"bench-deps-{os.getpid()}.log"))
-        for c in ("wrk", "kodev", "redis-cli", "psql", "curl"):
+        for c in ("wrk", "kodev", "redis-cli", "psql", "curl", "valgrind",
+                  "callgrind_control"):
             if shutil.which(c) is None:
                 die(f"{c} is missing")
         self.check_same_tuning()
@@ -980,9 +1171,10 @@ class Bench:
         os.chmod(self.tmp, 0o711)
         self.start_postgres()
         self.start_redis()
+        phases = self.cfg["phases"]
         self.start_app("app-warn", "warn")
         self.start_app("app-info", "info")
-        if self.cfg["baseline"] != "none":
+        if self.cfg["baseline"] != "none" and "miss" in phases:
             self.start_app("app-base", "warn",
                            os.path.join(self.base_tree, "scripts"))
         self.start_trivial()
@@ -995,13 +1187,19 @@ class Bench:
         print()
         self.machine()
         print()
-        self.phase_hit()
-        self.phase_steady()
-        self.phase_miss()
-        self.warm_hot("app-warn")
-        self.start_nginx("nginx-trivial", "trivial")
-        self.start_nginx("nginx-app", "app-warn")
-        self.phase_nginx()
+        if "hit" in phases:
+            self.phase_hit()
+        if "steady" in phases:
+            self.phase_steady()
+        if "miss" in phases:
+            self.phase_miss()
+        if "nginx" in phases:
+            self.warm_hot("app-warn")
+            self.start_nginx("nginx-trivial", "trivial")
+            self.start_nginx("nginx-app", "app-warn")
+            self.phase_nginx()
+        if "instr" in phases:
+            self.phase_instr()
         self.summary()
         if self.invalid:
             die("some runs measured error responses, not redirects (see "

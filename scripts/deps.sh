@@ -37,9 +37,10 @@ PACKAGES=(
 	prometheus-alertmanager
 	# process supervision of the Docker-free stack (supervisord)
 	supervisor
-	# load tests and tooling (procps: ps and pkill, for the test scripts;
+	# load tests and tooling (valgrind: the benchmark's instructions per
+	# request; procps: ps and pkill, for the test scripts;
 	# openssl: the stacks' self-signed TLS certificate)
-	wrk python3 python3-locust python3-pytest python3-yaml curl jq
+	wrk python3 python3-locust python3-pytest python3-yaml curl jq valgrind
 	docker-compose procps openssl
 	# web app, QR codes, click analytics: build and tests (a real browser,
 	# a QR decoder, JSON Schema for the OpenAPI conformance checks, plots

@@ -102,6 +102,34 @@ static int	reloading;
 #endif
 
 /*
+ * The callgrind flavor (conf/build.conf) only, which `make bench` runs
+ * under valgrind to count instructions per request: valgrind runs inside
+ * the worker and the sandbox applies to its own system calls too. It
+ * writes translated code to memory it maps writable and executable, which
+ * Kore's filter refuses (mmap with PROT_WRITE|PROT_EXEC, mprotect with
+ * PROT_EXEC): allowed here, before Kore's rules are reached. Its scheduler
+ * asks for its thread id (gettid) and polls for pending signals
+ * (rt_sigtimedwait); it reads the debug information of what the worker
+ * loads (pread64, statx). It does not give the program the kernel's vDSO,
+ * so glibc's time() becomes a system call (time). Found with
+ * `seccomp_tracing yes` on a worker under valgrind serving health checks,
+ * HITs, HEADs, MISSes, 404s and /metrics, and stopping; never part of a
+ * production build.
+ */
+#if defined(SHORTENER_VALGRIND)
+#define VALGRIND_SYSCALLS						\
+	KORE_SYSCALL_ALLOW(mmap),					\
+	KORE_SYSCALL_ALLOW(mprotect),					\
+	KORE_SYSCALL_ALLOW(gettid),					\
+	KORE_SYSCALL_ALLOW(rt_sigtimedwait),				\
+	KORE_SYSCALL_ALLOW(pread64),					\
+	KORE_SYSCALL_ALLOW(statx),					\
+	KORE_SYSCALL_ALLOW(time),
+#else
+#define VALGRIND_SYSCALLS
+#endif
+
+/*
  * What links may point to (core/urlhost.c): loaded by the parent before
  * the fork, again by a worker forked after a module reload (empty
  * statics); read-only afterwards.
@@ -126,6 +154,7 @@ static int			url_policy_loaded;
  * (clicks/journalfile.c).
  */
 KORE_SECCOMP_FILTER("shortener",
+	VALGRIND_SYSCALLS
 	KORE_SYSCALL_ALLOW(newfstatat),
 	KORE_SYSCALL_ALLOW(getdents64),
 	KORE_SYSCALL_ALLOW(uname),

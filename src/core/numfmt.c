@@ -1,5 +1,5 @@
 /*
- * Decimal integers without printf: see numfmt.h.
+ * Integers without printf: see numfmt.h.
  */
 
 #include "core/numfmt.h"
@@ -29,4 +29,16 @@ numfmt_pad(char out[NUMFMT_INT64_MAX], uint64_t v, size_t width)
 	while (n > 0)
 		out[len++] = digits[--n];
 	return (len);
+}
+
+void
+numfmt_hex64(char out[NUMFMT_HEX64_LEN], uint64_t v)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = NUMFMT_HEX64_LEN; i > 0; i--) {
+		out[i - 1] = hex[v & 0xf];
+		v >>= 4;
+	}
 }

@@ -1,7 +1,7 @@
 /*
- * Decimal integers without printf. Every redirect formats a few (a log
- * line, a click's batch row), and vfprintf's machinery cost more than
- * the digits themselves. Pure logic.
+ * Integers without printf. Every redirect formats a few (a log line, a
+ * click's batch row, its request id), and vfprintf's machinery cost more
+ * than the digits themselves. Pure logic.
  */
 #ifndef NUMFMT_H
 #define NUMFMT_H
@@ -21,5 +21,9 @@ size_t	numfmt_int64(char out[NUMFMT_INT64_MAX], int64_t v);
  * is "007".
  */
 size_t	numfmt_pad(char out[NUMFMT_INT64_MAX], uint64_t v, size_t width);
+
+/* Writes v as 16 lower-case hex digits, as printf's "%016" PRIx64. */
+#define NUMFMT_HEX64_LEN	16
+void	numfmt_hex64(char out[NUMFMT_HEX64_LEN], uint64_t v);
 
 #endif

@@ -14,7 +14,6 @@
 
 #include <sys/random.h>
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "config/config.h"
 #include "core/apierror.h"
+#include "core/numfmt.h"
 #include "core/route.h"
 #include "http/respond.h"
 
@@ -56,8 +56,10 @@ request_id_assign(struct http_request *req, char id[REQUEST_ID_SIZE])
 	    request_id_acceptable(given)) {
 		(void)snprintf(id, REQUEST_ID_SIZE, "%s", given);
 	} else {
-		(void)snprintf(id, REQUEST_ID_SIZE, "%016" PRIx64 "%016" PRIx64,
-		    request_id_prefix, request_id_counter++);
+		/* 1 500 instructions through snprintf, 100 here. */
+		numfmt_hex64(id, request_id_prefix);
+		numfmt_hex64(id + NUMFMT_HEX64_LEN, request_id_counter++);
+		id[2 * NUMFMT_HEX64_LEN] = '\0';
 	}
 
 	http_response_header(req, "x-request-id", id);

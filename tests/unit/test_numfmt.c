@@ -55,3 +55,21 @@ Test(numfmt, pad)
 	out[n] = '\0';
 	cr_expect_str_eq(out, "18446744073709551615");
 }
+
+Test(numfmt, hex64_matches_printf)
+{
+	char		want[32], out[NUMFMT_HEX64_LEN + 1];
+	uint64_t	samples[] = { 0, 1, 0xf, 0x10, 0xdeadbeef,
+		    0x0123456789abcdefULL, 0x8000000000000000ULL, UINT64_MAX };
+	size_t		i;
+
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		(void)snprintf(want, sizeof(want), "%016llx",
+		    (unsigned long long)samples[i]);
+		memset(out, 'x', sizeof(out));
+		numfmt_hex64(out, samples[i]);
+		cr_expect_eq(out[NUMFMT_HEX64_LEN], 'x', "no byte past 16");
+		out[NUMFMT_HEX64_LEN] = '\0';
+		cr_expect_str_eq(out, want);
+	}
+}

@@ -1,8 +1,10 @@
 /* Who clicked: the isbot list, families, previews, Referer hosts. */
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <criterion/criterion.h>
 
@@ -173,6 +175,90 @@ Test(uaclass, link_previews)
 	    "rv:125.0) Gecko/20100101 Firefox/125.0"));
 	cr_expect(!ua_is_link_preview("Googlebot/2.1"));
 	cr_expect(!ua_is_link_preview(NULL));
+	cr_expect(!ua_is_link_preview(""));
+	cr_expect(ua_is_link_preview("Snap URL Preview Service"),
+	    "a name with spaces");
+	cr_expect(!ua_is_link_preview("WhatsApp"), "the name is WhatsApp/");
+	cr_expect(ua_is_link_preview("x mastodon/4.2 (http://m.example)"),
+	    "any case, mid-string");
+}
+
+/*
+ * The names as they were matched before the search went through a
+ * lowered copy (strncasecmp at every position): the reference the
+ * property test below holds ua_is_link_preview to.
+ */
+static const char *const ref_names[] = {
+	"facebookexternalhit", "facebookcatalog", "Twitterbot",
+	"Slackbot-LinkExpanding", "Slack-ImgProxy", "Discordbot",
+	"TelegramBot", "WhatsApp/", "LinkedInBot", "SkypeUriPreview",
+	"Iframely", "Embedly", "redditbot", "Pinterestbot", "vkShare",
+	"Google-PageRenderer", "Mastodon/", "Cardyb", "Snap URL Preview",
+	"MicrosoftPreview", "Bitlybot", "KakaoTalk-Scrap",
+};
+
+static int
+ref_is_link_preview(const char *ua)
+{
+	size_t	 i, n, len = strlen(ua);
+	const char *p;
+
+	for (i = 0; i < sizeof(ref_names) / sizeof(ref_names[0]); i++) {
+		n = strlen(ref_names[i]);
+		for (p = ua; (size_t)(p - ua) + n <= len; p++) {
+			if (strncasecmp(p, ref_names[i], n) == 0)
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Every name, in its own case, upper and lower case, cut by one byte at
+ * either end, at the start, middle and end of User-Agents short and long
+ * (over the 512 bytes lowered on the stack), and random bytes around
+ * them: the same answer as the reference each time.
+ */
+Test(uaclass, link_previews_match_the_reference)
+{
+	static char	 ua[2400], name[64];
+	size_t		 i, v, pad, n, at, k;
+	unsigned int	 seed = 7;
+	int		 want;
+
+	for (i = 0; i < sizeof(ref_names) / sizeof(ref_names[0]); i++) {
+		for (v = 0; v < 5; v++) {
+			n = strlen(ref_names[i]);
+			memcpy(name, ref_names[i], n + 1);
+			for (k = 0; k < n; k++) {
+				if (v == 1)
+					name[k] = (char)toupper((unsigned char)name[k]);
+				else if (v == 2)
+					name[k] = (char)tolower((unsigned char)name[k]);
+			}
+			if (v == 3)
+				name[n - 1] = '\0';
+			else if (v == 4)
+				memmove(name, name + 1, n);
+			for (pad = 0; pad < 2000; pad = pad * 3 + 7) {
+				for (at = 0; at < 3; at++) {
+					n = 0;
+					for (k = 0; k < pad * at / 2; k++)
+						ua[n++] = (char)(32 + rand_r(&seed) % 95);
+					n += (size_t)sprintf(ua + n, "%s", name);
+					for (k = 0; k < pad; k++)
+						ua[n++] = (char)(32 + rand_r(&seed) % 95);
+					ua[n] = '\0';
+					want = ref_is_link_preview(ua);
+					cr_assert_eq(ua_is_link_preview(ua), want,
+					    "\"%s\" in %zu bytes: expected %d",
+					    name, n, want);
+					if (v < 3)
+						cr_assert(want);
+				}
+			}
+		}
+	}
 }
 
 Test(uaclass, referer_hosts)

@@ -10,6 +10,25 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+/*
+ * The callgrind flavor (build.conf) runs under valgrind for `make bench`'s
+ * instructions per request: the same additions to the sandbox as the
+ * app's callgrind flavor, for the same reasons (src/app/init.c).
+ */
+#if defined(TRIVIAL_VALGRIND)
+#include <kore/seccomp.h>
+
+KORE_SECCOMP_FILTER("trivial302",
+	KORE_SYSCALL_ALLOW(mmap),
+	KORE_SYSCALL_ALLOW(mprotect),
+	KORE_SYSCALL_ALLOW(gettid),
+	KORE_SYSCALL_ALLOW(rt_sigtimedwait),
+	KORE_SYSCALL_ALLOW(pread64),
+	KORE_SYSCALL_ALLOW(statx),
+	KORE_SYSCALL_ALLOW(time)
+);
+#endif
+
 int	dispatch(struct http_request *);
 
 #define LOCATION	"https://example.com/articles/2025/benchmark-landing-page"
