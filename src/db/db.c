@@ -291,6 +291,13 @@ db_cleanup(struct db_call *db)
 {
 	int	i;
 
+	/*
+	 * Never prepared (a redirect answered from the cache): nothing was
+	 * allocated, and freeing 24 NULLs and clearing the call cost a HIT
+	 * about 500 of its 30 000 instructions (callgrind).
+	 */
+	if (db->query == NULL)
+		return;
 	release(db);
 	for (i = 0; i < DB_MAX_PARAMS; i++)
 		kore_free(db->owned[i]);
