@@ -358,6 +358,7 @@ void
 kore_worker_teardown(void)
 {
 	drain_requests();
+	retention_stop();
 	clickwriter_flush();
 	log_event(LOG_LEVEL_INFO, "worker_stop", "worker %u stopped%s",
 	    worker->id, reloading ? " for a reload" : "");

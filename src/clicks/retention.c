@@ -12,7 +12,8 @@
  * it) is left to the next run. Instances run it concurrently without
  * harm: the function takes an advisory lock, and a run that finds it
  * taken does nothing. A failure is logged and the next period retries;
- * nothing waits on this, so nothing else changes.
+ * nothing waits on this, so nothing else changes. The statement is
+ * cleaned up when it ends, and at worker exit if it is still running.
  */
 
 #include <stdio.h>
@@ -41,6 +42,15 @@ retention_init(void)
 	if (worker == NULL || worker->id != 1)
 		return;
 	kore_timer_add(upkeep_tick, FIRST_RUN_MS, NULL, KORE_TIMER_ONESHOT);
+}
+
+void
+retention_stop(void)
+{
+	if (!upkeep_running)
+		return;
+	db_cleanup(&upkeep);
+	upkeep_running = 0;
 }
 
 static void
@@ -73,9 +83,11 @@ upkeep_done(struct db_call *db, void *arg)
 		    "click partition upkeep failed (%s), next run in %d s",
 		    db->sqlstate[0] ? db->sqlstate : "database unreachable",
 		    config.click_upkeep_s);
+		db_cleanup(db);
 		return;
 	}
 	dropped = db_int(db, 0, 0);
+	db_cleanup(db);
 	if (dropped > 0) {
 		log_event(LOG_LEVEL_INFO, "click_retention",
 		    "dropped %" PRId64 " month(s) of clicks older than %d days",
