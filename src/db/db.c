@@ -40,7 +40,15 @@
 #include "obs/metrics.h"
 #include "obs/log.h"
 
-#define DB_MAX_ATTEMPTS	3
+/*
+ * After a PostgreSQL restart every idle connection of the worker's pool
+ * (pgsql_conn_max, 8) is dead and fails once: one attempt more than the
+ * pool holds, so a statement always reaches a fresh connection. With 3, a
+ * read met three dead ones in a row and answered 503 (the chaos suite's
+ * rolling restart, right after its PostgreSQL restart). A database that
+ * is down fails each attempt at once (the connect hold-off).
+ */
+#define DB_MAX_ATTEMPTS	9
 #define WATCHDOG_MS	250
 /* Connection options the app adds to DATABASE_URL's own. */
 #define DB_OPTIONS_MAX	1024

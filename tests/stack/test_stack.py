@@ -368,8 +368,10 @@ def test_browser(stack):
 def test_contract_through_nginx(stack):
     """The C integration suite (the contract, black box) through nginx, as
     an API client meets it. Left out: resilience (it stops the
-    dependencies of a private instance) and what reads /metrics, which is
-    not on the public port."""
+    dependencies of a private instance), retention (it needs the instance
+    run with CLICK_RETENTION_DAYS and a 2 s CLICK_UPKEEP_S, as the
+    integration stage runs it) and what reads /metrics, which is not on
+    the public port."""
     need_up(stack)
     sh(["make", "-C", REPO, "--no-print-directory", "tests/bin/integration"], check=True)
     report = SUITES / "contract.tap"
@@ -381,7 +383,7 @@ def test_contract_through_nginx(stack):
         CRITERION_JOBS="2")
     run_suite("contract", [
         "timeout", "-k", "10", "900", REPO / "tests" / "bin" / "integration",
-        "--filter", "!(resilience/*|metrics/*|"
+        "--filter", "!(resilience/*|retention/*|metrics/*|"
         "cache/hot_code_is_answered_from_the_workers_local_copy)",
         "--tap=%s" % report], env, report, timeout=960)
 
