@@ -45,8 +45,8 @@
  * (pgsql_conn_max, 8) is dead and fails once: one attempt more than the
  * pool holds, so a statement always reaches a fresh connection. With 3, a
  * read met three dead ones in a row and answered 503 (the chaos suite's
- * rolling restart, right after its PostgreSQL restart). A database that
- * is down fails each attempt at once (the connect hold-off).
+ * rolling restart, right after its PostgreSQL restart). A failure to
+ * connect is not retried at all (docs/decisions.md).
  */
 #define DB_MAX_ATTEMPTS	9
 #define WATCHDOG_MS	250
