@@ -32,16 +32,14 @@ logsample_take(struct logsample *s, uint64_t second, int success)
 {
 	uint32_t	weight;
 
-	if (!success)
-		return (1);
-	if (s->rate == 0 && s->skipped == 0)
+	if (!success || s->rate == 0)
 		return (1);
 
 	if (second != s->second) {
 		s->second = second;
 		s->in_second = 0;
 	}
-	if (s->rate == 0 || s->in_second < s->rate) {
+	if (s->in_second < s->rate) {
 		s->in_second++;
 		weight = s->skipped + 1;
 		s->skipped = 0;
