@@ -1,15 +1,14 @@
 -- Click partitions analyzed after 20% growth, not 2% (docs/decisions.md,
--- "Click partitions analyzed less often").
+-- "Click partitions analyzed after 20% growth").
 --
 -- conf/postgresql.conf sets autovacuum_analyze_scale_factor = 0.02 for
 -- every table: statistics follow urls and the small, often updated
 -- tables closely. A month of clicks is different: it only grows, and an
 -- ANALYZE of a large partition costs the same whatever changed (it reads
--- and sorts a 30 000-row sample: ~0.35 s of CPU for a 10M-row month
--- here). At 2% that is an ANALYZE every 200 000 clicks of a 10M-row
--- month, ~1.2 us of PostgreSQL's CPU per click measured (a third of what
--- a click costs it), while the month's distribution of links and users
--- barely moves between two of them. At 20% it is ~0.2 us.
+-- and sorts a 30 000-row sample: ~0.38 s of CPU for a 10M-row month
+-- here). At 2% of a 10M-row month one is due every 200 000 clicks, so
+-- from ~3 300 clicks a second it runs at every autovacuum visit, while
+-- the month's distribution of links and users barely moves between two.
 --
 -- The partitions that exist get the setting here; events_clicks_month()
 -- (migration 032, restated unchanged but for the WITH clause) gives it to

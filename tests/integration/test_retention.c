@@ -96,3 +96,44 @@ Test(retention, old_months_are_dropped_whole_and_totals_stay)
 	    "the stats must still count the dropped clicks");
 	json_decref(url);
 }
+
+/*
+ * Every month of clicks, those migration 033 found and those made since,
+ * is analyzed after 20% growth, not the global 2% (docs/decisions.md,
+ * "Click partitions analyzed after 20% growth"). The month made here is
+ * of 1850: the test holds the upkeep's advisory lock while it looks, and
+ * then the app's upkeep (CLICK_RETENTION_DAYS=36500) drops it again.
+ */
+Test(retention, click_months_are_analyzed_after_a_fifth_of_growth)
+{
+	const char	*unset = "SELECT count(*) FROM pg_inherits i "
+	    "JOIN pg_class c ON c.oid = i.inhrelid "
+	    "WHERE i.inhparent = 'events_clicks'::regclass "
+	    "AND c.relname <> 'events_clicks_default' AND "
+	    "NOT coalesce('autovacuum_analyze_scale_factor=0.2' = "
+	    "ANY (c.reloptions), false)";
+	const char	*old = "SELECT count(*) FROM pg_class "
+	    "WHERE relname = 'events_clicks_185001'";
+	double		 deadline;
+
+	cr_assert_eq(db_scalar("SELECT 1 FROM (SELECT pg_advisory_lock(727032)) "
+	    "l", 0, NULL), 1);
+	cr_assert_gt(db_scalar("SELECT count(*) FROM pg_inherits WHERE "
+	    "inhparent = 'events_clicks'::regclass", 0, NULL), 1,
+	    "no click month partitions");
+	cr_expect_eq(db_scalar(unset, 0, NULL), 0,
+	    "click months without the analyze setting");
+	cr_expect_eq(db_scalar("SELECT events_clicks_month('1850-01-01')::int",
+	    0, NULL), 1, "events_clicks_month made no partition");
+	cr_expect_eq(db_scalar(old, 0, NULL), 1);
+	cr_expect_eq(db_scalar(unset, 0, NULL), 0,
+	    "a new month was made without the analyze setting");
+	cr_assert_eq(db_scalar("SELECT pg_advisory_unlock(727032)::int",
+	    0, NULL), 1);
+
+	deadline = now_seconds() + 30;
+	while (db_scalar(old, 0, NULL) != 0 && now_seconds() < deadline)
+		sleep_ms(200);
+	cr_expect_eq(db_scalar(old, 0, NULL), 0, "the 1850 month was not "
+	    "dropped by the upkeep within 30 s");
+}
