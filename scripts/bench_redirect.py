@@ -715,6 +715,12 @@ class Bench:
               f"+{d('shortener_clicks_dropped_total'):.0f}; "
               f"shortener_click_batch_size +{count:.0f} batches, mean "
               f"{mean:.1f} (the instance's runs together)")
+        looks = d("shortener_lookup_batch_size_count")
+        if looks:
+            print(f"    /metrics: shortener_lookup_batch_size +{looks:.0f} "
+                  "lookup statements, mean "
+                  f"{d('shortener_lookup_batch_size_sum') / looks:.1f} "
+                  "codes each (cache misses that reached PostgreSQL)")
         key = 'shortener_cache_lookups_total{result="%s"}'
         parts = ", ".join(f"{r} {d(key % r):.0f}" for r in (
             "local_hit", "hit", "miss", "negative", "bypass", "error"))

@@ -8,11 +8,15 @@
  * Flights travel to PostgreSQL in batches: one statement,
  * `short_code = ANY($1)`, for every code waiting (up to LOOKUP_BATCH_MAX).
  * While a batch is out, misses wait in `pending` and leave with the next
- * batch, sent the moment one comes back. An idle worker thus sends a lone
- * miss at once, and a busy one sends a batch per round trip. Every
- * statement costs PostgreSQL its parse, plan, protocol and wake-up
- * whatever it carries (~80 us of the ~90 us a single-code lookup cost),
- * so under load a miss pays a share of that and its index probe.
+ * batch. Every statement costs PostgreSQL its parse, plan, protocol and
+ * wake-up whatever it carries (~80 us of the ~90 us a single-code lookup
+ * cost), so under load a miss pays a share of that and its index probe,
+ * and the larger the batches the smaller the share.
+ *
+ * When the pending codes leave is core/lookupgate.c's rule: at once for
+ * an idle worker; while a batch is out, when it comes back; and a busy
+ * worker lets a short list gather for up to LOOKUP_GATHER_MS, so that its
+ * batches are a few times larger than one per round trip.
  *
  * A batch that takes longer than LOOKUP_HOLD_MS (a stalled database, a
  * connection being made) no longer holds the next one back: up to
@@ -32,20 +36,22 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include "core/lookupgate.h"
 #include "core/shortcode.h"
 #include "db/codelookup.h"
 #include "db/db.h"
 #include "db/sql_urls.h"
+#include "obs/metrics.h"
 
 #define FLIGHT_BUCKETS		256
 /* Codes per statement: a 32-char code is ~35 bytes of the literal. */
 #define LOOKUP_BATCH_MAX	256
 /*
- * One batch in flight per worker, unless it has been out LOOKUP_HOLD_MS:
- * measured (MISS at saturation, 2 cores), one at a time gave PostgreSQL
- * 19-25 us per miss against 29-37 us with two (smaller batches).
+ * Batches out at once, each on its own connection, when one has been out
+ * LOOKUP_HOLD_MS (core/lookupgate.h). Measured (MISS at saturation, 2
+ * cores): one at a time gave PostgreSQL 19-25 us per miss against 29-37
+ * us with two (smaller batches).
  */
-#define LOOKUP_HOLD_MS		20
 #define LOOKUP_INFLIGHT_MAX	4
 
 struct lookup_batch;
@@ -67,6 +73,7 @@ struct lookup_batch {
 };
 
 static void			 batch_send(void);
+static void			 hold_until(u_int64_t);
 static void			 hold_expired(void *, u_int64_t);
 static void			 batch_done(struct db_call *, void *);
 static void			 literal_add(struct kore_buf *, const char *);
@@ -79,9 +86,12 @@ static unsigned int		 code_hash(const char *);
 static LIST_HEAD(, lookup_flight)	flights[FLIGHT_BUCKETS];
 /* Owned by this worker: flights waiting for a batch, and batches out. */
 static struct flight_list	pending = TAILQ_HEAD_INITIALIZER(pending);
+static u_int32_t		npending;
+static u_int32_t		nwaiting;	/* requests asleep here */
 static int			in_flight;
 static u_int64_t		last_sent;	/* kore_time_ms() */
 static struct kore_timer	*hold_timer;	/* armed while held */
+static u_int64_t		hold_at;	/* when it fires */
 
 void
 code_lookup(struct lookup_waiter *w, struct http_request *req,
@@ -100,10 +110,12 @@ code_lookup(struct lookup_waiter *w, struct http_request *req,
 		TAILQ_INIT(&f->waiters);
 		LIST_INSERT_HEAD(&flights[b], f, bucket);
 		TAILQ_INSERT_TAIL(&pending, f, queue);
+		npending++;
 	}
 
 	TAILQ_INSERT_TAIL(&f->waiters, w, list);
 	w->flight = f;
+	nwaiting++;
 	http_request_sleep(req);
 	batch_send();
 }
@@ -114,14 +126,15 @@ code_lookup_release(struct lookup_waiter *w)
 	if (w->flight != NULL) {
 		TAILQ_REMOVE(&w->flight->waiters, w, list);
 		w->flight = NULL;
+		nwaiting--;
 	}
 	free(w->url);
 	w->url = NULL;
 }
 
 /*
- * Sends what is pending: at once when no batch is out, else once the
- * last one has been out LOOKUP_HOLD_MS (a timer comes back then). db_start
+ * Sends what is pending when core/lookupgate.c says so; else a timer
+ * comes back then (or sooner, when a batch comes back). db_start
  * may finish a batch at once (database known down): batch_done then runs
  * inside it and calls back here with a shorter pending list.
  */
@@ -130,17 +143,19 @@ batch_send(void)
 {
 	struct lookup_batch	*lb;
 	struct lookup_flight	*f;
-	u_int64_t		 now, held;
+	struct lookup_gate	 g;
+	u_int64_t		 now, wait;
 	int			 n;
 
 	while (in_flight < LOOKUP_INFLIGHT_MAX && !TAILQ_EMPTY(&pending)) {
 		now = kore_time_ms();
-		held = now - last_sent;
-		if (in_flight > 0 && held < LOOKUP_HOLD_MS) {
-			if (hold_timer == NULL)
-				hold_timer = kore_timer_add(hold_expired,
-				    LOOKUP_HOLD_MS - held, NULL,
-				    KORE_TIMER_ONESHOT);
+		g.in_flight = in_flight;
+		g.pending = npending;
+		g.since_sent_ms = now - last_sent;
+		g.waiting = nwaiting;
+		g.connections = worker_active_connections;
+		if ((wait = lookup_gate_wait(&g)) > 0) {
+			hold_until(wait);
 			return;
 		}
 		last_sent = now;
@@ -151,6 +166,7 @@ batch_send(void)
 		for (n = 0; n < LOOKUP_BATCH_MAX &&
 		    (f = TAILQ_FIRST(&pending)) != NULL; n++) {
 			TAILQ_REMOVE(&pending, f, queue);
+			npending--;
 			TAILQ_INSERT_TAIL(&lb->flights, f, queue);
 			f->batch = lb;
 			if (n > 0)
@@ -158,12 +174,32 @@ batch_send(void)
 			literal_add(&lb->codes, f->code);
 		}
 		kore_buf_append(&lb->codes, "}", 2);	/* and the NUL */
+		metrics_lookup_batch(n);
 
 		db_prepare(&lb->query, sql_urls_lookup);
 		db_param_ref(&lb->query, 0, (const char *)lb->codes.data);
 		in_flight++;
 		db_start(&lb->query, batch_done, lb);
 	}
+}
+
+/*
+ * Comes back to batch_send in ms, or sooner if the timer armed already
+ * fires sooner: a 2 ms gather must not wait out a 20 ms hold.
+ */
+static void
+hold_until(u_int64_t ms)
+{
+	u_int64_t	at = kore_time_ms() + ms;
+
+	if (hold_timer != NULL) {
+		if (hold_at <= at)
+			return;
+		kore_timer_remove(hold_timer);
+	}
+	hold_at = at;
+	hold_timer = kore_timer_add(hold_expired, ms, NULL,
+	    KORE_TIMER_ONESHOT);
 }
 
 static void
@@ -230,6 +266,7 @@ flight_answer(struct lookup_flight *f, PGresult *res, int row)
 	while ((w = TAILQ_FIRST(&f->waiters)) != NULL) {
 		TAILQ_REMOVE(&f->waiters, w, list);
 		w->flight = NULL;
+		nwaiting--;
 
 		if (res == NULL) {
 			w->status = LOOKUP_FAILED;

@@ -124,6 +124,7 @@ struct counters {
 	uint64_t	clicks_written;
 	uint64_t	clicks_dropped;
 	struct hist	click_batch;
+	struct hist	lookup_batch;
 	uint64_t	cpu_us;
 };
 
@@ -340,6 +341,16 @@ metrics_click_batch(size_t n)
 
 	add(&self->c.clicks_written, n);
 	hist_observe(&self->c.click_batch, batch_bounds, NELEM(batch_bounds),
+	    (double)n, n);
+}
+
+void
+metrics_lookup_batch(size_t n)
+{
+	if (self == NULL)
+		return;
+
+	hist_observe(&self->c.lookup_batch, batch_bounds, NELEM(batch_bounds),
 	    (double)n, n);
 }
 
@@ -615,6 +626,10 @@ render_shortener(struct metricsfmt *m, const struct totals *t)
 	    "Clicks per insert statement.");
 	render_hist(m, "shortener_click_batch_size", NULL, 0,
 	    &t->c.click_batch, batch_bounds, NELEM(batch_bounds), 1);
+	metricsfmt_family(m, "shortener_lookup_batch_size", "histogram",
+	    "Short codes per redirect lookup statement (cache misses).");
+	render_hist(m, "shortener_lookup_batch_size", NULL, 0,
+	    &t->c.lookup_batch, batch_bounds, NELEM(batch_bounds), 1);
 }
 
 static void

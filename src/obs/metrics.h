@@ -68,6 +68,7 @@ void	metrics_redirect(enum metrics_redirect_outcome o);
 void	metrics_db_query(double seconds, enum metrics_db_outcome o);
 /* The click writer stored a batch of n clicks. */
 void	metrics_click_batch(size_t n);
+void	metrics_lookup_batch(size_t n);
 
 /* The GET /metrics handler's work: the exposition text, malloc'd. */
 char	*metrics_render(size_t *len);

@@ -47,6 +47,7 @@ static const struct {
 	{ "shortener_clicks_written_total",		"counter" },
 	{ "shortener_clicks_dropped_total",		"counter" },
 	{ "shortener_click_batch_size",			"histogram" },
+	{ "shortener_lookup_batch_size",		"histogram" },
 	{ "process_cpu_seconds_total",			"counter" },
 	{ "process_resident_memory_bytes",		"gauge" },
 	{ "process_open_fds",				"gauge" },
