@@ -8,10 +8,11 @@
  * Flights travel to PostgreSQL in batches: one statement,
  * `short_code = ANY($1)`, for every code waiting (up to LOOKUP_BATCH_MAX).
  * While a batch is out, misses wait in `pending` and leave with the next
- * batch. Every statement costs PostgreSQL its parse, plan, protocol and
- * wake-up whatever it carries (~80 us of the ~90 us a single-code lookup
- * cost), so under load a miss pays a share of that and its index probe,
- * and the larger the batches the smaller the share.
+ * batch. Every statement costs PostgreSQL its protocol and wake-up
+ * whatever it carries, and its parse and plan too unless prepared (the
+ * lookup is: db_prepare_named, once per connection), so under load a miss
+ * pays a share of that and its index probe, and the larger the batches
+ * the smaller the share.
  *
  * When the pending codes leave is core/lookupgate.c's rule: at once for
  * an idle worker; while a batch is out, when it comes back; and a busy
@@ -176,7 +177,7 @@ batch_send(void)
 		kore_buf_append(&lb->codes, "}", 2);	/* and the NUL */
 		metrics_lookup_batch(n);
 
-		db_prepare(&lb->query, sql_urls_lookup);
+		db_prepare_named(&lb->query, "url_lookup", sql_urls_lookup);
 		db_param_ref(&lb->query, 0, (const char *)lb->codes.data);
 		in_flight++;
 		db_start(&lb->query, batch_done, lb);

@@ -14,6 +14,12 @@
  * in_continue flag keeps the nested calls from finishing a statement
  * twice.
  *
+ * A statement run very often (the redirect lookup) can be named
+ * (db_prepare_named): each connection prepares it once, and then only
+ * executes it. kore_pgsql knows only unnamed statements, so these two
+ * steps are sent here with libpq on the connection kore_pgsql handed out,
+ * and then left to kore_pgsql to read like any other (send_named).
+ *
  * Failures come in two kinds. A statement the server refused has a
  * SQLSTATE and is the caller's to map (core/sqlstate.h). A failure
  * without one means the connection or the server is gone; after a
@@ -55,6 +61,11 @@
 
 static void		launch(struct db_call *);
 static void		send_query(struct db_call *);
+static int		named_ready(struct db_call *);
+static void		named_add(PGconn *, int, const char *);
+static void		named_forget(PGconn *);
+static void		send_named(struct db_call *);
+static int		prepared(struct db_call *, int);
 static void		pgsql_cb(struct kore_pgsql *, void *);
 static void		finish(struct db_call *, int);
 static void		notify(struct db_call *);
@@ -74,6 +85,21 @@ static int	database_reachable = -1;
 /* Set once per worker by db_init(): each pool's connection string. */
 static char	*conninfo_main;
 static char	*conninfo_long;
+
+/*
+ * Owned by this worker: the connections that have a named statement
+ * (db_prepare_named), a few more slots than the pools have connections;
+ * a connection whose slot was reused prepares again and meets 42P05.
+ * Told apart by PGconn and backend pid: a connection Kore makes again at
+ * the same address is not the old one.
+ */
+#define NAMED_SLOTS	32
+static struct {
+	PGconn		*conn;
+	int		 pid;
+	const char	*name;
+} named[NAMED_SLOTS];
+static int	named_next;
 
 /* Owned by this worker: statements in flight, for the watchdog. */
 static TAILQ_HEAD(, db_call)	in_flight = TAILQ_HEAD_INITIALIZER(in_flight);
@@ -192,6 +218,13 @@ db_prepare(struct db_call *db, const char *query)
 	db_cleanup(db);
 	db->query = query;
 	db->dbname = dbname;
+}
+
+void
+db_prepare_named(struct db_call *db, const char *name, const char *query)
+{
+	db_prepare(db, query);
+	db->stmt_name = name;
 }
 
 void
@@ -482,9 +515,109 @@ send_query(struct db_call *db)
 		return;
 	}
 
+	if (db->stmt_name != NULL) {
+		send_named(db);
+		return;
+	}
 	if (!kore_pgsql_query_param_fields(&db->sql, db->query, 0,
 	    db->nparams, db->values, db->lengths, NULL))
 		finish(db, 0);
+}
+
+/* Whether the connection db just took has db's named statement. */
+static int
+named_ready(struct db_call *db)
+{
+	PGconn	*conn = db->sql.conn->db;
+	int	 i, pid;
+
+	pid = PQbackendPID(conn);
+	for (i = 0; i < NAMED_SLOTS; i++) {
+		if (named[i].conn == conn && named[i].pid == pid &&
+		    named[i].name == db->stmt_name)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+named_add(PGconn *conn, int pid, const char *name)
+{
+	named[named_next].conn = conn;
+	named[named_next].pid = pid;
+	named[named_next].name = name;
+	named_next = (named_next + 1) % NAMED_SLOTS;
+}
+
+/* A statement a connection no longer has (26000): prepared again next. */
+static void
+named_forget(PGconn *conn)
+{
+	int	i;
+
+	for (i = 0; i < NAMED_SLOTS; i++) {
+		if (named[i].conn == conn)
+			named[i].conn = NULL;
+	}
+}
+
+/*
+ * kore_pgsql sends only unnamed statements, so a named one goes out here,
+ * on the connection kore_pgsql gave us, in two steps the first time on a
+ * connection: its Parse alone (PQsendPrepare), then, when that is done,
+ * the statement itself on whatever connection is free next (prepared
+ * again there if need be). After sending, it waits as
+ * kore_pgsql_query_param_fields() does (Kore 4.1's pgsql_schedule): the
+ * socket read-armed, the state WAIT; kore_pgsql reads the result and
+ * calls pgsql_cb as for any statement. Nothing here blocks: a prepare
+ * that waits on a lock or a stalled server waits like a statement.
+ */
+static void
+send_named(struct db_call *db)
+{
+	PGconn	*conn = db->sql.conn->db;
+	int	 fd, sent;
+
+	db->preparing = !named_ready(db);
+	if (db->preparing) {
+		db->prep_conn = conn;
+		db->prep_pid = PQbackendPID(conn);
+		sent = PQsendPrepare(conn, db->stmt_name, db->query,
+		    db->nparams, NULL);
+	} else {
+		sent = PQsendQueryPrepared(conn, db->stmt_name, db->nparams,
+		    db->values, db->lengths, NULL, 0);
+	}
+	if (!sent || (fd = PQsocket(conn)) < 0) {
+		db->preparing = 0;
+		finish(db, 0);
+		return;
+	}
+	kore_platform_schedule_read(fd, db->sql.conn);
+	db->sql.state = KORE_PGSQL_STATE_WAIT;
+	db->sql.flags |= KORE_PGSQL_SCHEDULED;
+}
+
+/*
+ * The first step of a named statement came back: the connection has it
+ * now (or had it: 42P05, its slot given to another since), and the
+ * statement goes out; true. A prepare that failed otherwise is the
+ * statement's failure, handled as one by finish(); false.
+ */
+static int
+prepared(struct db_call *db, int ok)
+{
+	db->preparing = 0;
+	if (!ok && strcmp(db->sqlstate, "42P05") != 0)
+		return (0);
+
+	named_add(db->prep_conn, db->prep_pid, db->stmt_name);
+	db->sql.cb = NULL;
+	kore_pgsql_cleanup(&db->sql);
+	kore_pgsql_init(&db->sql);
+	kore_pgsql_bind_callback(&db->sql, pgsql_cb, db);
+	send_query(db);
+	return (1);
 }
 
 static void
@@ -551,10 +684,19 @@ finish(struct db_call *db, int ok)
 		}
 	}
 
+	if (db->preparing && prepared(db, ok))
+		return;
+
 	metrics_db_query(metrics_since(&db->started), ok ? METRICS_DB_OK :
 	    sqlstate_classify(db->sqlstate) == SQLSTATE_UNAVAILABLE ?
 	    METRICS_DB_UNREACHABLE : METRICS_DB_REFUSED);
 
+	/* The connection lost its prepared statement: prepare, try again. */
+	if (!ok && db->stmt_name != NULL && db->sql.conn != NULL &&
+	    strcmp(db->sqlstate, "26000") == 0) {
+		named_forget(db->sql.conn->db);
+		db->sqlstate[0] = '\0';
+	}
 	if (!ok && db->sqlstate[0] == '\0') {
 		if (db->sql.error != NULL)
 			log_event(LOG_LEVEL_DEBUG, "database_failure", "%s",

@@ -39,6 +39,10 @@ struct db_call {
 	struct kore_pgsql	 sql;
 	const char		*dbname;	/* pool; NULL is DB_NAME */
 	const char		*query;
+	const char		*stmt_name;	/* kept prepared, or NULL */
+	int			 preparing;	/* this round trip prepares it */
+	PGconn			*prep_conn;	/* ... on this connection */
+	int			 prep_pid;
 	int			 nparams;
 	const char		*values[DB_MAX_PARAMS];	/* NULL = NULL */
 	int			 lengths[DB_MAX_PARAMS];
@@ -66,6 +70,12 @@ void		db_init(void);
 
 /* Starts a fresh statement (same pool); frees what a previous one left. */
 void		db_prepare(struct db_call *db, const char *query);
+/*
+ * The same, for a statement run often: each connection prepares it once,
+ * as `name`, and then only executes it (its parse and plan kept).
+ */
+void		db_prepare_named(struct db_call *db, const char *name,
+		    const char *query);
 /* Parameters are copied, except db_param_ref's: alive until the end. */
 void		db_param_text(struct db_call *db, int i, const char *s,
 		    size_t len);

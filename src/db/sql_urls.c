@@ -150,8 +150,9 @@ const char sql_urls_stats[] =
  * The redirect's lookup (db/codelookup.c), for a batch of codes at once:
  * $1 a text[] of codes; one row per code of an active URL. An expired
  * link is found, and cached with its expiry, which the redirect then
- * judges by itself. One statement per batch: its parse, plan, round trip
- * and wake-up are paid once for every code of the batch.
+ * judges by itself. One statement per batch: its round trip and wake-up
+ * are paid once for every code of the batch, and it is prepared once per
+ * connection (db_prepare_named): no parse or plan per batch.
  */
 const char sql_urls_lookup[] =
 	"SELECT short_code, id, user_id, original_url,"
