@@ -133,6 +133,45 @@ def prepare(env):
     log(f"loaded in {time.monotonic() - t0:.0f} s")
 
 
+# What the click writer stores on top of the seed's rows: PACKS packs of
+# clicks (db/migrations/034), most of a few clicks, some full (size
+# 1 + 255 * r^4: mean ~52), on random links of the last month. A list
+# then merges rows and packs as it does in production.
+PACKS = int(os.environ.get("SCALE_PACKS", "50000"))
+
+
+def add_packs(env):
+    if int(psql(env, "SELECT count(*) FROM click_packs")[0][0]) >= PACKS:
+        log("the stack already holds its click packs")
+        return
+    t0 = time.monotonic()
+    psql(env, f"""
+        WITH p AS (
+            SELECT nextval('events_id_seq') AS base, u.id AS url_id,
+                u.user_id, u.short_code, s.n, s.at
+            FROM (SELECT g, 1 + (255 * random() ^ 4)::int AS n,
+                      now() AT TIME ZONE 'UTC' - random() * interval '28 days'
+                      AS at,
+                      1 + (random() * (SELECT max(id) - 1 FROM urls))::bigint
+                      AS url
+                  FROM generate_series(1, {PACKS}) g) s
+            JOIN urls u ON u.id = s.url),
+        ins AS (
+            INSERT INTO click_packs (base, n, live, url_id, user_id, "at",
+                short_code, clicks)
+            SELECT base, n, n, url_id, user_id, at, short_code,
+                '[' || (SELECT string_agg(format(
+                    '[%s,"Mozilla/5.0 (scale)","https://example.com/",false]',
+                    i * 1000), ',') FROM generate_series(0, n - 1) i) || ']'
+            FROM p RETURNING n)
+        SELECT list_counts_add(jsonb_build_object('events', sum(n),
+            'events:event_type=click', sum(n))) FROM ins""")
+    psql(env, "VACUUM (ANALYZE) click_packs")
+    n = psql(env, "SELECT count(*), sum(n) FROM click_packs")[0]
+    log(f"{n[0]} click packs ({n[1]} clicks) added in "
+        f"{time.monotonic() - t0:.0f} s")
+
+
 # ---- timing ------------------------------------------------------------------
 
 class Client:
@@ -181,6 +220,9 @@ class Shapes:
                      "SELECT 'users', max(id) FROM users UNION ALL "
                      "SELECT 'urls', max(id) FROM urls UNION ALL "
                      "SELECT 'events', max(id) FROM events")}
+        self.pack_clicks = [int(i) for (i,) in psql(env,
+                            "SELECT base + n / 2 FROM click_packs "
+                            "TABLESAMPLE SYSTEM (5) LIMIT 2000")]
         self.codes = [c for (c,) in psql(env,
                       "SELECT short_code FROM urls TABLESAMPLE SYSTEM (1) "
                       "WHERE is_active LIMIT 20000")]
@@ -244,6 +286,8 @@ class Shapes:
             ("GET /urls/<id>", "GET", lambda: f"/urls/{self.rid('urls')}"),
             ("GET /events/<id>", "GET",
              lambda: f"/events/{self.rid('events')}"),
+            ("GET /events/<id> of a click pack", "GET",
+             lambda: f"/events/{random.choice(self.pack_clicks)}"),
             ("GET /urls/<id>/stats", "GET",
              lambda: f"/urls/{self.rid('urls')}/stats"),
             ("POST /urls", "POST", lambda: "/urls"),
@@ -378,6 +422,7 @@ def main():
     verdicts, lines = [], []
     try:
         prepare(env)
+        add_packs(env)
         direct = Client(f"http://127.0.0.1:{env['APP1_PORT']}")
         nginx = Client(f"http://127.0.0.1:{env['NGINX_PORT']}")
         shapes = Shapes(env)

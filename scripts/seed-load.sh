@@ -62,7 +62,8 @@ guard_sql() {
 DO $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM urls)
-	    OR EXISTS (SELECT 1 FROM events) THEN
+	    OR EXISTS (SELECT 1 FROM events)
+	    OR EXISTS (SELECT 1 FROM click_packs) THEN
 		RAISE EXCEPTION 'seed-load: the database already holds data; use --replace to empty it first';
 	END IF;
 END $$;

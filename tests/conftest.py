@@ -121,13 +121,13 @@ def crash_under_load(url, path, link_id, kill, rows, record, seconds=10, kill_at
     where = "url_id = %d AND click_user_agent LIKE '%s-%%'" % (link_id, run)
     last, deadline = None, time.time() + settle_s
     while time.time() < deadline:
-        now = rows("SELECT count(*) FROM events WHERE " + where)
+        now = rows("SELECT count(*) FROM events_all WHERE " + where)
         if now == last:
             break
         last = now
         time.sleep(2)
     stored = {ua: int(n) for ua, n in rows(
-        "SELECT click_user_agent, count(*) FROM events WHERE %s GROUP BY 1" % where)}
+        "SELECT click_user_agent, count(*) FROM events_all WHERE %s GROUP BY 1" % where)}
     answered_set = set(answered)
     wrk_stored = {ua: n for ua, n in stored.items() if ua.startswith(run + "-wrk-")}
     py_stored = {ua: n for ua, n in stored.items() if ua.startswith(run + "-py")}

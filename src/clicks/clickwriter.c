@@ -216,7 +216,7 @@ batch_take(void)
 	clicks_arrays(writer->batch, writer->batch_len, &writer->batch_cols);
 }
 
-/* The batch's column arrays, kept alive by the writer, as $1..$19. */
+/* The batch's columns, kept alive by the writer, as $1..$18. */
 static void
 bind_batch(void)
 {

@@ -44,21 +44,34 @@ size_t	clickq_take(struct clickq *q, struct click *out, size_t max);
 void	click_release(struct click *c);
 
 /*
- * The batch as one PostgreSQL array literal per column ("{1,2}",
- * "{\"abc\",NULL}"), for an INSERT ... SELECT FROM unnest($1, ...).
- * The worker builds these in its event loop, up to 1000 rows at a time,
- * so this is kept to a copy and a scan per string, into buffers kept
+ * The batch as parameters of clicks_insert_packs() (db/migrations/034):
+ * PostgreSQL array literals ("{1,2}", "{\"abc\",NULL}") and one text. The
+ * worker builds these in its event loop, up to 1000 clicks at a time, so
+ * this is kept to a sort, a copy and a scan per string, into buffers kept
  * from one batch to the next: fresh ones of a few hundred KB each came
  * from the kernel page by page, every batch.
  *
- * Columns 0-6 are the clicks, one element per click: url_id, user_id,
- * at_us, short_code, user_agent, referer, bot ("t"/"f"). The rest are the
- * batch's aggregates, added up here so that PostgreSQL upserts one row
- * per distinct key instead of grouping the batch itself:
+ * Columns 0-5 are the batch's packs: its clicks of one link (url_id,
+ * user_id, short_code) and UTC month, in the order they came, at most
+ * CLICK_PACK_MAX a pack (a pack's ids are base .. base + n - 1). One
+ * element per pack: url_id, user_id, short_code, clicks (n), the first
+ * click's at_us; column 5 is not an array but every pack's clicks as a
+ * JSON array, the packs separated by CLICK_PACK_SEP:
  *
- *	7-11	per URL and UTC hour: url_id, hour (epoch seconds of its
+ *	[[at_us - first,"User-Agent","Referer",bot],...]
+ *
+ * (null for a missing header). PostgreSQL stores that text as it comes:
+ * a click costs it a few bytes, not a row, seven array elements and three
+ * index entries. User-Agent and Referer are text_clean()ed (core/text.h):
+ * valid UTF-8 without control characters, so they only need '"' and '\\'
+ * escaped, and never hold the separator.
+ *
+ * The rest are the batch's aggregates, added up here so that PostgreSQL
+ * upserts one row per distinct key instead of grouping the batch itself:
+ *
+ *	6-10	per URL and UTC hour: url_id, hour (epoch seconds of its
  *		start), clicks, bot clicks, the latest click (at_us)
- *	12-18	per URL, UTC day and kind of visitor, people only (bots
+ *	11-17	per URL, UTC day and kind of visitor, people only (bots
  *		are only counted in the hourly rows): url_id, day (days
  *		since 1970-01-01), Referer host ("" without one), browser,
  *		operating system, device (core/uaclass.h names), clicks
@@ -67,18 +80,24 @@ void	click_release(struct click *c);
  * per batch. Keys come out sorted, so that concurrent batches lock rows
  * in one order.
  */
-#define CLICK_COLUMNS		19
-#define CLICK_ROW_COLUMNS	7
+#define CLICK_COLUMNS		18
+#define CLICK_PACK_COLUMNS	6
+#define CLICK_PACK_MAX		256
+#define CLICK_PACK_SEP		'\x1e'
 
 struct agg_row;
+struct pack_key;
 
 struct click_arrays {
 	char		*col[CLICK_COLUMNS];	/* owned; NUL-terminated */
 	size_t		 cap[CLICK_COLUMNS];
 	struct agg_row	*rows;			/* owned scratch */
 	size_t		 rows_cap;
+	struct pack_key	*keys;			/* owned scratch */
+	size_t		 keys_cap;
 	char		*hosts;			/* owned scratch */
 	size_t		 hosts_cap;		/* clicks it has room for */
+	size_t		 packs;			/* pack rows sent */
 	size_t		 hourly;		/* aggregate rows sent */
 	size_t		 facets;
 };

@@ -16,10 +16,58 @@
 	"($9::text IS NULL OR event_type = $9) AND " \
 	"($10::bigint IS NULL OR user_id = $10)"
 
-const char sql_events_page[] = LIST_SQL_PAGE("events", "event_json",
-    EVENTS_FILTER);
-const char sql_events_batch[] = LIST_SQL_BATCH("events", "event_json",
-    EVENTS_FILTER);
+/*
+ * The lists: LIST_SQL_PAGE and LIST_SQL_BATCH's parameters and answer
+ * (db/sql_list.h), over events and the clicks of packs (db/migrations/034).
+ * The rows are read as blocks (event_blocks: a row, or a pack of up to 256
+ * clicks) in base order through the indexes, at most $2 + $3 + 1 blocks
+ * and only those whose predecessors hold fewer than $2 + $3 + 256 events
+ * (each block past the first holds one at least; after_id may cut up to
+ * 255 from the first), then opened (event_block_rows) and sorted by id:
+ * a few hundred rows, whatever the size of the table.
+ */
+#define EVENTS_TOTAL(after)						\
+	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"		\
+	"    THEN list_count($4) ELSE (SELECT count(*) FROM (SELECT 1"	\
+	"    FROM events_all WHERE " EVENTS_FILTER after " LIMIT $5) c)" \
+	"    END AS n),"
+#define EVENTS_AFTER(x)	" AND base > " x " - 256 AND id > " x
+#define EVENTS_ROWS(name, enough)					\
+	" blocks AS (SELECT b, sum(b.live) OVER (ORDER BY b.base ROWS"	\
+	"    BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before"	\
+	"    FROM event_blocks b WHERE " EVENTS_FILTER			\
+	"    AND ($1::bigint IS NULL OR b.base > $1 - 256) AND " enough	\
+	"    ORDER BY b.base LIMIT $2::bigint + $3::bigint + 1),"	\
+	" " name " AS (SELECT r FROM (SELECT (k.b).ev AS r FROM blocks k"	\
+	"        WHERE ((k.b).pk).base IS NULL AND " EVENTS_NEEDED	\
+	"    UNION ALL SELECT r FROM blocks k, event_block_rows(k.b) r"	\
+	"        WHERE ((k.b).pk).base IS NOT NULL AND " EVENTS_NEEDED ") x" \
+	"    WHERE ($1 IS NULL OR (r).id > $1)"				\
+	"    ORDER BY (r).id LIMIT $2 OFFSET $3)"
+#define EVENTS_NEEDED	"coalesce(k.before, 0) < $2 + $3 + 256"
+
+const char sql_events_page[] =
+	EVENTS_TOTAL("")
+	EVENTS_ROWS("page", "$3 < (SELECT n FROM total) AND $3 <= $6::bigint")
+	" SELECT (SELECT n FROM total), coalesce((SELECT json_agg("
+	"    event_json(page.r) ORDER BY (page.r).id) FROM page), '[]'),"
+	" (SELECT max((page.r).id) FROM page),"
+	" EXISTS (SELECT 1 FROM events_all WHERE " EVENTS_FILTER
+	    EVENTS_AFTER("(SELECT max((page.r).id) FROM page)") ")";
+
+const char sql_events_batch[] =
+	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"
+	"    THEN list_count($4) WHEN $5::bigint IS NOT NULL"
+	"    THEN (SELECT count(*) FROM (SELECT 1 FROM events_all"
+	"    WHERE " EVENTS_FILTER " AND ($1::bigint IS NULL OR"
+	"    (base > $1 - 256 AND id > $1)) LIMIT $5) c) END AS n),"
+	EVENTS_ROWS("batch", "coalesce((SELECT n FROM total) <= $6::bigint,"
+	    " true)")
+	" SELECT (SELECT n FROM total), (SELECT string_agg("
+	"    event_json(batch.r)::text, ',' ORDER BY (batch.r).id)"
+	"    FROM batch),"
+	" (SELECT max((batch.r).id) FROM batch),"
+	" (SELECT count(*) FROM batch)";
 
 const char sql_events_create[] =
 	"WITH chk AS (SELECT"
@@ -33,38 +81,42 @@ const char sql_events_create[] =
 	" SELECT chk.url_ok, chk.user_ok, (SELECT event_json(ins.r) FROM ins),"
 	" (SELECT (ins.r).id FROM ins) FROM chk";
 
+/* base: the packs' index (db/migrations/034); a row's base is its id. */
 const char sql_events_get[] =
-	"SELECT event_json(e) FROM events e WHERE id = $1"
+	"SELECT event_json(ev) FROM events_all"
+	" WHERE base BETWEEN $1::bigint - 255 AND $1 AND (pack OR base = $1)"
+	" AND id = $1"
 	" AND ($2::bigint IS NULL OR user_id = $2)";
 
+/* events_delete(): a row, or one click of a pack (db/migrations/034). */
 const char sql_events_delete[] =
-	"DELETE FROM events WHERE id = $1"
-	" AND ($2::bigint IS NULL OR user_id = $2) RETURNING id";
+	"SELECT id FROM (SELECT events_delete($1, $2) AS id) d"
+	" WHERE id IS NOT NULL";
 
 /*
- * clicks_insert() (db/migrations/032) inserts the batch into the click
- * partitions directly, adds its list counts, and upserts its hourly and
- * facet aggregates (added up by the worker) with plans it keeps for the
+ * clicks_insert_packs() (db/migrations/034) stores the batch's packs,
+ * adds its list counts, and upserts its hourly and facet aggregates
+ * (added up by the worker, core/clickqueue.h) with plans it keeps for the
  * session; no trigger of events fires.
  */
 const char sql_events_clicks[] =
-	"SELECT clicks_insert($1::bigint[], $2::bigint[], $3::bigint[],"
-	"    $4::text[], $5::text[], $6::text[], $7::boolean[],"
-	"    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
-	"    $12::bigint[], $13::bigint[], $14::integer[], $15::text[],"
-	"    $16::text[], $17::text[], $18::text[], $19::bigint[])";
+	"SELECT clicks_insert_packs($1::bigint[], $2::bigint[], $3::text[],"
+	"    $4::integer[], $5::bigint[], $6::text,"
+	"    $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],"
+	"    $11::bigint[], $12::bigint[], $13::integer[], $14::text[],"
+	"    $15::text[], $16::text[], $17::text[], $18::bigint[])";
 
 /*
- * The same batch, journaled (db/migrations/031): stored unless the
- * journal $20 already holds up to its last click $22; false when it did.
+ * The same batch, journaled (db/migrations/031, 034): stored unless the
+ * journal $19 already holds up to its last click $21; false when it did.
  */
 const char sql_events_clicks_once[] =
-	"SELECT clicks_insert_once($20, $21::bigint, $22::bigint,"
-	"    $1::bigint[], $2::bigint[], $3::bigint[],"
-	"    $4::text[], $5::text[], $6::text[], $7::boolean[],"
-	"    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],"
-	"    $12::bigint[], $13::bigint[], $14::integer[], $15::text[],"
-	"    $16::text[], $17::text[], $18::text[], $19::bigint[])";
+	"SELECT clicks_insert_packs_once($19, $20::bigint, $21::bigint,"
+	"    $1::bigint[], $2::bigint[], $3::text[],"
+	"    $4::integer[], $5::bigint[], $6::text,"
+	"    $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],"
+	"    $11::bigint[], $12::bigint[], $13::integer[], $14::text[],"
+	"    $15::text[], $16::text[], $17::text[], $18::bigint[])";
 
 /*
  * The click partitions' upkeep (db/migrations/032): $1 days of clicks

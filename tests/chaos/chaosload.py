@@ -277,7 +277,7 @@ def queue_depth(ports):
 
 def click_counts(db, run_id, link_ids):
     ids = ",".join(str(i) for i in link_ids)
-    rows = psql(db, "SELECT click_user_agent, count(*) FROM events"
+    rows = psql(db, "SELECT click_user_agent, count(*) FROM events_all"
                     " WHERE event_type = 'click' AND url_id IN (%s)"
                     " AND click_user_agent LIKE 'chaos/%s-%%'"
                     " GROUP BY 1" % (ids, run_id))

@@ -1,19 +1,23 @@
 /*
  * The click pipeline: every redirect queues a click whose User-Agent and
  * Referer are the client's headers (cleaned by text_clean()), and the
- * click writer sends a batch to PostgreSQL as one array literal per
- * column (clicks_arrays()). A literal that does not read back as the
- * same values is a batch PostgreSQL refuses, retried forever, or a click
- * stored with someone else's text.
+ * click writer sends a batch to PostgreSQL as array literals and one text
+ * of JSON packs (clicks_arrays()). A literal or pack that does not read
+ * back as the same values is a batch PostgreSQL refuses, retried forever,
+ * a pack no list can open, or a click stored with someone else's text.
  *
  * Input: a queue capacity, then a program of pushes (ids, time, code,
  * headers of arbitrary bytes, or none) and takes.
  *
  * Properties: the queue is a bounded FIFO, as a model of it says: takes
  * return the oldest clicks in order, a push to a full queue is dropped
- * and counted; every batch's seven per-click literals parse back, with
- * PostgreSQL's array syntax, into exactly the batch's values (NULL for a
- * missing header, numbers to the digit, text with its quotes and
+ * and counted; every batch's five pack literals parse back, with
+ * PostgreSQL's array syntax, and its packs' text splits at U+001E into as
+ * many JSON arrays (strict JSON: no raw control character, only the
+ * escapes JSON has), which together hold every click of the batch exactly
+ * once: a pack's clicks share link, owner, short code and UTC month, come
+ * in batch order, and read back as the batch's values (time from the
+ * pack's first, null for a missing header, text with its quotes and
  * backslashes, the bot flag); the aggregates sent with them are what a
  * model computes from the batch: one hourly row per URL and UTC hour
  * (floor, negative times included), sorted, with its clicks, bot clicks
@@ -24,6 +28,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clickqueue.h"
 #include "core/text.h"
@@ -34,6 +39,10 @@
 
 static void	check_batch(const struct click *, size_t,
 		    const struct click_arrays *);
+static const char *check_pack(const struct click *, size_t, int *,
+		    const char *, char **, size_t);
+static const char *json_value(const char *, char *, size_t, int *);
+static int64_t	month_of(int64_t);
 static const char *element(const char *, char *, size_t, int *);
 static size_t	parse_column(const char *, char **, size_t);
 static void	check_aggregates(const struct click *, size_t,
@@ -115,48 +124,146 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return (0);
 }
 
-/* Each column's literal reads back into the batch's values. */
+/* The packs' literals and texts hold each click of the batch once. */
 static void
 check_batch(const struct click *b, size_t n, const struct click_arrays *a)
 {
-	char		 val[2048], want[32];
-	const char	*p;
-	const char	*text;
-	size_t		 col, i;
-	int		 null;
+	char		*v[CLICK_PACK_COLUMNS - 1][MAXROWS];
+	const char	*p = a->col[5];
+	int		 used[MAXROWS] = { 0 };
+	size_t		 col, k, i;
 
-	for (col = 0; col < CLICK_ROW_COLUMNS; col++) {
-		p = a->col[col];
-		CHECK(*p == '{', "column %zu: \"%s\"", col, p);
-		p++;
-		for (i = 0; i < n; i++) {
-			if (i > 0) {
-				CHECK(*p == ',', "column %zu: no ',' at \"%s\"",
-				    col, p);
-				p++;
-			}
-			p = element(p, val, sizeof(val), &null);
-			if (col < 3) {
-				snprintf(want, sizeof(want), "%" PRId64,
-				    col == 0 ? b[i].url_id : col == 1 ?
-				    b[i].user_id : b[i].at_us);
-				CHECK(!null && !strcmp(val, want), "column %zu "
-				    "row %zu: %s, not %s", col, i, val, want);
-				continue;
-			}
-			if (col == 6) {
-				CHECK(!null && !strcmp(val, b[i].cls.bot ? "t" :
-				    "f"), "row %zu: bot \"%s\"", i, val);
-				continue;
-			}
-			text = col == 3 ? b[i].short_code : col == 4 ?
-			    b[i].user_agent : b[i].referer;
-			CHECK(text == NULL ? null : !null && !strcmp(val, text),
-			    "column %zu row %zu: \"%s\" for \"%s\"", col, i,
-			    null ? "NULL" : val, text != NULL ? text : "NULL");
-		}
-		CHECK(!strcmp(p, "}"), "column %zu ends with \"%s\"", col, p);
+	CHECK(a->packs <= n && (n == 0) == (a->packs == 0), "%zu packs for "
+	    "%zu clicks", a->packs, n);
+	for (col = 0; col < CLICK_PACK_COLUMNS - 1; col++) {
+		CHECK(parse_column(a->col[col], v[col], MAXROWS) == a->packs,
+		    "pack column %zu: not %zu elements", col, a->packs);
 	}
+	for (k = 0; k < a->packs; k++) {
+		if (k > 0) {
+			CHECK(*p == CLICK_PACK_SEP, "no separator before pack "
+			    "%zu: \"%.40s\"", k, p);
+			p++;
+		}
+		char *pk[CLICK_PACK_COLUMNS - 1] = { v[0][k], v[1][k], v[2][k],
+		    v[3][k], v[4][k] };
+		p = check_pack(b, n, used, p, pk, k);
+	}
+	CHECK(*p == '\0', "the packs' text goes on: \"%.40s\"", p);
+	for (i = 0; i < n; i++)
+		CHECK(used[i], "click %zu is in no pack", i);
+	for (col = 0; col < CLICK_PACK_COLUMNS - 1; col++) {
+		for (k = 0; k < a->packs; k++)
+			free(v[col][k]);
+	}
+}
+
+/*
+ * One pack (columns url, user, code, n, first; then its JSON text at p):
+ * each element the earliest click of the batch with the pack's key not
+ * yet seen. Returns the end of its JSON.
+ */
+static const char *
+check_pack(const struct click *b, size_t n, int *used, const char *p,
+    char **pk, size_t k)
+{
+	char		 val[2048];
+	int64_t		 url = strtoll(pk[0], NULL, 10);
+	int64_t		 user = strtoll(pk[1], NULL, 10);
+	int64_t		 first = strtoll(pk[4], NULL, 10);
+	int64_t		 month = month_of(first);
+	long		 len = strtol(pk[3], NULL, 10), e;
+	size_t		 i;
+	int		 null;
+	const struct click *c;
+
+	CHECK(len >= 1 && len <= CLICK_PACK_MAX, "pack %zu of %ld", k, len);
+	CHECK(*p == '[', "pack %zu: \"%.40s\"", k, p);
+	p++;
+	for (e = 0; e < len; e++) {
+		CHECK(*p == (e == 0 ? '[' : ','), "pack %zu element %ld: "
+		    "\"%.40s\"", k, e, p);
+		p += e == 0 ? 1 : 2;
+		CHECK(e == 0 || p[-1] == '[', "pack %zu: no '[' at %ld", k, e);
+		for (i = 0; i < n; i++) {
+			if (!used[i] && b[i].url_id == url &&
+			    b[i].user_id == user &&
+			    !strcmp(b[i].short_code, pk[2]) &&
+			    month_of(b[i].at_us) == month)
+				break;
+		}
+		CHECK(i < n, "pack %zu element %ld: no click of its key left",
+		    k, e);
+		c = &b[i];
+		used[i] = 1;
+		CHECK(e > 0 || c->at_us == first, "pack %zu: first %" PRId64
+		    " is not its earliest click's time", k, first);
+		p = json_value(p, val, sizeof(val), &null);
+		CHECK(!null && strtoll(val, NULL, 10) == c->at_us - first,
+		    "pack %zu element %ld: time %s", k, e, val);
+		CHECK(*p++ == ',', "pack %zu: no ','", k);
+		p = json_value(p, val, sizeof(val), &null);
+		CHECK(c->user_agent == NULL ? null : !null &&
+		    !strcmp(val, c->user_agent), "pack %zu: User-Agent", k);
+		CHECK(*p++ == ',', "pack %zu: no ','", k);
+		p = json_value(p, val, sizeof(val), &null);
+		CHECK(c->referer == NULL ? null : !null &&
+		    !strcmp(val, c->referer), "pack %zu: Referer", k);
+		CHECK(*p++ == ',', "pack %zu: no ','", k);
+		p = json_value(p, val, sizeof(val), &null);
+		CHECK(!strcmp(val, c->cls.bot ? "true" : "false"), "pack %zu: "
+		    "bot %s", k, val);
+		CHECK(*p++ == ']', "pack %zu: element not closed", k);
+	}
+	CHECK(*p++ == ']', "pack %zu not closed", k);
+	return (p);
+}
+
+/* UTC year * 12 + month, from the C library. */
+static int64_t
+month_of(int64_t at_us)
+{
+	time_t		t = (time_t)floor_of(at_us, 1000000);
+	struct tm	tm;
+
+	CHECK(gmtime_r(&t, &tm) != NULL, "gmtime of %" PRId64, at_us);
+	return ((int64_t)tm.tm_year * 12 + tm.tm_mon);
+}
+
+/*
+ * One JSON value of a pack: a string (strict: no raw control character,
+ * only JSON's escapes), null, or a bare token (number, true, false).
+ */
+static const char *
+json_value(const char *p, char *out, size_t len, int *null)
+{
+	size_t	o = 0;
+
+	*null = 0;
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			CHECK(*p != '\0' && o < len - 1, "unterminated string");
+			CHECK((unsigned char)*p >= 0x20 && *p != CLICK_PACK_SEP,
+			    "a raw control character in a JSON string");
+			if (*p == '\\') {
+				p++;
+				CHECK(*p == '"' || *p == '\\', "escape \\%c",
+				    *p);
+			}
+			out[o++] = *p;
+		}
+		out[o] = '\0';
+		return (p + 1);
+	}
+	while (*p != ',' && *p != ']' && *p != '\0') {
+		CHECK(strchr("-0123456789truefalsn", *p) != NULL && o < len - 1,
+		    "bad JSON token");
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	CHECK(o > 0, "empty JSON value");
+	*null = !strcmp(out, "null");
+	return (p);
 }
 
 /* floor(a / b) for b > 0, written apart from the code under test. */
@@ -204,18 +311,18 @@ check_aggregates(const struct click *b, size_t n,
 	int64_t		 url, hour, day, clicks, bots, last, sum = 0, people = 0;
 	int64_t		 purl = 0, phour = 0;
 
-	for (col = CLICK_ROW_COLUMNS; col < CLICK_COLUMNS; col++)
+	for (col = CLICK_PACK_COLUMNS; col < CLICK_COLUMNS; col++)
 		rows[col] = parse_column(a->col[col], v[col], MAXROWS);
-	for (col = 7; col <= 11; col++)
+	for (col = 6; col <= 10; col++)
 		CHECK(rows[col] == a->hourly, "hourly column %zu: %zu rows, "
 		    "%zu sent", col, rows[col], a->hourly);
-	for (col = 12; col <= 18; col++)
+	for (col = 11; col <= 17; col++)
 		CHECK(rows[col] == a->facets, "facet column %zu: %zu rows, "
 		    "%zu sent", col, rows[col], a->facets);
 
 	for (r = 0; r < a->hourly; r++) {
-		url = strtoll(v[7][r], NULL, 10);
-		hour = strtoll(v[8][r], NULL, 10);
+		url = strtoll(v[6][r], NULL, 10);
+		hour = strtoll(v[7][r], NULL, 10);
 		CHECK(r == 0 || url > purl || (url == purl && hour > phour),
 		    "hourly rows out of order at %zu", r);
 		purl = url;
@@ -232,16 +339,16 @@ check_aggregates(const struct click *b, size_t n,
 				last = b[i].at_us;
 		}
 		CHECK(clicks > 0, "an hourly row (%s, %s) of no click",
-		    v[7][r], v[8][r]);
+		    v[6][r], v[7][r]);
 		snprintf(want, sizeof(want), "%" PRId64, clicks);
-		CHECK(!strcmp(v[9][r], want), "hourly clicks %s, not %s",
-		    v[9][r], want);
+		CHECK(!strcmp(v[8][r], want), "hourly clicks %s, not %s",
+		    v[8][r], want);
 		snprintf(want, sizeof(want), "%" PRId64, bots);
-		CHECK(!strcmp(v[10][r], want), "hourly bots %s, not %s",
-		    v[10][r], want);
+		CHECK(!strcmp(v[9][r], want), "hourly bots %s, not %s",
+		    v[9][r], want);
 		snprintf(want, sizeof(want), "%" PRId64, last);
-		CHECK(!strcmp(v[11][r], want), "hourly last %s, not %s",
-		    v[11][r], want);
+		CHECK(!strcmp(v[10][r], want), "hourly last %s, not %s",
+		    v[10][r], want);
 		sum += clicks;
 	}
 	CHECK(sum == (int64_t)n, "hourly rows hold %" PRId64 " of %zu clicks",
@@ -251,29 +358,29 @@ check_aggregates(const struct click *b, size_t n,
 		referer_host(b[i].referer, host[i]);
 	sum = 0;
 	for (r = 0; r < a->facets; r++) {
-		url = strtoll(v[12][r], NULL, 10);
-		day = strtoll(v[13][r], NULL, 10);
+		url = strtoll(v[11][r], NULL, 10);
+		day = strtoll(v[12][r], NULL, 10);
 		clicks = 0;
 		for (i = 0; i < n; i++) {
 			if (b[i].cls.bot || b[i].url_id != url ||
 			    floor_of(b[i].at_us, DAY_US) != day ||
-			    strcmp(host[i], v[14][r]) != 0 ||
-			    strcmp(ua_browser_name(b[i].cls.browser), v[15][r]) ||
-			    strcmp(ua_os_name(b[i].cls.os), v[16][r]) ||
-			    strcmp(ua_device_name(b[i].cls.device), v[17][r]))
+			    strcmp(host[i], v[13][r]) != 0 ||
+			    strcmp(ua_browser_name(b[i].cls.browser), v[14][r]) ||
+			    strcmp(ua_os_name(b[i].cls.os), v[15][r]) ||
+			    strcmp(ua_device_name(b[i].cls.device), v[16][r]))
 				continue;
 			clicks++;
 		}
 		snprintf(want, sizeof(want), "%" PRId64, clicks);
-		CHECK(clicks > 0 && !strcmp(v[18][r], want), "facet row %zu: "
-		    "%s clicks, the batch has %s", r, v[18][r], want);
+		CHECK(clicks > 0 && !strcmp(v[17][r], want), "facet row %zu: "
+		    "%s clicks, the batch has %s", r, v[17][r], want);
 		for (i = 0; i < r; i++) {
-			CHECK(strcmp(v[12][i], v[12][r]) ||
+			CHECK(strcmp(v[11][i], v[11][r]) ||
+			    strcmp(v[12][i], v[12][r]) ||
 			    strcmp(v[13][i], v[13][r]) ||
 			    strcmp(v[14][i], v[14][r]) ||
 			    strcmp(v[15][i], v[15][r]) ||
-			    strcmp(v[16][i], v[16][r]) ||
-			    strcmp(v[17][i], v[17][r]), "facet rows %zu and %zu "
+			    strcmp(v[16][i], v[16][r]), "facet rows %zu and %zu "
 			    "share a key", i, r);
 		}
 		sum += clicks;
@@ -283,7 +390,7 @@ check_aggregates(const struct click *b, size_t n,
 	CHECK(sum == people, "facet rows hold %" PRId64 " of %" PRId64
 	    " people's clicks", sum, people);
 
-	for (col = CLICK_ROW_COLUMNS; col < CLICK_COLUMNS; col++) {
+	for (col = CLICK_PACK_COLUMNS; col < CLICK_COLUMNS; col++) {
 		for (r = 0; r < rows[col]; r++)
 			free(v[col][r]);
 	}

@@ -726,7 +726,7 @@ sigterm_round(void)
 	pg_starter = start_in_background(pg_start);
 	t_up = await_pg_accepting(60.0);
 	cr_assert_geq(t_up, 0, "PostgreSQL did not accept connections");
-	before = db_scalar("SELECT count(*) FROM events WHERE url_id = $1 "
+	before = db_scalar("SELECT count(*) FROM events_all WHERE url_id = $1 "
 	    "AND event_type = 'click'", 1, &id_text);
 	app_stopped = 1;
 	t_term = now_seconds();

@@ -47,7 +47,7 @@ def endpoints(w, key_id):
 def snapshot():
     return psql(
         "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM urls),"
-        " (SELECT count(*) FROM events), (SELECT count(*) FROM api_keys),"
+        " (SELECT count(*) FROM events_all), (SELECT count(*) FROM api_keys),"
         " (SELECT coalesce(max(updated_at)::text, '') FROM urls),"
         " (SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL),"
         " (SELECT string_agg(username || email, ',' ORDER BY id) FROM"

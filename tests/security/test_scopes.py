@@ -15,7 +15,7 @@ def rows_of(user_id):
         "SELECT (SELECT row_to_json(u)::text FROM users u WHERE id = :'u'),"
         " (SELECT json_agg(r ORDER BY id)::text FROM urls r"
         "  WHERE user_id = :'u'),"
-        " (SELECT json_agg(e ORDER BY id)::text FROM events e"
+        " (SELECT json_agg(e.ev ORDER BY e.id)::text FROM events_all e"
         "  WHERE user_id = :'u'),"
         " (SELECT count(*) FROM api_keys WHERE user_id = :'u')", u=user_id)
 
