@@ -89,11 +89,14 @@ BEGIN
 	RETURN made;
 END $$;
 
--- The months events_clicks has get their click_packs partition now.
-SELECT events_clicks_month(to_date(right(c.relname, 6), 'YYYYMM'))
-FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = 'events_clicks'::regclass
-    AND c.relname ~ '^events_clicks_[0-9]{6}$';
+-- Packs exist from now on: this month and the next two get their
+-- partition (the upkeep adds the months after them, as for events_clicks).
+-- No partition for the months before: a statement on click_packs is
+-- planned for every partition it has.
+SELECT events_clicks_month(m::date)
+FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),
+    date_trunc('month', now() AT TIME ZONE 'UTC') + interval '2 months',
+    interval '1 month') AS m;
 
 CREATE OR REPLACE FUNCTION events_clicks_sweep() RETURNS integer
 LANGUAGE sql AS $$

@@ -12,10 +12,10 @@
  * stored. The rest -- reading the multipart body (core/multipart.c),
  * parsing and validating the rows, writing them out as JSON, and
  * sending that to PostgreSQL and waiting for import_users() -- runs on
- * one of Kore's task threads (KORE_USE_TASKS), while the worker goes on
- * serving. The statement cannot go through kore_pgsql: it sends a query
- * with a blocking write, and a 16 MiB file is some 20 MB of JSON, tens
- * of milliseconds of a stalled worker. The thread opens a connection of
+ * a thread of its own, while the worker goes on serving. The statement
+ * cannot go through kore_pgsql: it sends a query with a blocking write,
+ * and a 16 MiB file is some 20 MB of JSON, tens of milliseconds of a
+ * stalled worker. The thread opens a connection of
  * its own with the long pool's settings (db_conninfo) and may block on
  * it as long as it likes; a failure comes back as a SQLSTATE that
  * api_db_error() maps like any other.
@@ -23,14 +23,26 @@
  * The job is a heap ticket shared by the request and the thread, like
  * a Redis command's (cache/redis.c): it owns the request's body (taken
  * from Kore, not copied) and the results. The thread touches only the
- * job, libpq and pure code (libcsv, jansson, malloc), never Kore; when
- * it ends, Kore calls bulk_done() on the worker's loop, which wakes the
+ * job, libpq and pure code (libcsv, jansson, malloc), never Kore; once
+ * it has ended, bulk_done() runs on the worker's loop and wakes the
  * request or, if the request is gone meanwhile (the client hung up),
  * frees the job. Nothing else frees a job whose thread still runs.
+ *
+ * The thread is the job's own (pthread_create), not one of Kore's task
+ * threads: Kore 4.1's task thread takes the head of its queue after
+ * pthread_cond_wait() without looking whether there is one (src/tasks.c,
+ * task_thread(): "if", not "while"), so a wakeup that finds the queue
+ * empty is a NULL dereference that kills the worker; the hostile suite
+ * met it once. The thread sets `finished` as the last thing it does with
+ * the job, and a timer of the worker (BULK_POLL_MS, armed only while
+ * jobs run) looks at the running jobs and calls bulk_done() on its loop.
  */
 
+#include <sys/queue.h>
 #include <sys/syscall.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +51,6 @@
 
 #include <kore/kore.h>
 #include <kore/http.h>
-#include <kore/tasks.h>
 
 #include <libpq-fe.h>
 
@@ -56,11 +67,14 @@
 /* SCHED_BATCH and a nice value: the import yields to the event loop. */
 #define TASK_POLICY	3
 #define TASK_NICE	10
+/* How often the worker looks for finished imports while any runs. */
+#define BULK_POLL_MS	5
 
 struct bulk_job {
-	struct kore_task	 task;		/* first: Kore's, the thread's */
 	struct http_request	*req;		/* NULL once the request is gone */
 	int			 done;		/* bulk_done() has run */
+	atomic_int		 finished;	/* set by the thread, last */
+	TAILQ_ENTRY(bulk_job)	 list;		/* in `running` until done */
 	struct kore_buf		*body;		/* taken from the request */
 	size_t			 body_len;	/* Kore rewinds body->offset */
 	char			 boundary[MULTIPART_BOUNDARY_MAX + 1];
@@ -78,12 +92,23 @@ struct bulk_job {
 	double			 db_seconds;
 };
 
+/*
+ * The worker's jobs whose thread runs, and whether a one-shot timer will
+ * look at them (Kore 4.1 frees a timer removed from its own callback
+ * under its feet): owned by the worker's event loop, never touched by a
+ * thread.
+ */
+static TAILQ_HEAD(, bulk_job)	 running = TAILQ_HEAD_INITIALIZER(running);
+static int			 poll_armed;
+
 static int	bulk_start(struct http_request *, struct api_ctx *);
+static int	job_launch(struct bulk_job *);
+static void	bulk_poll(void *, u_int64_t);
 static int	st_wait_job(struct http_request *, struct api_ctx *);
-static int	bulk_run(struct kore_task *);
+static void	*bulk_run(void *);
 static const char *bulk_rows(struct bulk_job *, char **);
 static void	bulk_import(struct bulk_job *, const char *);
-static void	bulk_done(struct kore_task *);
+static void	bulk_done(struct bulk_job *);
 static void	task_background(void);
 static void	bulk_job_release(void *);
 static void	bulk_job_free(struct bulk_job *);
@@ -134,18 +159,70 @@ bulk_start(struct http_request *req, struct api_ctx *ctx)
 	ctx->state = job;
 	ctx->state_free = bulk_job_release;
 
-	kore_task_create(&job->task, bulk_run);
-	kore_task_bind_callback(&job->task, bulk_done);
+	if (!job_launch(job)) {
+		ctx->state = NULL;
+		bulk_job_free(job);
+		respond_error(req, 503, NULL, "the import could not start; "
+		    "try again");
+		return (0);
+	}
 	http_request_sleep(req);
-	kore_task_run(&job->task);
 	return (1);
 }
 
-/* On a task thread: nothing but the job, libpq and pure code. */
+/* The job's thread, detached; 0 when it could not start. */
 static int
-bulk_run(struct kore_task *t)
+job_launch(struct bulk_job *job)
 {
-	struct bulk_job	*job = (struct bulk_job *)t;
+	pthread_attr_t	attr;
+	pthread_t	tid;
+	int		rc;
+
+	if (pthread_attr_init(&attr) != 0)
+		return (0);
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, bulk_run, job);
+	(void)pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return (0);
+	TAILQ_INSERT_TAIL(&running, job, list);
+	if (!poll_armed) {
+		(void)kore_timer_add(bulk_poll, BULK_POLL_MS, NULL,
+		    KORE_TIMER_ONESHOT);
+		poll_armed = 1;
+	}
+	return (1);
+}
+
+/* On the worker's loop: the jobs whose thread is done are done. */
+static void
+bulk_poll(void *arg, u_int64_t now)
+{
+	struct bulk_job	*job, *next;
+
+	(void)arg;
+	(void)now;
+	poll_armed = 0;
+	for (job = TAILQ_FIRST(&running); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, list);
+		if (!atomic_load_explicit(&job->finished,
+		    memory_order_acquire))
+			continue;
+		TAILQ_REMOVE(&running, job, list);
+		bulk_done(job);
+	}
+	if (!TAILQ_EMPTY(&running)) {
+		(void)kore_timer_add(bulk_poll, BULK_POLL_MS, NULL,
+		    KORE_TIMER_ONESHOT);
+		poll_armed = 1;
+	}
+}
+
+/* On the job's thread: nothing but the job, libpq and pure code. */
+static void *
+bulk_run(void *arg)
+{
+	struct bulk_job	*job = arg;
 	char		*rows = NULL;
 
 	task_background();
@@ -153,7 +230,9 @@ bulk_run(struct kore_task *t)
 	if (rows != NULL)
 		bulk_import(job, rows);
 	free(rows);
-	return (KORE_RESULT_OK);
+	/* The last touch of the job: the worker may free it from now on. */
+	atomic_store_explicit(&job->finished, 1, memory_order_release);
+	return (NULL);
 }
 
 /*
@@ -258,14 +337,9 @@ bulk_import(struct bulk_job *job, const char *rows)
 
 /* On the worker's loop, once the thread is done with the job. */
 static void
-bulk_done(struct kore_task *t)
+bulk_done(struct bulk_job *job)
 {
-	struct bulk_job	*job = (struct bulk_job *)t;
-
-	if (!kore_task_finished(t))
-		return;
 	job->done = 1;
-	kore_task_destroy(t);
 	if (job->req == NULL) {
 		bulk_job_free(job);
 		return;

@@ -20,49 +20,63 @@
  * The lists: LIST_SQL_PAGE and LIST_SQL_BATCH's parameters and answer
  * (db/sql_list.h), over events and the clicks of packs (db/migrations/034).
  * The rows are read as blocks (event_blocks: a row, or a pack of up to 256
- * clicks) in base order through the indexes, at most $2 + $3 + 1 blocks
- * and only those whose predecessors hold fewer than $2 + $3 + 256 events
- * (each block past the first holds one at least; after_id may cut up to
- * 255 from the first), then opened (event_block_rows) and sorted by id:
- * a few hundred rows, whatever the size of the table.
+ * clicks) in base order through the indexes, at most want + $3 + 1 blocks
+ * (want: the events wanted after the offset) and only those whose
+ * predecessors hold fewer than want + $3 + 256 events (each block past
+ * the first holds one at least; after_id may cut up to 255 from the
+ * first), then opened (event_block_rows) and sorted by id: a few hundred
+ * rows, whatever the size of the table. A page reads one event more than
+ * it shows, which tells whether rows follow it.
+ *
+ * PostgreSQL plans every statement for its parameters (the filters), and
+ * planning visits every partition of each table a subquery reads: the
+ * statements read each table twice, the count and the rows.
  */
-#define EVENTS_TOTAL(after)						\
+#define EVENTS_TOTAL							\
 	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"		\
-	"    THEN list_count($4) ELSE (SELECT count(*) FROM (SELECT 1"	\
-	"    FROM events_all WHERE " EVENTS_FILTER after " LIMIT $5) c)" \
-	"    END AS n),"
-#define EVENTS_AFTER(x)	" AND base > " x " - 256 AND id > " x
-#define EVENTS_ROWS(name, enough)					\
+	"    THEN list_count($4) ELSE " EVENTS_COUNT " END AS n),"
+/*
+ * min(events, $5) without opening a pack: each block holds one event at
+ * least, so $5 blocks hold $5 events or more.
+ */
+#define EVENTS_COUNT							\
+	"least((SELECT coalesce(sum(live), 0) FROM (SELECT live"	\
+	"    FROM event_blocks WHERE " EVENTS_FILTER " LIMIT $5) c), $5)"
+#define EVENTS_ROWS(name, want, enough)					\
 	" blocks AS (SELECT b, sum(b.live) OVER (ORDER BY b.base ROWS"	\
 	"    BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before"	\
 	"    FROM event_blocks b WHERE " EVENTS_FILTER			\
 	"    AND ($1::bigint IS NULL OR b.base > $1 - 256) AND " enough	\
-	"    ORDER BY b.base LIMIT $2::bigint + $3::bigint + 1),"	\
+	"    ORDER BY b.base LIMIT " want " + $3::bigint + 1),"		\
 	" " name " AS (SELECT r FROM (SELECT (k.b).ev AS r FROM blocks k"	\
-	"        WHERE ((k.b).pk).base IS NULL AND " EVENTS_NEEDED	\
+	"        WHERE ((k.b).pk).base IS NULL AND " EVENTS_NEEDED(want) \
 	"    UNION ALL SELECT r FROM blocks k, event_block_rows(k.b) r"	\
-	"        WHERE ((k.b).pk).base IS NOT NULL AND " EVENTS_NEEDED ") x" \
+	"        WHERE ((k.b).pk).base IS NOT NULL AND "		\
+	    EVENTS_NEEDED(want) ") x"					\
 	"    WHERE ($1 IS NULL OR (r).id > $1)"				\
-	"    ORDER BY (r).id LIMIT $2 OFFSET $3)"
-#define EVENTS_NEEDED	"coalesce(k.before, 0) < $2 + $3 + 256"
+	"    ORDER BY (r).id LIMIT " want " OFFSET $3)"
+#define EVENTS_NEEDED(want)						\
+	"coalesce(k.before, 0) < " want " + $3 + 256"
 
 const char sql_events_page[] =
-	EVENTS_TOTAL("")
-	EVENTS_ROWS("page", "$3 < (SELECT n FROM total) AND $3 <= $6::bigint")
+	EVENTS_TOTAL
+	EVENTS_ROWS("more", "($2::bigint + 1)",
+	    "$3 < (SELECT n FROM total) AND $3 <= $6::bigint") ","
+	" page AS (SELECT r FROM more ORDER BY (r).id LIMIT $2)"
 	" SELECT (SELECT n FROM total), coalesce((SELECT json_agg("
 	"    event_json(page.r) ORDER BY (page.r).id) FROM page), '[]'),"
 	" (SELECT max((page.r).id) FROM page),"
-	" EXISTS (SELECT 1 FROM events_all WHERE " EVENTS_FILTER
-	    EVENTS_AFTER("(SELECT max((page.r).id) FROM page)") ")";
+	" (SELECT count(*) FROM more) > $2";
 
 const char sql_events_batch[] =
 	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"
-	"    THEN list_count($4) WHEN $5::bigint IS NOT NULL"
-	"    THEN (SELECT count(*) FROM (SELECT 1 FROM events_all"
-	"    WHERE " EVENTS_FILTER " AND ($1::bigint IS NULL OR"
-	"    (base > $1 - 256 AND id > $1)) LIMIT $5) c) END AS n),"
-	EVENTS_ROWS("batch", "coalesce((SELECT n FROM total) <= $6::bigint,"
-	    " true)")
+	"    THEN list_count($4) WHEN $5::bigint IS NULL THEN NULL"
+	"    WHEN $1::bigint IS NULL THEN " EVENTS_COUNT
+	"    ELSE (SELECT count(*) FROM (SELECT 1 FROM events_all"
+	"    WHERE " EVENTS_FILTER " AND base > $1 - 256 AND id > $1"
+	"    LIMIT $5) c) END AS n),"
+	EVENTS_ROWS("batch", "$2::bigint", "coalesce((SELECT n FROM total)"
+	    " <= $6::bigint, true)")
 	" SELECT (SELECT n FROM total), (SELECT string_agg("
 	"    event_json(batch.r)::text, ',' ORDER BY (batch.r).id)"
 	"    FROM batch),"

@@ -269,6 +269,26 @@ def test_bad_multipart(ctype, body):
     expect_json_error(bulk(body, ctype), status=400)
 
 
+def test_imports_in_a_crowd_keep_the_workers():
+    """Imports that come together and one after the other, as fast as the
+    client can send them: each gets its 400, no worker dies (the guard
+    compares the processes). Kore's own task threads once killed a worker
+    here (src/api/bulk.c)."""
+    import concurrent.futures
+    body = (b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n"
+            b"\r\nid,username,email\r\n")
+
+    def burst(_):
+        return [bulk(body, "multipart/form-data; boundary=x")
+                for _ in range(15)]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = [ex for b in pool.map(burst, range(8)) for ex in b]
+    assert len(answers) == 120
+    for ex in answers:
+        expect_json_error(ex, status=400)
+
+
 def test_csv_of_bad_rows_imports_nothing():
     """Every row is bad (NUL, invalid UTF-8, overlong, controls, bad ids):
     201 with each one skipped, nothing stored."""
