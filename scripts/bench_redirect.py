@@ -51,7 +51,7 @@ exit status is non-zero only when the benchmark could not run or measured
 something else than redirects (error responses).
 
 Environment: BENCH_SECONDS (15) of measurement per server and path, split
-into BENCH_ROUNDS (3) turns; BENCH_WARMUP (2) seconds of load on each
+into BENCH_ROUNDS (6) turns; BENCH_WARMUP (2) seconds of load on each
 server before; BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_URLS
 (250000) URLs in the seed; BENCH_RATES ("4000 8000") requests/s offered in
 phase 2 by one wrk thread; BENCH_BASELINE (e748b39, the build before issue
@@ -136,7 +136,7 @@ def settings():
         "phases": phases,
         "instr_requests": positive("BENCH_INSTR_REQUESTS", "2000"),
         "seconds": positive("BENCH_SECONDS", "15"),
-        "rounds": positive("BENCH_ROUNDS", "3"),
+        "rounds": positive("BENCH_ROUNDS", "6"),
         "warmup": positive("BENCH_WARMUP", "2", zero_ok=True),
         "connections": positive("BENCH_CONNECTIONS", "64"),
         "threads": positive("BENCH_THREADS", "2"),
