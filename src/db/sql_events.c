@@ -43,20 +43,34 @@
 	"least((SELECT coalesce(sum(live), 0) FROM (SELECT live"	\
 	"    FROM event_blocks WHERE " EVENTS_FILTER " LIMIT $5) c), $5)"
 #define EVENTS_ROWS(name, want, enough)					\
-	" blocks AS (SELECT b, sum(b.live) OVER (ORDER BY b.base ROWS"	\
-	"    BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before"	\
-	"    FROM event_blocks b WHERE " EVENTS_FILTER			\
+	" blocks AS (SELECT b.base, b.live, sum(b.live) OVER (ORDER BY"	\
+	"    b.base ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"	\
+	"    AS before FROM event_blocks b WHERE " EVENTS_FILTER		\
 	"    AND ($1::bigint IS NULL OR b.base > $1 - 256) AND " enough	\
 	"    ORDER BY b.base LIMIT " want " + $3::bigint + 1),"		\
-	" " name " AS (SELECT r FROM (SELECT (k.b).ev AS r FROM blocks k"	\
-	"        WHERE ((k.b).pk).base IS NULL AND " EVENTS_NEEDED(want) \
-	"    UNION ALL SELECT r FROM blocks k, event_block_rows(k.b) r"	\
-	"        WHERE ((k.b).pk).base IS NOT NULL AND "		\
-	    EVENTS_NEEDED(want) ") x"					\
-	"    WHERE ($1 IS NULL OR (r).id > $1)"				\
-	"    ORDER BY (r).id LIMIT " want " OFFSET $3)"
+	" span AS (SELECT min(base) AS lo, max(base) AS hi,"		\
+	"    coalesce(min(coalesce(before, 0)), 0) AS skipped FROM blocks"	\
+	"    WHERE " EVENTS_NEEDED(want) "),"				\
+	" " name " AS (SELECT r FROM (SELECT b.ev AS r"			\
+	"        FROM span, event_blocks b WHERE " EVENTS_FILTER		\
+	"        AND NOT b.pack AND b.base BETWEEN span.lo AND span.hi"	\
+	"    UNION ALL SELECT o.r FROM span, event_blocks b, LATERAL"	\
+	"        (SELECT r FROM event_block_rows(b) r) o"			\
+	"        WHERE " EVENTS_FILTER						\
+	"        AND b.pack AND b.base BETWEEN span.lo AND span.hi) x"	\
+	"    WHERE ($1 IS NULL OR (r).id > $1) ORDER BY (r).id"		\
+	"    LIMIT " want " OFFSET $3 - (SELECT skipped FROM span))"
+/*
+ * The blocks a page needs, a run of the ordered blocks: those that start
+ * before want + $3 + 256 events and, without after_id (the blocks'
+ * counts are then exact), end after the offset. Only these are read
+ * again (span) and opened, and the offset counts from the first of them:
+ * a deep page opens and sorts its own few blocks, not the 10 000 events
+ * before it. With after_id, skipped is 0.
+ */
 #define EVENTS_NEEDED(want)						\
-	"coalesce(k.before, 0) < " want " + $3 + 256"
+	"coalesce(before, 0) < " want " + $3 + 256 AND ($1 IS NOT NULL"	\
+	"    OR coalesce(before, 0) + live > $3)"
 
 const char sql_events_page[] =
 	EVENTS_TOTAL
