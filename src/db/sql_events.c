@@ -7,7 +7,6 @@
  */
 
 #include "db/sql_events.h"
-#include "db/sql_list.h"
 
 /* $10: the owner a key is scoped to: the events of their links. */
 #define EVENTS_FILTER \
