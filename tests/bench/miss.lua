@@ -35,8 +35,11 @@ function init(args)
 	for line in f:lines() do
 		n = n + 1
 		-- Every thread reads the whole file and keeps its own share.
+		-- The request is built here, once: wrk.format in request()
+		-- cost the client more CPU per request than some servers it
+		-- measures (docs/performance.md).
 		if (n - id) % nthreads == 0 then
-			codes[#codes + 1] = line
+			codes[#codes + 1] = wrk.format(method, "/" .. line)
 		end
 	end
 	f:close()
@@ -51,7 +54,7 @@ function request()
 	if pos > #codes then
 		pos = 1
 	end
-	return wrk.format(method, "/" .. codes[pos])
+	return codes[pos]
 end
 
 function done(summary, latency, requests)
