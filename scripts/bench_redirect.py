@@ -58,7 +58,9 @@ phase 2 by one wrk thread; BENCH_BASELINE (e748b39, the build before issue
 16; "none" skips it) the commit whose MISS the app's is compared with;
 BENCH_INSTR_REQUESTS (2000) requests per path in phase 5; BENCH_PHASES
 ("hit steady miss nginx instr") the phases to run, e.g. "instr" alone
-(targets are evaluated only when the first four all ran).
+(targets are evaluated only when the first four all ran); BENCH_INFO_LEVEL
+(info) the log level of the second instance: "warn" makes the logging
+comparison an A/A run, the instances' own difference.
 Everything started is stopped and the temp dir removed on any exit; logs,
 wrk reports and /metrics scrapes of the last run stay in .build/bench/logs/.
 """
@@ -143,7 +145,15 @@ def settings():
         "urls": positive("BENCH_URLS", "250000"),
         "rates": [int(r) for r in rates.split()],
         "baseline": os.environ.get("BENCH_BASELINE", "e748b39"),
+        "info_level": info_level(),
     }
+
+
+def info_level():
+    v = os.environ.get("BENCH_INFO_LEVEL", "info")
+    if v not in ("debug", "info", "warn", "error"):
+        die("BENCH_INFO_LEVEL must be one of debug, info, warn, error")
+    return v
 
 
 def run(cmd, env=None, cwd=None, out=None):
@@ -395,8 +405,28 @@ class Bench:
         port, d = str(free_port()), os.path.join(self.tmp, name)
         os.makedirs(d)
         self.servers[name] = {"port": port, "dir": d, "scripts": scripts}
-        run([os.path.join(scripts, "app.sh"), "start", port, d],
-            env={"LOG_LEVEL": level, "FLAVOR": "prod"})
+        self.launch_app(self.servers[name], level)
+
+    @staticmethod
+    def launch_app(s, level):
+        run([os.path.join(s["scripts"], "app.sh"), "start", s["port"],
+             s["dir"]], env={"LOG_LEVEL": level, "FLAVOR": "prod"})
+
+    def swap_levels(self):
+        """Restarts the two app instances, each at the other's log level,
+        on the same port and directory; "app-warn" names the instance at
+        warn from then on. Phase 1 runs each level half of its rounds on
+        either instance: what sets two instances of one build apart (an
+        A/A run, BENCH_INFO_LEVEL=warn, measured 3-4% either way from run
+        to run) falls on both levels alike."""
+        a, b = self.servers["app-warn"], self.servers["app-info"]
+        for s in (a, b):
+            run([os.path.join(s["scripts"], "app.sh"), "stop", s["dir"]])
+        self.launch_app(a, self.cfg["info_level"])
+        self.launch_app(b, "warn")
+        self.servers["app-warn"], self.servers["app-info"] = b, a
+        self.warm_hot("app-warn")
+        self.warm_hot("app-info")
 
     @staticmethod
     def trivial_conf(port, d, farm, workers=None):
@@ -702,16 +732,20 @@ class Bench:
         return sum(v for k, v in samples.items()
                    if k == name or k.startswith(name + "{"))
 
-    def clicks_report(self, since, server, names, before):
+    def clicks_report(self, since, server, names, before, spans=()):
+        """SPANS: earlier (before, after) scrapes of the same role, on an
+        instance since restarted (swap_levels); their deltas add up."""
         for name in names:
             print(f"    {name}: {self.batches(since, name)}")
         after = self.scrape(server)
-        if not before or not after:
+        spans = [*spans, (before, after)]
+        if not all(b and a for b, a in spans):
             print("    /metrics: not served: figures from the database only")
             return after
 
         def d(n):
-            return self.metric(after, n) - self.metric(before, n)
+            return sum(self.metric(a, n) - self.metric(b, n)
+                       for b, a in spans)
         count = d("shortener_click_batch_size_count")
         mean = d("shortener_click_batch_size_sum") / count if count else 0
         print(f"    /metrics: shortener_clicks_written_total "
@@ -753,18 +787,29 @@ class Bench:
               flush=True)
         self.settle()
         since = self.max_event_id()
-        before = {s: self.scrape(s) for s in ("app-warn", "app-info")}
-        self.warm("trivial", "trivial")
-        self.warm("app-hit", "app-warn")
-        self.warm("app-head", "app-warn", "HEAD")
-        self.warm("app-hit-info", "app-info")
+        roles = ("app-warn", "app-info")
+        before = {s: self.scrape(s) for s in roles}
+        spans = {s: [] for s in roles}	# /metrics before and after
         # In turn, the order reversed every other round (ABBA): whatever
         # drifts during a round (the machine, PostgreSQL's upkeep of the
-        # clicks the round before wrote) falls on every server alike.
+        # clicks the round before wrote) falls on every server alike. The
+        # instances swap their log levels half way (swap_levels).
         turn = [("trivial", "trivial", "GET"), ("app-hit", "app-warn", "GET"),
                 ("app-head", "app-warn", "HEAD"),
                 ("app-hit-info", "app-info", "GET")]
+        swap_at = rounds // 2 + 1 if rounds > 1 else 0
         for r in range(1, rounds + 1):
+            if r == 1 or r == swap_at:
+                if r == swap_at:
+                    print("  the two instances swap their log levels "
+                          "(restarted)", flush=True)
+                    self.drain()
+                    for s in roles:
+                        spans[s].append((before[s], self.scrape(s)))
+                    self.swap_levels()
+                    before = {s: self.scrape(s) for s in roles}
+                for name, server, method in turn:
+                    self.warm(name, server, method)
             print(f"  round {r}")
             for name, server, method in (turn if r % 2 else turn[::-1]):
                 self.measure(name, server, secs, method)
@@ -779,9 +824,10 @@ class Bench:
         print(f"  click writer (app-hit and app-hit-info; stored "
               f"{self.drain()}s after the load stopped):")
         self.clicks_report(
-            since, "app-warn", ["app-hit", "app-head"], before["app-warn"])
+            since, "app-warn", ["app-hit", "app-head"], before["app-warn"],
+            spans["app-warn"])
         self.clicks_report(since, "app-info", ["app-hit-info"],
-                           before["app-info"])
+                           before["app-info"], spans["app-info"])
 
     def phase_nginx(self):
         secs, rounds = self.round_secs(), self.cfg["rounds"]
@@ -1062,7 +1108,7 @@ class Bench:
         row("trivial 302 module", "trivial")
         row("app, HIT, GET (LOG_LEVEL=warn)", "app-hit")
         row("app, HIT, HEAD: no click", "app-head")
-        row("app, HIT, GET (LOG_LEVEL=info)", "app-hit-info")
+        row(f"app, HIT, GET (LOG_LEVEL={self.cfg['info_level']})", "app-hit-info")
         for rate in self.cfg["rates"]:
             row(f"trivial, steady {rate}/s offered", f"trivial-{rate}")
             row(f"app, HIT, GET, steady {rate}/s", f"app-{rate}")
@@ -1143,11 +1189,15 @@ class Bench:
               f"{(info.cpu_us / hit.cpu_us - 1) * 100:+.0f}%; the server "
               f"alone: {info.srv_us:.2f} us against {hit.srv_us:.2f} us "
               f"({info.srv_us - hit.srv_us:+.2f} us)")
-        logf = os.path.join(self.servers["app-info"]["dir"], "app.log")
-        with open(logf, errors="replace") as f:
-            lines = sum(1 for line in f if '"event":"request"' in line)
-        print(f"  (the info instance wrote {lines} request lines, "
-              f"{os.path.getsize(logf) / 1048576:.0f} MB of log)")
+        lines = size = 0
+        for s in ("app-warn", "app-info"):
+            logf = os.path.join(self.servers[s]["dir"], "app.log")
+            with open(logf, errors="replace") as f:
+                lines += sum(1 for line in f if '"event":"request"' in line)
+            size += os.path.getsize(logf)
+        print(f"  (the instances wrote {lines} request lines at "
+              f"{self.cfg['info_level']}, {size / 1048576:.0f} MB of log; "
+              "each instance ran half of the rounds at each level)")
         m, mh = R["app-miss"], R["app-miss-head"]
         print(f"PostgreSQL CPU per MISS (GET, lookup and click): "
               f"{m.pg_us:.1f} us (target <= {TARGET_MISS_PG_US:.0f} us): "
@@ -1216,7 +1266,7 @@ class Bench:
         self.start_redis()
         phases = self.cfg["phases"]
         self.start_app("app-warn", "warn")
-        self.start_app("app-info", "info")
+        self.start_app("app-info", self.cfg["info_level"])
         if self.cfg["baseline"] != "none" and "miss" in phases:
             self.start_app("app-base", "warn",
                            os.path.join(self.base_tree, "scripts"))
