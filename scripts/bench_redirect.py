@@ -928,13 +928,13 @@ class Bench:
     INSTR_WARMUP = 200	# requests before the counters are zeroed
     INSTR_IDLE = 2.0	# s of an idle window: the timers' own cost
 
-    def start_callgrind(self, name, conf_of):
+    def start_callgrind(self, name, conf_of, level="warn"):
         """A server with one worker under callgrind; conf_of(port, dir)
         writes its configuration and returns the path."""
         port, d = free_port(), os.path.join(self.tmp, name)
         os.makedirs(d)
         conf = conf_of(port, d)
-        env = {**os.environ, "LOG_LEVEL": "warn"}
+        env = {**os.environ, "LOG_LEVEL": level}
         srv = callgrind.Server(name, conf, d, env)
         self.servers[name] = {"port": str(port), "dir": d, "scripts": None,
                               "proc": srv.proc}
@@ -1020,7 +1020,26 @@ class Bench:
         finally:
             trivial.stop()
             app.stop()
+        self.count_info(hot)
         self.instr_report(get, idle)
+
+    def count_info(self, hot):
+        """HIT GET again on an instance at LOG_LEVEL=info: the logging's
+        own instructions, and the request lines it wrote for them."""
+        app = self.start_callgrind("cg-app-info", self.app_conf_callgrind,
+                                   "info")
+        try:
+            callgrind.wait_answering(app.port, f"/{self.hot}", 302)
+            self.count(app, "app-hit-get-info", hot)
+        except (callgrind.Error, OSError) as e:
+            die(f"phase 5: {e} (valgrind's output: .build/bench/logs/"
+                "cg-*.log)")
+        finally:
+            app.stop()
+        with open(os.path.join(app.dir, "callgrind.log"),
+                  errors="replace") as f:
+            self.info_lines = sum(1 for line in f
+                                  if '"event":"request"' in line)
 
     def app_conf_callgrind(self, port, d):
         run([os.path.join(SCRIPTS, "app.sh"), "conf", str(port), d],
@@ -1246,6 +1265,13 @@ class Bench:
               f"app/trivial ratio {per['app-hit-get'] / per['trivial']:.2f}")
         print(f"  HIT GET with a browser's User-Agent ({len(BROWSER_UA)} "
               f"characters, not bench-NAME): {per['app-hit-get-ua']:,.0f}")
+        info, n = per["app-hit-get-info"], self.instr["app-hit-get-info"][1]
+        print(f"  HIT GET at LOG_LEVEL=info: {info:,.0f} "
+              f"({(info / per['app-hit-get'] - 1) * 100:+.1f}%); the "
+              f"instance wrote {self.info_lines} request lines, warm-up "
+              f"included, for {n} requests counted (under valgrind a worker "
+              "stays below the rate at which lines are sampled: this is "
+              "the cost of a line for nearly every request)")
         print("  user space of the one worker only: not the kernel (system "
               "calls, TCP), not Redis, PostgreSQL or the Kore parent")
 
