@@ -122,11 +122,20 @@ int
 api_fetch_by_id(struct http_request *req, struct http_ctx *h,
     const char *sql, const char *what)
 {
+	return (api_fetch_by_id_named(req, h, NULL, sql, what));
+}
+
+int
+api_fetch_by_id_named(struct http_request *req, struct http_ctx *h,
+    const char *name, const char *sql, const char *what)
+{
 	struct api_ctx	*ctx = api_ctx(h);
 
 	API_RESUME(req, ctx);
 	if (!api_by_id_start(req, ctx, sql, what))
 		return (KORE_RESULT_OK);
+	if (name != NULL)
+		db_name(&ctx->db, name);
 	return (api_then(req, ctx, st_wait_row));
 }
 

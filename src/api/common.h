@@ -114,11 +114,16 @@ int	api_invalidate(struct http_request *req, struct api_ctx *ctx,
  * $1 and the owner (api_bind_owner) as $2. api_by_id_start() answers 404
  * (returns 0) for an id that cannot exist; api_fetch_by_id() is all of a
  * GET whose first column is the response, with no row a 404 naming what.
+ * api_fetch_by_id_named() is the same with a statement each connection
+ * prepares once as `name` (db_prepare_named): for a statement whose
+ * planning costs more than running it.
  */
 int	api_by_id_start(struct http_request *req, struct api_ctx *ctx,
 	    const char *sql, const char *what);
 int	api_fetch_by_id(struct http_request *req, struct http_ctx *h,
 	    const char *sql, const char *what);
+int	api_fetch_by_id_named(struct http_request *req, struct http_ctx *h,
+	    const char *name, const char *sql, const char *what);
 
 /* Maps a failed statement to 503, 409, 404, 422 or 500. */
 int	api_db_error(struct http_request *req, struct api_ctx *ctx);

@@ -88,8 +88,10 @@ static char	*conninfo_long;
 
 /*
  * Owned by this worker: the connections that have a named statement
- * (db_prepare_named), a few more slots than the pools have connections;
- * a connection whose slot was reused prepares again and meets 42P05.
+ * (db_prepare_named), a slot for each connection and name: two names
+ * (url_lookup, event_get) on at most pgsql_conn_max (8) connections of the
+ * pool they run on, 16, with room to spare. A connection whose slot was
+ * reused prepares again and meets 42P05.
  * Told apart by PGconn and backend pid: a connection Kore makes again at
  * the same address is not the old one.
  */
@@ -224,6 +226,12 @@ void
 db_prepare_named(struct db_call *db, const char *name, const char *query)
 {
 	db_prepare(db, query);
+	db_name(db, name);
+}
+
+void
+db_name(struct db_call *db, const char *name)
+{
 	db->stmt_name = name;
 }
 

@@ -76,6 +76,8 @@ void		db_prepare(struct db_call *db, const char *query);
  */
 void		db_prepare_named(struct db_call *db, const char *name,
 		    const char *query);
+/* Names the statement db_prepare() set up, as db_prepare_named() does. */
+void		db_name(struct db_call *db, const char *name);
 /* Parameters are copied, except db_param_ref's: alive until the end. */
 void		db_param_text(struct db_call *db, int i, const char *s,
 		    size_t len);

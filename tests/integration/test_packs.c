@@ -152,6 +152,48 @@ Test(packs, a_links_clicks_list_page_and_read_like_rows)
 	json_decref(url);
 }
 
+/*
+ * GET /events/<id> is a statement each connection prepares once
+ * (api/events.c); after five runs PostgreSQL may keep one generic plan for
+ * it. Every event of a link, read by id more times than that on every
+ * connection, is the list's; an id a pack left unused is a 404.
+ */
+Test(packs, every_event_read_by_id_over_and_over)
+{
+	json_t		*url = make_user_url(NULL), *all, *one, *ev;
+	json_int_t	 id = jint(url, "id");
+	struct http_resp *r;
+	long long	 unused;
+	size_t		 i;
+	int		 round;
+
+	redirects(url, 40, "packs-by-id/1.0");
+	(void)clicks_of(id, 40);
+	all = get_list("/events?url_id=%lld&per_page=100", (long long)id);
+	cr_assert_eq(json_array_size(all), 41, "%zu events",
+	    json_array_size(all));
+	unused = pack_sql("SELECT max(base + n) FROM click_packs WHERE "
+	    "url_id = $1 AND n < 256", id);
+	cr_assert_gt(unused, 0, "no pack with room left");
+
+	for (round = 0; round < 3; round++) {
+		json_array_foreach(all, i, ev) {
+			r = http_getf("/events/%lld", (long long)jint(ev, "id"));
+			cr_assert_eq(r->status, 200, "round %d, event %zu: %ld %s",
+			    round, i, r->status, r->body);
+			one = take_json(r);
+			cr_assert(json_equal(one, ev), "round %d: GET /events/"
+			    "<id> differs from the list's event %zu", round, i);
+			json_decref(one);
+		}
+		r = http_getf("/events/%lld", unused);
+		expect_error(r, 404, NULL);
+		http_free(r);
+	}
+	json_decref(all);
+	json_decref(url);
+}
+
 Test(packs, a_click_of_a_pack_is_deleted_alone)
 {
 	json_t		*url = make_user_url(NULL), *all, *after;
