@@ -12,10 +12,10 @@
 # click events are inserted.
 #
 # Loading into tables that already hold rows is refused (it would fail on
-# duplicate ids halfway anyway). --replace empties users, urls, events and
+# duplicate ids halfway anyway). --replace empties users, urls, events,
 # the click aggregates (url_click_daily, url_click_hourly,
-# url_click_facets) first, in the same transaction, so a failed replace
-# keeps the old data.
+# url_click_facets) and the users' API keys first, in the same
+# transaction, so a failed replace keeps the old data; admin keys stay.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -55,7 +55,12 @@ copy_columns() {
 
 guard_sql() {
 	if [ "$1" = 1 ]; then
-		echo "TRUNCATE users, urls, events, url_click_daily, url_click_hourly, url_click_facets;"
+		# api_keys references users, so it goes in the same TRUNCATE;
+		# the admin keys (no owner) are put back: replacing the data
+		# must not lock the operator out of a keyed service.
+		echo "CREATE TEMP TABLE seed_admin_keys ON COMMIT DROP AS SELECT * FROM api_keys WHERE user_id IS NULL;"
+		echo "TRUNCATE users, urls, events, api_keys, url_click_daily, url_click_hourly, url_click_facets;"
+		echo "INSERT INTO api_keys SELECT * FROM seed_admin_keys;"
 		return
 	fi
 	cat <<'EOF'
@@ -74,7 +79,7 @@ load_sql() {
 	local dir="$1" replace="$2" t
 	echo "BEGIN;"
 	# Nobody may write between the emptiness check and the COPYs.
-	echo "LOCK TABLE users, urls, events, url_click_daily IN EXCLUSIVE MODE;"
+	echo "LOCK TABLE users, urls, events, api_keys, url_click_daily IN EXCLUSIVE MODE;"
 	guard_sql "$replace"
 	for t in users urls; do
 		echo "\\copy $t ($(copy_columns "${COLUMNS[$t]}")) FROM $(psql_quote "$dir/$t.csv") WITH (FORMAT csv, HEADER true)"

@@ -17,7 +17,8 @@ command (`make test`; `.ci/run` calls `make test`).
                tests/security (instances of its own with API keys on, beside
                this one on the same PostgreSQL and Redis, on the same build),
                the kodev loop (tests/dev), the monitoring checks
-               (tests/observability) and the hostile HTTP corpus
+               (tests/observability), seed-load.sh on a database of its
+               own (tests/db) and the hostile HTTP corpus
                (tests/hostile) against it directly; stop the apps with SIGTERM
                (workers then write their .gcda files and run LeakSanitizer),
                count every sanitizer report in their logs as a failure, and
@@ -269,6 +270,7 @@ class Integration:
         self.security()
         self.t.pytest("dev", "-q", "-rsP", "tests/dev")   # the kodev loop
         self.t.pytest("observability", "tests/observability")
+        self.t.pytest("db", "tests/db")   # seed-load.sh on a database of its own
         self.hostile()
         # SIGTERM now: coverage needs the .gcda files, LeakSanitizer runs at exit.
         self.stop_app()
