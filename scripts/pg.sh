@@ -39,6 +39,7 @@ socket_dir() {
 pg_init() {
 	local dir="$1" port="$2"
 	if [ -f "$dir/PG_VERSION" ]; then
+		project_settings "$dir"
 		return 0
 	fi
 	mkdir -p "$dir"
@@ -56,6 +57,24 @@ pg_init() {
 	rm -f "$dir.initdb.log"
 	write_conf "$dir" "$port"
 	write_hba "$dir"
+	project_settings "$dir"
+}
+
+# The project's settings (conf/postgresql.conf), fresh at each init and
+# start, included from postgresql.auto.conf; a cluster made before they
+# existed learns to include them. init installs them too, because
+# scripts/stack.py starts the server itself (under supervisord) after
+# `pg.sh init`, never through `pg.sh start`. The file is opened here, not
+# by the postgres user, who may not be able to reach the checkout (a clone
+# under a mktemp -d directory, 0700).
+project_settings() {
+	local dir="$1"
+	# shellcheck disable=SC2016 # $1 is for the inner sh
+	as_pg_user sh -c 'cat >"$1"' sh "$dir/shortener.conf" \
+	    <"$REPO_ROOT/conf/postgresql.conf"
+	grep -q "^include_if_exists = 'shortener.conf'" "$dir/postgresql.auto.conf" ||
+	    as_pg_user sh -c 'echo "include_if_exists = '"'"'shortener.conf'"'"'" >>"$1"' \
+	    sh "$dir/postgresql.auto.conf"
 }
 
 # Settings in postgresql.auto.conf override postgresql.conf and survive
@@ -104,16 +123,7 @@ pg_start() {
 		return 0
 	fi
 	! port_in_use "$port" || die "port $port is already in use (PostgreSQL)"
-	# The project's settings (conf/postgresql.conf), fresh at each start;
-	# a cluster made before they existed learns to include them. The
-	# file is opened here, not by the postgres user, who may not be able
-	# to reach the checkout (a clone under a mktemp -d directory, 0700).
-	# shellcheck disable=SC2016 # $1 is for the inner sh
-	as_pg_user sh -c 'cat >"$1"' sh "$dir/shortener.conf" \
-	    <"$REPO_ROOT/conf/postgresql.conf"
-	grep -q "^include_if_exists = 'shortener.conf'" "$dir/postgresql.auto.conf" ||
-	    as_pg_user sh -c 'echo "include_if_exists = '"'"'shortener.conf'"'"'" >>"$1"' \
-	    sh "$dir/postgresql.auto.conf"
+	project_settings "$dir"
 	# -w waits for startup; -o makes the port win over the conf file.
 	as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
 	    -o "-p $port -k '$(socket_dir "$dir" "$port")'" start >/dev/null ||
