@@ -32,7 +32,7 @@ const char *const keys_list_names[] = { "user_id", "scope", NULL };
 
 static const struct api_list keys_list_def = {
 	"api_keys", list_filters, keys_list_names,
-	sql_keys_page, sql_keys_batch,
+	sql_keys_page, sql_keys_batch, NULL,
 };
 
 /* The secret, between the insert and the 201 that shows it. */

@@ -54,6 +54,8 @@ static int		 filters_bind(struct http_request *, struct api_ctx *,
 			    const struct api_list *, char *, size_t);
 static int		 filter_bind(struct http_request *, struct api_ctx *,
 			    const struct api_filter *, int, const char **);
+static void		 statement_prepare(struct api_ctx *,
+			    struct list_state *);
 static void		 bind_page(struct api_ctx *, struct list_state *,
 			    const char *);
 static void		 bind_whole(struct api_ctx *, struct list_state *,
@@ -103,8 +105,7 @@ list_start(struct http_request *req, struct api_ctx *ctx,
 		return (NULL);
 	}
 
-	api_prepare(ctx, ls->page.paginated ? list->sql_page :
-	    list->sql_batch);
+	statement_prepare(ctx, ls);
 	if (!filters_bind(req, ctx, list, key, sizeof(key)))
 		return (NULL);
 
@@ -199,6 +200,25 @@ filter_bind(struct http_request *req, struct api_ctx *ctx,
 	    f->name, want);
 	respond_error(req, 400, NULL, msg);
 	return (-1);
+}
+
+/*
+ * The list's statement, or its named one for a filter (struct
+ * api_list_by) when the query gives that filter.
+ */
+static void
+statement_prepare(struct api_ctx *ctx, struct list_state *ls)
+{
+	const struct api_list		*list = ls->list;
+	const struct api_list_by	*by = list->by;
+	int				 page = ls->page.paginated;
+
+	if (by == NULL || query_get(&ctx->http.query, by->filter) == NULL) {
+		api_prepare(ctx, page ? list->sql_page : list->sql_batch);
+		return;
+	}
+	api_prepare(ctx, page ? by->sql_page : by->sql_batch);
+	db_name(&ctx->db, page ? by->page_name : by->batch_name);
 }
 
 /* A page: after_id is a cursor, not counted. */

@@ -27,12 +27,28 @@ struct api_filter {
 	int			 counted;
 };
 
+/*
+ * Statements for one filter, used instead of the list's own when that
+ * filter is given: the same parameters, the filter required, so they can
+ * be named (prepared once per connection: db_prepare_named) and keep a
+ * generic plan. For a list whose statement costs more to plan than to run
+ * for a filter the lists' hot paths use (db/sql_events.c).
+ */
+struct api_list_by {
+	const char		*filter;	/* one of the list's filters */
+	const char		*page_name;
+	const char		*sql_page;
+	const char		*batch_name;
+	const char		*sql_batch;
+};
+
 struct api_list {
 	const char		*table;		/* also the count key */
 	const struct api_filter	*filters;
 	const char *const	*names;		/* the filters' names, NULL-ended */
 	const char		*sql_page;	/* db/sql_list.h: LIST_SQL_PAGE */
 	const char		*sql_batch;	/* LIST_SQL_BATCH */
+	const struct api_list_by *by;	/* or NULL */
 };
 
 /* Serves the list; a handler's whole body. */

@@ -41,7 +41,7 @@ const char *const url_stats_names[] = { "from", "to", NULL };
 
 static const struct api_list urls_list_def = {
 	"urls", list_filters, urls_list_names,
-	sql_urls_page, sql_urls_batch,
+	sql_urls_page, sql_urls_batch, NULL,
 };
 
 struct url_create {

@@ -26,7 +26,7 @@ const char *const users_list_names[] = { "username", "email", NULL };
 
 static const struct api_list users_list_def = {
 	"users", list_filters, users_list_names,
-	sql_users_page, sql_users_batch,
+	sql_users_page, sql_users_batch, NULL,
 };
 
 static int	read_user(struct http_request *, struct api_ctx *, int);

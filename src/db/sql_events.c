@@ -14,6 +14,15 @@
 	"($8::bigint IS NULL OR user_id = $8) AND " \
 	"($9::text IS NULL OR event_type = $9) AND " \
 	"($10::bigint IS NULL OR user_id = $10)"
+/*
+ * The same when user_id ($8) is given: a plain equality, so a plan made
+ * without the parameters' values (a named statement's generic plan) still
+ * reads the user's blocks through their index.
+ */
+#define EVENTS_FILTER_USER \
+	"($7::bigint IS NULL OR url_id = $7) AND user_id = $8::bigint AND " \
+	"($9::text IS NULL OR event_type = $9) AND " \
+	"($10::bigint IS NULL OR user_id = $10)"
 
 /*
  * The lists: LIST_SQL_PAGE and LIST_SQL_BATCH's parameters and answer
@@ -31,31 +40,31 @@
  * planning visits every partition of each table a subquery reads: the
  * statements read each table twice, the count and the rows.
  */
-#define EVENTS_TOTAL							\
+#define EVENTS_TOTAL(F)							\
 	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"		\
-	"    THEN list_count($4) ELSE " EVENTS_COUNT " END AS n),"
+	"    THEN list_count($4) ELSE " EVENTS_COUNT(F) " END AS n),"
 /*
  * min(events, $5) without opening a pack: each block holds one event at
  * least, so $5 blocks hold $5 events or more.
  */
-#define EVENTS_COUNT							\
+#define EVENTS_COUNT(F)							\
 	"least((SELECT coalesce(sum(live), 0) FROM (SELECT live"	\
-	"    FROM event_blocks WHERE " EVENTS_FILTER " LIMIT $5) c), $5)"
-#define EVENTS_ROWS(name, want, enough)					\
+	"    FROM event_blocks WHERE " F " LIMIT $5) c), $5)"
+#define EVENTS_ROWS(F, name, want, enough)				\
 	" blocks AS (SELECT b.base, b.live, sum(b.live) OVER (ORDER BY"	\
 	"    b.base ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"	\
-	"    AS before FROM event_blocks b WHERE " EVENTS_FILTER		\
-	"    AND ($1::bigint IS NULL OR b.base > $1 - 256) AND " enough	\
+	"    AS before FROM event_blocks b WHERE " F			\
+	"    AND b.base > coalesce($1::bigint - 256, 0) AND " enough	\
 	"    ORDER BY b.base LIMIT " want " + $3::bigint + 1),"		\
 	" span AS (SELECT min(base) AS lo, max(base) AS hi,"		\
 	"    coalesce(min(coalesce(before, 0)), 0) AS skipped FROM blocks"	\
 	"    WHERE " EVENTS_NEEDED(want) "),"				\
 	" " name " AS (SELECT r FROM (SELECT b.ev AS r"			\
-	"        FROM span, event_blocks b WHERE " EVENTS_FILTER		\
+	"        FROM span, event_blocks b WHERE " F			\
 	"        AND NOT b.pack AND b.base BETWEEN span.lo AND span.hi"	\
 	"    UNION ALL SELECT o.r FROM span, event_blocks b, LATERAL"	\
 	"        (SELECT r FROM event_block_rows(b) r) o"			\
-	"        WHERE " EVENTS_FILTER						\
+	"        WHERE " F							\
 	"        AND b.pack AND b.base BETWEEN span.lo AND span.hi) x"	\
 	"    WHERE ($1 IS NULL OR (r).id > $1) ORDER BY (r).id"		\
 	"    LIMIT " want " OFFSET $3 - (SELECT skipped FROM span))"
@@ -71,30 +80,35 @@
 	"coalesce(before, 0) < " want " + $3 + 256 AND ($1 IS NOT NULL"	\
 	"    OR coalesce(before, 0) + live > $3)"
 
-const char sql_events_page[] =
-	EVENTS_TOTAL
-	EVENTS_ROWS("more", "($2::bigint + 1)",
-	    "$3 < (SELECT n FROM total) AND $3 <= $6::bigint") ","
-	" page AS (SELECT r FROM more ORDER BY (r).id LIMIT $2)"
-	" SELECT (SELECT n FROM total), coalesce((SELECT json_agg("
-	"    event_json(page.r) ORDER BY (page.r).id) FROM page), '[]'),"
-	" (SELECT max((page.r).id) FROM page),"
-	" (SELECT count(*) FROM more) > $2";
+#define EVENTS_PAGE(F)							\
+	EVENTS_TOTAL(F)							\
+	EVENTS_ROWS(F, "more", "($2::bigint + 1)",			\
+	    "$3 < (SELECT n FROM total) AND $3 <= $6::bigint") ","	\
+	" page AS (SELECT r FROM more ORDER BY (r).id LIMIT $2)"	\
+	" SELECT (SELECT n FROM total), coalesce((SELECT json_agg("	\
+	"    event_json(page.r) ORDER BY (page.r).id) FROM page), '[]'),"	\
+	" (SELECT max((page.r).id) FROM page),"			\
+	" (SELECT count(*) FROM more) > $2"
 
-const char sql_events_batch[] =
-	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"
-	"    THEN list_count($4) WHEN $5::bigint IS NULL THEN NULL"
-	"    WHEN $1::bigint IS NULL THEN " EVENTS_COUNT
-	"    ELSE (SELECT count(*) FROM (SELECT 1 FROM events_all"
-	"    WHERE " EVENTS_FILTER " AND base > $1 - 256 AND id > $1"
-	"    LIMIT $5) c) END AS n),"
-	EVENTS_ROWS("batch", "$2::bigint", "coalesce((SELECT n FROM total)"
-	    " <= $6::bigint, true)")
-	" SELECT (SELECT n FROM total), (SELECT string_agg("
-	"    event_json(batch.r)::text, ',' ORDER BY (batch.r).id)"
-	"    FROM batch),"
-	" (SELECT max((batch.r).id) FROM batch),"
-	" (SELECT count(*) FROM batch)";
+#define EVENTS_BATCH(F)							\
+	"WITH total AS (SELECT CASE WHEN $4::text IS NOT NULL"		\
+	"    THEN list_count($4) WHEN $5::bigint IS NULL THEN NULL"	\
+	"    WHEN $1::bigint IS NULL THEN " EVENTS_COUNT(F)		\
+	"    ELSE (SELECT count(*) FROM (SELECT 1 FROM events_all"	\
+	"    WHERE " F " AND base > $1 - 256 AND id > $1"		\
+	"    LIMIT $5) c) END AS n),"					\
+	EVENTS_ROWS(F, "batch", "$2::bigint", "coalesce((SELECT n FROM total)"	\
+	    " <= $6::bigint, true)")					\
+	" SELECT (SELECT n FROM total), (SELECT string_agg("		\
+	"    event_json(batch.r)::text, ',' ORDER BY (batch.r).id)"	\
+	"    FROM batch),"						\
+	" (SELECT max((batch.r).id) FROM batch),"			\
+	" (SELECT count(*) FROM batch)"
+
+const char sql_events_page[] = EVENTS_PAGE(EVENTS_FILTER);
+const char sql_events_batch[] = EVENTS_BATCH(EVENTS_FILTER);
+const char sql_events_page_user[] = EVENTS_PAGE(EVENTS_FILTER_USER);
+const char sql_events_batch_user[] = EVENTS_BATCH(EVENTS_FILTER_USER);
 
 const char sql_events_create[] =
 	"WITH chk AS (SELECT"

@@ -23,6 +23,9 @@
  */
 extern const char	sql_events_page[];
 extern const char	sql_events_batch[];
+/* The same with user_id ($8) required: named, their plans kept. */
+extern const char	sql_events_page_user[];
+extern const char	sql_events_batch_user[];
 /*
  * $1 url_id, $2 user_id, $3 event_type, $4 details or NULL, $5 owner:
  * (url exists, user exists, event_json or NULL, id); for a scoped key
