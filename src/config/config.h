@@ -17,6 +17,8 @@
 
 #define DB_NAME		"db"
 #define DB_LONG_NAME	"db_long"	/* same database, longer timeout */
+/* Same database and timeout: named statements, generic plans (db/db.c). */
+#define DB_NAMED_NAME	"db_named"
 
 struct app_config {
 	int		 loaded;

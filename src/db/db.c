@@ -61,6 +61,7 @@
 
 static void		launch(struct db_call *);
 static void		send_query(struct db_call *);
+static const char	*pool_of(const struct db_call *);
 static int		named_ready(struct db_call *);
 static void		named_add(PGconn *, int, const char *);
 static void		named_forget(PGconn *);
@@ -88,14 +89,14 @@ static char	*conninfo_long;
 
 /*
  * Owned by this worker: the connections that have a named statement
- * (db_prepare_named), a slot for each connection and name: two names
- * (url_lookup, event_get) on at most pgsql_conn_max (8) connections of the
- * pool they run on, 16, with room to spare. A connection whose slot was
- * reused prepares again and meets 42P05.
+ * (db_prepare_named), a slot for each connection and name: four names
+ * (url_lookup, event_get, events_page_user, events_batch_user) on at most
+ * pgsql_conn_max (8) connections of the pool they run on, 32, with room to
+ * spare. A connection whose slot was reused prepares again and meets 42P05.
  * Told apart by PGconn and backend pid: a connection Kore makes again at
  * the same address is not the old one.
  */
-#define NAMED_SLOTS	32
+#define NAMED_SLOTS	64
 static struct {
 	PGconn		*conn;
 	int		 pid;
@@ -108,10 +109,19 @@ static TAILQ_HEAD(, db_call)	in_flight = TAILQ_HEAD_INITIALIZER(in_flight);
 static int			watchdog_armed;
 
 /*
- * Two pools on the same database that differ only in their statement
- * timeout: DB_NAME for everything, DB_LONG_NAME for the few routes whose
- * one statement may write a hundred thousand rows (see the route table).
- * Both timeouts stay below nginx's proxy_read_timeout, so no request
+ * Three pools on the same database: DB_NAME for everything, DB_LONG_NAME
+ * for the few routes whose one statement may write a hundred thousand
+ * rows (see the route table), with a longer statement timeout, and
+ * DB_NAMED_NAME for the named statements (db_name), whose sessions plan
+ * every statement generically (plan_cache_mode): a named statement is
+ * planned once per connection, at its first run, not five times with its
+ * parameters first as PostgreSQL's default does. That matters because
+ * Kore hands out a worker's free connections in turn, so each of them
+ * meets a statement anew, and planning the statements on events visits
+ * every partition (5-10 ms each at 10M events, more on a new connection).
+ * The other pools keep the default: their statements are planned for
+ * their parameters (optional filters), which a generic plan cannot use.
+ * The timeouts stay below nginx's proxy_read_timeout, so no request
  * outlives the proxy that waits for it. Every session also learns the
  * public base URL that url_json() builds short_url from.
  */
@@ -128,6 +138,14 @@ db_init(void)
 	kore_pgsql_register(DB_NAME, ci);
 	kore_free(conninfo_main);
 	conninfo_main = ci;
+
+	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
+	    "-c shortener.public_base_url=%s "
+	    "-c plan_cache_mode=force_generic_plan",
+	    config.db_statement_timeout_ms, config.public_base_url);
+	ci = conninfo_with(config.database_url, opts);
+	kore_pgsql_register(DB_NAMED_NAME, ci);
+	kore_free(ci);
 
 	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
 	    "-c shortener.public_base_url=%s",
@@ -233,6 +251,15 @@ void
 db_name(struct db_call *db, const char *name)
 {
 	db->stmt_name = name;
+}
+
+/* The pool a statement runs on: named ones on theirs (db_init). */
+static const char *
+pool_of(const struct db_call *db)
+{
+	if (db->stmt_name != NULL)
+		return (DB_NAMED_NAME);
+	return (db->dbname != NULL ? db->dbname : DB_NAME);
 }
 
 void
@@ -459,8 +486,7 @@ db_run_sync(struct db_call *db)
 
 	db_rearm(db);
 	kore_pgsql_init(&db->sql);
-	if (!kore_pgsql_setup(&db->sql, db->dbname != NULL ? db->dbname :
-	    DB_NAME, KORE_PGSQL_SYNC) ||
+	if (!kore_pgsql_setup(&db->sql, pool_of(db), KORE_PGSQL_SYNC) ||
 	    !kore_pgsql_query_param_fields(&db->sql, db->query, 0,
 	    db->nparams, db->values, db->lengths, NULL)) {
 		state = db->sql.result != NULL ? PQresultErrorField(
@@ -512,8 +538,7 @@ send_query(struct db_call *db)
 		finish(db, 0);
 		return;
 	}
-	if (!kore_pgsql_setup(&db->sql, db->dbname != NULL ? db->dbname :
-	    DB_NAME, KORE_PGSQL_ASYNC)) {
+	if (!kore_pgsql_setup(&db->sql, pool_of(db), KORE_PGSQL_ASYNC)) {
 		if (db->sql.state == KORE_PGSQL_STATE_INIT)
 			return;
 		/* No connection could be made: retrying would only wait. */

@@ -63,8 +63,8 @@ struct db_call {
 };
 
 /*
- * Registers the worker's pools (DB_NAME, DB_LONG_NAME) with the app's
- * session options; once per worker, after config_load().
+ * Registers the worker's pools (DB_NAME, DB_LONG_NAME, DB_NAMED_NAME)
+ * with the app's session options; once per worker, after config_load().
  */
 void		db_init(void);
 
@@ -72,7 +72,10 @@ void		db_init(void);
 void		db_prepare(struct db_call *db, const char *query);
 /*
  * The same, for a statement run often: each connection prepares it once,
- * as `name`, and then only executes it (its parse and plan kept).
+ * as `name`, and then only executes it (its parse and plan kept). Named
+ * statements run on their own pool (DB_NAMED_NAME), whose sessions plan
+ * generically: what it reads through an index must not hang on a
+ * parameter being NULL ("$1 IS NULL OR col = $1" is only a filter there).
  */
 void		db_prepare_named(struct db_call *db, const char *name,
 		    const char *query);
