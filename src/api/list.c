@@ -213,7 +213,9 @@ statement_prepare(struct api_ctx *ctx, struct list_state *ls)
 	const struct api_list_by	*by = list->by;
 	int				 page = ls->page.paginated;
 
-	if (by == NULL || query_get(&ctx->http.query, by->filter) == NULL) {
+	if (by == NULL || query_get(&ctx->http.query, by->filter) == NULL ||
+	    (by->unless != NULL &&
+	    query_get(&ctx->http.query, by->unless) != NULL)) {
 		api_prepare(ctx, page ? list->sql_page : list->sql_batch);
 		return;
 	}

@@ -29,13 +29,16 @@ struct api_filter {
 
 /*
  * Statements for one filter, used instead of the list's own when that
- * filter is given: the same parameters, the filter required, so they can
- * be named (prepared once per connection: db_prepare_named) and keep a
- * generic plan. For a list whose statement costs more to plan than to run
- * for a filter the lists' hot paths use (db/sql_events.c).
+ * filter is given and `unless` is not (a filter whose own index reads
+ * less, which the list's custom plans use): the same parameters, the
+ * filter required, so they can be named (db_prepare_named: planned once
+ * per connection, generically). For a list whose statement costs more to
+ * plan than to run for a filter the lists' hot paths use
+ * (db/sql_events.c).
  */
 struct api_list_by {
 	const char		*filter;	/* one of the list's filters */
+	const char		*unless;	/* a filter that reads less: NULL */
 	const char		*page_name;
 	const char		*sql_page;
 	const char		*batch_name;

@@ -17,12 +17,14 @@
 /*
  * The same when user_id ($8) is given: a plain equality, so a plan made
  * without the parameters' values (a named statement's generic plan) still
- * reads the user's blocks through their index.
+ * reads the user's blocks through their index. The owner test compares
+ * parameters only: a one-time filter, so a key scoped to another owner
+ * reads nothing, as a custom plan would fold it.
  */
 #define EVENTS_FILTER_USER \
 	"($7::bigint IS NULL OR url_id = $7) AND user_id = $8::bigint AND " \
 	"($9::text IS NULL OR event_type = $9) AND " \
-	"($10::bigint IS NULL OR user_id = $10)"
+	"($10::bigint IS NULL OR $10 = $8)"
 
 /*
  * The lists: LIST_SQL_PAGE and LIST_SQL_BATCH's parameters and answer

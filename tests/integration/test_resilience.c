@@ -1110,7 +1110,7 @@ Test(resilience, concurrent_misses_share_one_query, .fini = restore_all)
 {
 	const char	*pause = need_cmd("SHORTENER_PG_PAUSE");
 	const char	*resume = need_cmd("SHORTENER_PG_RESUME");
-	json_t		*url;
+	json_t		*url, *events;
 	const char	*code;
 	struct http_resp *r;
 	struct scrape	*s;
@@ -1137,6 +1137,20 @@ Test(resilience, concurrent_misses_share_one_query, .fini = restore_all)
 		    (long long)jint(url, "id")), 32, 16, &b);
 		cr_assert_eq(b.transport, 0);
 	}
+	/*
+	 * The lookup is a named statement: it runs on the workers' pool of
+	 * named statements (db/db.c), whose connections are made live the
+	 * same way, by a read that runs there too: the link's "created"
+	 * event by id.
+	 */
+	events = get_list("/events?url_id=%lld", (long long)jint(url, "id"));
+	cr_assert_eq(json_array_size(events), 1);
+	for (i = 0; i < 3; i++) {
+		redirect_burst("GET", pathf("/events/%lld", (long long)jint(
+		    json_array_get(events, 0), "id")), 32, 16, &b);
+		cr_assert_eq(b.transport, 0);
+	}
+	json_decref(events);
 	r = http_get(pathf("/urls/%lld", (long long)jint(url, "id")));
 	cr_assert_eq(r->status, 200);
 	http_free(r);
