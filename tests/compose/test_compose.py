@@ -348,13 +348,25 @@ def test_keys_through_the_published_ports(project):
         assert st == 401, (key, st, doc)
     st, _, doc = api(project, "GET", base + "/users?username=nokey%d" % os.getpid(), admin)
     assert st == 200 and doc == [], doc
-    # One budget for the key, whichever container answers.
-    seen = []
-    for var in ("APP1_PORT", "APP2_PORT", "APP1_PORT", "APP2_PORT"):
-        st, hdrs, doc = api(project, "GET", project.url(var, "/users?per_page=1"), admin)
-        assert st == 200, doc
-        assert hdrs["X-RateLimit-Limit"] == project.env["RATE_LIMIT_PER_KEY"]
-        seen.append(int(hdrs["X-RateLimit-Remaining"]))
+    # One budget for the key, whichever container answers. A worker whose
+    # Redis command ran over its budget judges by its own share of the limit
+    # (the limit / its instance's workers: src/cache/limiter.c), which is
+    # the documented fallback, not this check's subject: such a sequence is
+    # tried again, a few times at most, and said so.
+    full = project.env["RATE_LIMIT_PER_KEY"]
+    for attempt in range(5):
+        seen, limits = [], []
+        for var in ("APP1_PORT", "APP2_PORT", "APP1_PORT", "APP2_PORT"):
+            st, hdrs, doc = api(project, "GET", project.url(var, "/users?per_page=1"), admin)
+            assert st == 200, doc
+            limits.append(hdrs["X-RateLimit-Limit"])
+            seen.append(int(hdrs["X-RateLimit-Remaining"]))
+        if all(limit == full for limit in limits):
+            break
+        print("keys: attempt %d judged without Redis (limits %s): again" % (attempt + 1, limits))
+        time.sleep(1)
+    assert all(limit == full for limit in limits), \
+        "five sequences judged without Redis: %s" % limits
     assert all(b < a for a, b in zip(seen, seen[1:])), seen
 
 
