@@ -76,6 +76,7 @@ static void		watchdog(void *, u_int64_t);
 static void		drop_if_broken(struct kore_pgsql *);
 static void		note_reachable(int);
 static void		probe_done(struct db_call *, void *);
+static char		*pool_register(const char *, int, const char *);
 static char		*conninfo_with(const char *, const char *);
 static void		 conninfo_append(struct kore_buf *, const char *,
 			    const char *);
@@ -128,32 +129,34 @@ static int			watchdog_armed;
 void
 db_init(void)
 {
+	kore_free(conninfo_main);
+	conninfo_main = pool_register(DB_NAME,
+	    config.db_statement_timeout_ms, NULL);
+	kore_free(pool_register(DB_NAMED_NAME, config.db_statement_timeout_ms,
+	    "plan_cache_mode=force_generic_plan"));
+	kore_free(conninfo_long);
+	conninfo_long = pool_register(DB_LONG_NAME,
+	    config.db_long_statement_timeout_ms, NULL);
+}
+
+/*
+ * Registers the pool name with Kore: DATABASE_URL, the pool's statement
+ * timeout, the public base URL the views read, and one more setting if
+ * any. Returns the connection string, the caller's.
+ */
+static char *
+pool_register(const char *name, int timeout_ms, const char *extra)
+{
 	char	opts[DB_OPTIONS_MAX];
 	char	*ci;
 
 	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
-	    "-c shortener.public_base_url=%s", config.db_statement_timeout_ms,
-	    config.public_base_url);
+	    "-c shortener.public_base_url=%s%s%s", timeout_ms,
+	    config.public_base_url, extra != NULL ? " -c " : "",
+	    extra != NULL ? extra : "");
 	ci = conninfo_with(config.database_url, opts);
-	kore_pgsql_register(DB_NAME, ci);
-	kore_free(conninfo_main);
-	conninfo_main = ci;
-
-	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
-	    "-c shortener.public_base_url=%s "
-	    "-c plan_cache_mode=force_generic_plan",
-	    config.db_statement_timeout_ms, config.public_base_url);
-	ci = conninfo_with(config.database_url, opts);
-	kore_pgsql_register(DB_NAMED_NAME, ci);
-	kore_free(ci);
-
-	(void)snprintf(opts, sizeof(opts), "-c statement_timeout=%d "
-	    "-c shortener.public_base_url=%s",
-	    config.db_long_statement_timeout_ms, config.public_base_url);
-	ci = conninfo_with(config.database_url, opts);
-	kore_pgsql_register(DB_LONG_NAME, ci);
-	kore_free(conninfo_long);
-	conninfo_long = ci;
+	kore_pgsql_register(name, ci);
+	return (ci);
 }
 
 char *
