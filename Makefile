@@ -59,7 +59,7 @@ integration:
 tests/bin/unit: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(UNIT_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion $(UNIT_LDFLAGS)
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lhiredis -lcriterion $(UNIT_LDFLAGS)
 
 # The unit tests read the generated sample's users.csv (tools/seedgen).
 tests/bin/seed/users.csv: tools/seedgen
@@ -109,7 +109,7 @@ SAN_CFLAGS	:= -fsanitize=address,undefined,float-cast-overflow \
 tests/bin/unit-asan: $(CORE_SRC) $(UNIT_SRC) $(wildcard src/core/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $(CORE_SRC) $(UNIT_SRC) \
-	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lcriterion
+	    -ljansson -lcsv -lcrypto -lidn2 -lpcre2-8 -lqrencode -lz -lhiredis -lcriterion
 
 unit-asan: tests/bin/unit-asan tests/bin/seed/users.csv
 	. scripts/sanitize.sh && SEED_USERS_CSV=tests/bin/seed/users.csv \

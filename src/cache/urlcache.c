@@ -69,6 +69,7 @@
 #include "cache/redis.h"
 #include "cache/urlcache.h"
 #include "core/localcache.h"
+#include "core/numfmt.h"
 #include "obs/log.h"
 
 #define RETRY_MS		500
@@ -160,7 +161,8 @@ int
 urlcache_get(struct urlcache_get *g, struct http_request *req,
     const char *code)
 {
-	char	key[CACHE_KEY_MAX];
+	char		 key[CACHE_KEY_MAX];
+	const char	*argv[2];
 
 	memset(g, 0, sizeof(*g));
 	g->req = req;
@@ -170,8 +172,10 @@ urlcache_get(struct urlcache_get *g, struct http_request *req,
 		return (1);
 	if (cache_key(key, sizeof(key), code) == -1)
 		return (-1);
+	argv[0] = "GET";
+	argv[1] = key;
 	g->sent_ms = kore_time_ms();
-	if ((g->op = redis_command(get_done, g, "GET %s", key)) == NULL)
+	if ((g->op = redis_command_argv(get_done, g, 2, argv, NULL)) == NULL)
 		return (-1);
 
 	(void)kore_strlcpy(g->code, code, sizeof(g->code));
@@ -260,7 +264,7 @@ get_done(void *arg, enum redis_status st, redisReply *reply)
 void
 urlcache_fill(const char *code, const struct cache_entry *e)
 {
-	char		 key[CACHE_KEY_MAX], ttl[16];
+	char		 key[CACHE_KEY_MAX], ttl[NUMFMT_INT64_MAX];
 	const char	*argv[6];
 	size_t		 argvlen[6], len;
 	char		*value;
@@ -269,11 +273,11 @@ urlcache_fill(const char *code, const struct cache_entry *e)
 		return;
 
 	value = cache_entry_encode(e, &len);
-	(void)snprintf(ttl, sizeof(ttl), "%d", config.cache_ttl);
 	argv[0] = "SET"; argv[1] = key; argv[2] = value;
 	argv[3] = "EX"; argv[4] = ttl; argv[5] = "NX";
 	argvlen[0] = 3; argvlen[1] = strlen(key); argvlen[2] = len;
-	argvlen[3] = 2; argvlen[4] = strlen(ttl); argvlen[5] = 2;
+	argvlen[3] = 2; argvlen[4] = numfmt_int64(ttl, config.cache_ttl);
+	argvlen[5] = 2;
 	(void)redis_command_argv(NULL, NULL, 6, argv, argvlen);
 	free(value);
 }

@@ -5,11 +5,14 @@
  * query but never a wrong redirect.
  */
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/cacheentry.h"
+#include "core/numfmt.h"
 #include "core/xalloc.h"
+
+/* "2:" three numbers and a flag, each with its ':'. */
+#define CACHE_ENTRY_FIXED_MAX	(2 + 3 * (NUMFMT_INT64_MAX + 1) + 2)
 
 static const char	*parse_id(const char *, const char *, int64_t *);
 static const char	*parse_uint(const char *, const char *, int64_t *);
@@ -21,25 +24,37 @@ const char	cache_value_tombstone[] = "~";
 int
 cache_key(char *buf, size_t len, const char *code)
 {
-	int	n;
+	size_t	n = strlen(code);
 
-	n = snprintf(buf, len, "%s%s", CACHE_KEY_PREFIX, code);
-	if (n < 0 || (size_t)n >= len)
+	if (sizeof(CACHE_KEY_PREFIX) + n > len)
 		return (-1);
+	memcpy(buf, CACHE_KEY_PREFIX, sizeof(CACHE_KEY_PREFIX) - 1);
+	memcpy(buf + sizeof(CACHE_KEY_PREFIX) - 1, code, n + 1);
 	return (0);
 }
 
+/* "2:<url_id>:<user_id>:<expires_at>:<capped>:<url>", without printf. */
 char *
 cache_entry_encode(const struct cache_entry *e, size_t *len)
 {
-	char	*out;
-	int	 n;
+	char	*out, *p;
 
-	n = (int)e->url_len;
-	out = xasprintf("2:%lld:%lld:%lld:%d:%.*s", (long long)e->url_id,
-	    (long long)e->user_id, (long long)e->expires_at, e->capped ? 1 : 0,
-	    n, e->url);
-	*len = strlen(out);
+	out = xmalloc(CACHE_ENTRY_FIXED_MAX + e->url_len + 1);
+	p = out;
+	*p++ = '2';
+	*p++ = ':';
+	p += numfmt_int64(p, e->url_id);
+	*p++ = ':';
+	p += numfmt_int64(p, e->user_id);
+	*p++ = ':';
+	p += numfmt_int64(p, e->expires_at);
+	*p++ = ':';
+	*p++ = e->capped ? '1' : '0';
+	*p++ = ':';
+	memcpy(p, e->url, e->url_len);
+	p += e->url_len;
+	*p = '\0';
+	*len = (size_t)(p - out);
 	return (out);
 }
 

@@ -1,5 +1,6 @@
 /* Cache entry encoding: what a redirect trusts from Redis. */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,4 +96,46 @@ Test(cacheentry, keys)
 	cr_assert_eq(cache_key(buf, sizeof(buf), "abc123"), 0);
 	cr_expect_str_eq(buf, "sc:abc123");
 	cr_expect_eq(cache_key(tiny, sizeof(tiny), "abc"), -1);
+}
+
+Test(cacheentry, key_fits_exactly_or_not_at_all)
+{
+	char	buf[8];
+
+	memset(buf, 'x', sizeof(buf));
+	cr_assert_eq(cache_key(buf, sizeof(buf), "abcd"), 0);	/* 7 + NUL */
+	cr_expect_str_eq(buf, "sc:abcd");
+	memset(buf, 'x', sizeof(buf));
+	cr_expect_eq(cache_key(buf, sizeof(buf), "abcde"), -1);
+	cr_expect_eq(buf[0], 'x');	/* nothing written */
+}
+
+/* Written without printf: the same bytes as printf for any numbers. */
+Test(cacheentry, encode_matches_printf_at_the_limits)
+{
+	int64_t			 v[] = { 1, 9, 10, 1234567890123, INT64_MAX };
+	struct cache_entry	 in, out;
+	char			 want[256], *got;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		in.url_id = v[i];
+		in.user_id = v[sizeof(v) / sizeof(v[0]) - 1 - i];
+		in.expires_at = v[i] - 1;
+		in.capped = (int)(i % 2);
+		in.url = "https://example.com/x";
+		in.url_len = strlen(in.url);
+		(void)snprintf(want, sizeof(want), "2:%lld:%lld:%lld:%d:%s",
+		    (long long)in.url_id, (long long)in.user_id,
+		    (long long)in.expires_at, in.capped, in.url);
+		got = cache_entry_encode(&in, &len);
+		cr_expect_str_eq(got, want);
+		cr_expect_eq(len, strlen(want));
+		cr_expect_eq(cache_entry_decode(got, len, &out),
+		    CACHE_ENTRY_URL, "%s", got);
+		cr_expect_eq(out.url_id, in.url_id);
+		cr_expect_eq(out.user_id, in.user_id);
+		cr_expect_eq(out.expires_at, in.expires_at);
+		free(got);
+	}
 }
