@@ -115,7 +115,7 @@
 #define REDIS_BACKOFF_MIN_MS	100
 #define REDIS_BACKOFF_MAX_MS	5000
 #define REDIS_HANDSHAKE_MS	1000
-/* A command this long or shorter is framed on the stack: a GET, a fill. */
+/* A command shorter than this is framed on the stack: a GET, a fill. */
 #define RESP_STACK		1024
 
 enum conn_state {
@@ -244,11 +244,12 @@ redis_command_argv(redis_cb cb, void *arg, int argc, const char **argv,
 	size_t		 len;
 	int		 r;
 
-	if ((op = op_create(cb, arg)) == NULL)
+	if (argc < 1 || (op = op_create(cb, arg)) == NULL)
 		return (NULL);
 	len = resp_len(argc, argv, argvlen);
-	cmd = len <= sizeof(stack) ? stack : kore_malloc(len);
+	cmd = len < sizeof(stack) ? stack : kore_malloc(len + 1);
 	len = resp_write(cmd, argc, argv, argvlen);
+	cmd[len] = '\0';	/* hiredis reads the command as a C string */
 	r = redisAsyncFormattedCommand(conn.ctx, op_reply, op, cmd, len);
 	if (cmd != stack)
 		kore_free(cmd);

@@ -2,6 +2,7 @@
  * RESP command framing: see resp.h.
  */
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/numfmt.h"
@@ -57,7 +58,7 @@ header(char *out, char type, size_t n)
 	size_t	len;
 
 	out[0] = type;
-	len = 1 + numfmt_int64(out + 1, (int64_t)n);
+	len = 1 + numfmt_pad(out + 1, (uint64_t)n, 1);
 	out[len++] = '\r';
 	out[len++] = '\n';
 	return (len);

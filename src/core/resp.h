@@ -17,7 +17,8 @@ size_t	resp_len(int argc, const char **argv, const size_t *argvlen);
 
 /*
  * Writes the command to out, which holds at least resp_len() bytes (no
- * NUL is added), and returns that length. argvlen[i] is the length of
+ * NUL is added: hiredis wants one after them, the caller's), and returns
+ * that length. argvlen[i] is the length of
  * argv[i]; argvlen NULL: every argument is a C string.
  */
 size_t	resp_write(char *out, int argc, const char **argv,
