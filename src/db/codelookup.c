@@ -26,9 +26,24 @@
  * meets whatever the database layer decides (a fast failure while the
  * database is known to be down).
  *
+ * A batch the database could not take (core/sqlstate.h's "unavailable":
+ * no connection, a connect refused or unreachable, the server shutting
+ * down) does not fail its flights at once. A lookup is a read, safe to
+ * send again, and its waiters are redirects an end user clicked: a
+ * database restarting for a second, or an instance whose network was cut
+ * while they waited (their answers reach nobody until it is back, and
+ * then a 503 would be stale), is met with patience rather than a 503.
+ * Such flights rest on the `resting` list for LOOKUP_RETRY_MS (the
+ * connect gate's own hold-off, db/dbgate.c, so each retry meets a fresh
+ * decision) and go out again, until LOOKUP_PATIENCE_MS after they began;
+ * then they fail (503). So do they at once when more than
+ * LOOKUP_PATIENT_MAX requests already wait here: an outage under a flood
+ * of misses is answered quickly, not held in memory.
+ *
  * A batch runs on its own (db_start, not bound to a request), so a waiter
  * whose client goes away simply leaves, and the others still get their
- * answer. A flight without waiters still completes and is freed.
+ * answer. A flight without waiters still completes and is freed (a
+ * resting one is dropped when its rest ends).
  */
 
 #include <stdlib.h>
@@ -39,6 +54,7 @@
 
 #include "core/lookupgate.h"
 #include "core/shortcode.h"
+#include "core/sqlstate.h"
 #include "db/codelookup.h"
 #include "db/db.h"
 #include "db/sql_urls.h"
@@ -54,15 +70,25 @@
  * us with two (smaller batches).
  */
 #define LOOKUP_INFLIGHT_MAX	4
+/*
+ * Patience with an unavailable database (above). LOOKUP_PATIENCE_MS stays
+ * well below nginx's proxy_read_timeout (10 s, nginx.conf): a lookup
+ * still waiting then would cost a retry elsewhere and count against the
+ * instance (max_fails), all instances at once during an outage.
+ */
+#define LOOKUP_RETRY_MS		250
+#define LOOKUP_PATIENCE_MS	5000
+#define LOOKUP_PATIENT_MAX	512
 
 struct lookup_batch;
 
 struct lookup_flight {
 	char				 code[SHORTCODE_CUSTOM_MAX + 1];
-	struct lookup_batch		*batch;	/* NULL while pending */
+	u_int64_t			 born;	/* kore_time_ms() */
+	struct lookup_batch		*batch;	/* NULL while pending, resting */
 	TAILQ_HEAD(, lookup_waiter)	 waiters;
 	LIST_ENTRY(lookup_flight)	 bucket;
-	TAILQ_ENTRY(lookup_flight)	 queue;	/* pending, or the batch's */
+	TAILQ_ENTRY(lookup_flight)	 queue;	/* pending, resting, a batch's */
 };
 
 TAILQ_HEAD(flight_list, lookup_flight);
@@ -77,6 +103,10 @@ static void			 batch_send(void);
 static void			 hold_until(u_int64_t);
 static void			 hold_expired(void *, u_int64_t);
 static void			 batch_done(struct db_call *, void *);
+static int			 flight_rest(struct lookup_flight *,
+				    struct lookup_batch *);
+static void			 rest_expired(void *, u_int64_t);
+static void			 flight_free(struct lookup_flight *);
 static void			 literal_add(struct kore_buf *, const char *);
 static void			 flight_answer(struct lookup_flight *,
 				    PGresult *, int);
@@ -93,6 +123,9 @@ static int			in_flight;
 static u_int64_t		last_sent;	/* kore_time_ms() */
 static struct kore_timer	*hold_timer;	/* armed while held */
 static u_int64_t		hold_at;	/* when it fires */
+/* Owned by this worker: flights waiting out an unavailable database. */
+static struct flight_list	resting = TAILQ_HEAD_INITIALIZER(resting);
+static struct kore_timer	*rest_timer;	/* armed while any rests */
 
 void
 code_lookup(struct lookup_waiter *w, struct http_request *req,
@@ -108,6 +141,7 @@ code_lookup(struct lookup_waiter *w, struct http_request *req,
 	if ((f = flight_find(code, &b)) == NULL) {
 		f = kore_calloc(1, sizeof(*f));
 		kore_strlcpy(f->code, code, sizeof(f->code));
+		f->born = kore_time_ms();
 		TAILQ_INIT(&f->waiters);
 		LIST_INSERT_HEAD(&flights[b], f, bucket);
 		TAILQ_INSERT_TAIL(&pending, f, queue);
@@ -234,22 +268,76 @@ batch_done(struct db_call *db, void *arg)
 	struct lookup_flight	*f;
 	PGresult		*res = db->status == DB_DONE ? db->result : NULL;
 	unsigned int		 b;
-	int			 i, rows;
+	int			 i, rows, unavailable;
 
 	in_flight--;
+	unavailable = res == NULL &&
+	    sqlstate_classify(db->sqlstate) == SQLSTATE_UNAVAILABLE;
 	rows = res != NULL ? PQntuples(res) : 0;
 	for (i = 0; i < rows; i++) {
 		f = flight_find(PQgetvalue(res, i, 0), &b);
 		if (f != NULL && f->batch == lb)
 			flight_answer(f, res, i);
 	}
-	while ((f = TAILQ_FIRST(&lb->flights)) != NULL)
+	while ((f = TAILQ_FIRST(&lb->flights)) != NULL) {
+		if (unavailable && flight_rest(f, lb))
+			continue;
 		flight_answer(f, res, -1);
+	}
 
 	db_cleanup(&lb->query);
 	kore_buf_cleanup(&lb->codes);
 	kore_free(lb);
 	batch_send();
+}
+
+/*
+ * Moves f, whose batch found the database unavailable, from lb to the
+ * resting list when its waiters may still wait (above); 0 when it must
+ * fail now.
+ */
+static int
+flight_rest(struct lookup_flight *f, struct lookup_batch *lb)
+{
+	if (TAILQ_EMPTY(&f->waiters) || nwaiting > LOOKUP_PATIENT_MAX ||
+	    kore_time_ms() - f->born + LOOKUP_RETRY_MS > LOOKUP_PATIENCE_MS)
+		return (0);
+
+	TAILQ_REMOVE(&lb->flights, f, queue);
+	f->batch = NULL;
+	TAILQ_INSERT_TAIL(&resting, f, queue);
+	if (rest_timer == NULL) {
+		rest_timer = kore_timer_add(rest_expired, LOOKUP_RETRY_MS,
+		    NULL, KORE_TIMER_ONESHOT);
+	}
+	return (1);
+}
+
+/* The rest is over: flights still waited for are pending again. */
+static void
+rest_expired(void *arg, u_int64_t now)
+{
+	struct lookup_flight	*f;
+
+	rest_timer = NULL;
+	while ((f = TAILQ_FIRST(&resting)) != NULL) {
+		TAILQ_REMOVE(&resting, f, queue);
+		if (TAILQ_EMPTY(&f->waiters)) {
+			flight_free(f);
+			continue;
+		}
+		TAILQ_INSERT_TAIL(&pending, f, queue);
+		npending++;
+	}
+	batch_send();
+}
+
+/* A flight that is in no list but its bucket (its waiters gone). */
+static void
+flight_free(struct lookup_flight *f)
+{
+	LIST_REMOVE(f, bucket);
+	kore_free(f);
 }
 
 /*

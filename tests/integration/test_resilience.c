@@ -885,6 +885,79 @@ Test(resilience, lookups_answer_after_database_restart, .fini = restore_all)
 	json_decref(url);
 }
 
+/*
+ * A redirect that needs PostgreSQL while it is down is not answered 503
+ * at once: its lookup is tried again every 250 ms for up to 5 s
+ * (db/codelookup.c, LOOKUP_PATIENCE_MS). Here the request goes out with
+ * the database stopped, PostgreSQL starts RESTART_DOWN_S later, and the
+ * answer must be the 302, from the database (not a cache HIT), after it
+ * waited out the restart.
+ */
+#define RESTART_DOWN_S		1.0
+#define LOOKUP_PATIENCE_S	5.0
+
+Test(resilience, uncached_redirect_waits_out_a_database_restart,
+    .fini = restore_all)
+{
+	const char		*stop = need_cmd("SHORTENER_PG_STOP");
+	const char		*start = need_cmd("SHORTENER_PG_START");
+	json_t			*url = make_user_url(NULL);
+	struct http_resp	*r;
+	char			*cmd;
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	if (asprintf(&cmd, "sleep %.1f && %s", RESTART_DOWN_S, start) < 0)
+		cr_assert_fail("asprintf");
+	pg_starter = start_in_background(cmd);
+	free(cmd);
+
+	r = http_get(pathf("/%s", jstr(url, "short_code")));
+	cr_assert_eq(wait_background(&pg_starter), 0, "\"%s\" failed",
+	    start);
+	pg_stopped = 0;
+	fprintf(stderr, "resilience: an uncached redirect sent with "
+	    "PostgreSQL stopped for %.1f s: %ld after %.2f s\n",
+	    RESTART_DOWN_S, r->status, r->elapsed);
+	expect_302(r, jstr(url, "original_url"));
+	cr_expect(!xcache_is(r, "HIT"), "the link must not have been "
+	    "cached: X-Cache %s", http_header(r, "x-cache"));
+	cr_expect_geq(r->elapsed, RESTART_DOWN_S * 0.8, "answered after "
+	    "%.2f s: sent after PostgreSQL was up again?", r->elapsed);
+	http_free(r);
+	json_decref(url);
+}
+
+/*
+ * The patience is bounded: with PostgreSQL down for good, the same
+ * redirect is a 503 JSON with Retry-After once it ran out, well before
+ * nginx's 10 s read timeout would try another instance.
+ */
+Test(resilience, uncached_redirect_gives_up_after_its_patience,
+    .fini = restore_all)
+{
+	const char		*stop = need_cmd("SHORTENER_PG_STOP");
+	json_t			*url = make_user_url(NULL);
+	struct http_resp	*r;
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	r = http_get(pathf("/%s", jstr(url, "short_code")));
+	fprintf(stderr, "resilience: an uncached redirect with PostgreSQL "
+	    "down: %ld after %.2f s\n", r->status, r->elapsed);
+	cr_assert_eq(r->status, 503, "uncached redirect with PostgreSQL "
+	    "down: %ld %.300s", r->status, r->body);
+	expect_error(r, 503, NULL);
+	cr_expect_not_null(http_header(r, "Retry-After"), "503 without "
+	    "Retry-After");
+	cr_expect_geq(r->elapsed, LOOKUP_PATIENCE_S - 1.0, "503 after "
+	    "%.2f s: the lookup was not tried again", r->elapsed);
+	cr_expect_leq(r->elapsed, LOOKUP_PATIENCE_S + 2.0, "503 after "
+	    "%.2f s", r->elapsed);
+	http_free(r);
+	json_decref(url);
+}
+
 /* ---- PostgreSQL paused ----------------------------------------------- */
 
 #define PG_PAUSE_S		10.0	/* PostgreSQL stays paused this long */
