@@ -72,6 +72,7 @@ static int	st_wait_cache(struct http_request *, struct api_ctx *);
 static int	st_wait_database(struct http_request *, struct api_ctx *);
 static int	lookup_database(struct http_request *, struct api_ctx *);
 static int	ask_cache_again(struct http_request *, struct api_ctx *);
+static int	may_ask_again(const struct redirect_state *);
 static void	redirect_state_free(void *);
 static int	redirect_found(struct http_request *, struct api_ctx *,
 		    const struct cache_entry *);
@@ -163,8 +164,9 @@ lookup_database(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
+	/* Patient, unless a second look in the cache may do (below). */
 	ctx->resume = st_wait_database;
-	code_lookup(&st->lookup, req, ctx->http.param);
+	code_lookup(&st->lookup, req, ctx->http.param, !may_ask_again(st));
 	return (KORE_RESULT_RETRY);
 }
 
@@ -273,7 +275,7 @@ ask_cache_again(struct http_request *req, struct api_ctx *ctx)
 {
 	struct redirect_state	*st = ctx->state;
 
-	if (st->asked_again || st->fill || !urlcache_up())
+	if (!may_ask_again(st))
 		return (0);
 	st->asked_again = 1;
 
@@ -285,6 +287,12 @@ ask_cache_again(struct http_request *req, struct api_ctx *ctx)
 
 	ctx->resume = st_wait_cache;
 	return (1);
+}
+
+static int
+may_ask_again(const struct redirect_state *st)
+{
+	return (!st->asked_again && !st->fill && urlcache_up());
 }
 
 static void

@@ -36,7 +36,10 @@
  * Such flights rest on the `resting` list for LOOKUP_RETRY_MS (the
  * connect gate's own hold-off, db/dbgate.c, so each retry meets a fresh
  * decision) and go out again, until LOOKUP_PATIENCE_MS after they began;
- * then they fail (503). So do they at once when more than
+ * then they fail (503). A waiter that has somewhere better to ask (a
+ * redirect whose Redis lookup was only over its budget may find the link
+ * cached on a second look) is not patient: it hears of the failure at
+ * once, and the flight rests for the others. So do they at once when more than
  * LOOKUP_PATIENT_MAX requests already wait here: an outage under a flood
  * of misses is answered quickly, not held in memory.
  *
@@ -107,6 +110,8 @@ static int			 flight_rest(struct lookup_flight *,
 				    struct lookup_batch *);
 static void			 rest_expired(void *, u_int64_t);
 static void			 flight_free(struct lookup_flight *);
+static void			 waiter_answer(struct lookup_waiter *,
+				    PGresult *, int);
 static void			 literal_add(struct kore_buf *, const char *);
 static void			 flight_answer(struct lookup_flight *,
 				    PGresult *, int);
@@ -129,7 +134,7 @@ static struct kore_timer	*rest_timer;	/* armed while any rests */
 
 void
 code_lookup(struct lookup_waiter *w, struct http_request *req,
-    const char *code)
+    const char *code, int patient)
 {
 	struct lookup_flight	*f;
 	unsigned int		 b;
@@ -137,6 +142,7 @@ code_lookup(struct lookup_waiter *w, struct http_request *req,
 	memset(w, 0, sizeof(*w));
 	w->req = req;
 	w->status = LOOKUP_PENDING;
+	w->patient = patient;
 
 	if ((f = flight_find(code, &b)) == NULL) {
 		f = kore_calloc(1, sizeof(*f));
@@ -299,8 +305,18 @@ batch_done(struct db_call *db, void *arg)
 static int
 flight_rest(struct lookup_flight *f, struct lookup_batch *lb)
 {
-	if (TAILQ_EMPTY(&f->waiters) || nwaiting > LOOKUP_PATIENT_MAX ||
+	struct lookup_waiter	*w, *next;
+
+	if (nwaiting > LOOKUP_PATIENT_MAX ||
 	    kore_time_ms() - f->born + LOOKUP_RETRY_MS > LOOKUP_PATIENCE_MS)
+		return (0);
+	/* Those with a better place to ask (code_lookup) hear it now. */
+	for (w = TAILQ_FIRST(&f->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, list);
+		if (!w->patient)
+			waiter_answer(w, NULL, -1);
+	}
+	if (TAILQ_EMPTY(&f->waiters))
 		return (0);
 
 	TAILQ_REMOVE(&lb->flights, f, queue);
@@ -332,7 +348,7 @@ rest_expired(void *arg, u_int64_t now)
 	batch_send();
 }
 
-/* A flight that is in no list but its bucket (its waiters gone). */
+/* A flight that is in no list but its bucket, its waiters gone. */
 static void
 flight_free(struct lookup_flight *f)
 {
@@ -349,33 +365,35 @@ flight_answer(struct lookup_flight *f, PGresult *res, int row)
 {
 	struct lookup_waiter	*w;
 
-	LIST_REMOVE(f, bucket);
 	TAILQ_REMOVE(&f->batch->flights, f, queue);
+	while ((w = TAILQ_FIRST(&f->waiters)) != NULL)
+		waiter_answer(w, res, row);
+	flight_free(f);
+}
 
-	while ((w = TAILQ_FIRST(&f->waiters)) != NULL) {
-		TAILQ_REMOVE(&f->waiters, w, list);
-		w->flight = NULL;
-		nwaiting--;
+/* Takes w off its flight with row of res (as flight_answer), wakes it. */
+static void
+waiter_answer(struct lookup_waiter *w, PGresult *res, int row)
+{
+	TAILQ_REMOVE(&w->flight->waiters, w, list);
+	w->flight = NULL;
+	nwaiting--;
 
-		if (res == NULL) {
-			w->status = LOOKUP_FAILED;
-		} else if (row < 0) {
-			w->status = LOOKUP_ABSENT;
-		} else {
-			w->status = LOOKUP_FOUND;
-			w->url_id = strtoll(PQgetvalue(res, row, 1), NULL, 10);
-			w->user_id = strtoll(PQgetvalue(res, row, 2), NULL, 10);
-			w->expires_at = strtoll(PQgetvalue(res, row, 4),
-			    NULL, 10);
-			w->capped = PQgetvalue(res, row, 5)[0] == 't';
-			w->url = strdup(PQgetvalue(res, row, 3));
-			if (w->url == NULL)
-				fatal("strdup: out of memory");
-		}
-		http_request_wakeup(w->req);
+	if (res == NULL) {
+		w->status = LOOKUP_FAILED;
+	} else if (row < 0) {
+		w->status = LOOKUP_ABSENT;
+	} else {
+		w->status = LOOKUP_FOUND;
+		w->url_id = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+		w->user_id = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+		w->expires_at = strtoll(PQgetvalue(res, row, 4), NULL, 10);
+		w->capped = PQgetvalue(res, row, 5)[0] == 't';
+		w->url = strdup(PQgetvalue(res, row, 3));
+		if (w->url == NULL)
+			fatal("strdup: out of memory");
 	}
-
-	kore_free(f);
+	http_request_wakeup(w->req);
 }
 
 static struct lookup_flight *

@@ -29,13 +29,18 @@ struct lookup_waiter {
 	int64_t				 user_id;
 	int64_t				 expires_at;	/* epoch s; 0: never */
 	int				 capped;	/* has max_clicks */
+	int				 patient;	/* waits out an outage */
 	char				*url;		/* owned once FOUND */
 	TAILQ_ENTRY(lookup_waiter)	 list;
 };
 
-/* Puts req to sleep until w->status is no longer LOOKUP_PENDING. */
+/*
+ * Puts req to sleep until w->status is no longer LOOKUP_PENDING. A patient
+ * waiter is answered LOOKUP_FAILED only after the database stayed
+ * unavailable for a few seconds (codelookup.c), any other at once.
+ */
 void	code_lookup(struct lookup_waiter *w, struct http_request *req,
-	    const char *code);
+	    const char *code, int patient);
 /* Leaves the flight (the request is going away) and frees w's result. */
 void	code_lookup_release(struct lookup_waiter *w);
 
