@@ -106,6 +106,7 @@ static void	inval_settled(struct urlcache_inval *);
 static void	hold_done(void *, u_int64_t);
 static struct redis_op	*tombstones(char *const *, size_t, redis_cb, void *);
 static struct redis_op	*forget(const char *, redis_cb, void *);
+static void	set_nx(const char *, const char *, size_t, int64_t);
 static void	retry_add(const char *);
 static void	retry_tick(void *, u_int64_t);
 static void	retry_run(void);
@@ -264,21 +265,14 @@ get_done(void *arg, enum redis_status st, redisReply *reply)
 void
 urlcache_fill(const char *code, const struct cache_entry *e)
 {
-	char		 key[CACHE_KEY_MAX], ttl[NUMFMT_INT64_MAX];
-	const char	*argv[6];
-	size_t		 argvlen[6], len;
-	char		*value;
+	char	 key[CACHE_KEY_MAX];
+	char	*value;
+	size_t	 len;
 
 	if (cache_key(key, sizeof(key), code) == -1)
 		return;
-
 	value = cache_entry_encode(e, &len);
-	argv[0] = "SET"; argv[1] = key; argv[2] = value;
-	argv[3] = "EX"; argv[4] = ttl; argv[5] = "NX";
-	argvlen[0] = 3; argvlen[1] = strlen(key); argvlen[2] = len;
-	argvlen[3] = 2; argvlen[4] = numfmt_int64(ttl, config.cache_ttl);
-	argvlen[5] = 2;
-	(void)redis_command_argv(NULL, NULL, 6, argv, argvlen);
+	set_nx(key, value, len, config.cache_ttl);
 	free(value);
 }
 
@@ -289,8 +283,24 @@ urlcache_fill_absent(const char *code)
 
 	if (cache_key(key, sizeof(key), code) == -1)
 		return;
-	(void)redis_command(NULL, NULL, "SET %s %s EX %d NX", key,
-	    cache_value_absent, config.cache_negative_ttl);
+	set_nx(key, cache_value_absent, strlen(cache_value_absent),
+	    config.cache_negative_ttl);
+}
+
+/* SET key value EX ttl NX, framed by core/resp.c: no printf per fill. */
+static void
+set_nx(const char *key, const char *value, size_t len, int64_t ttl)
+{
+	char		 ttl_text[NUMFMT_INT64_MAX];
+	const char	*argv[6];
+	size_t		 argvlen[6];
+
+	argv[0] = "SET"; argv[1] = key; argv[2] = value;
+	argv[3] = "EX"; argv[4] = ttl_text; argv[5] = "NX";
+	argvlen[0] = 3; argvlen[1] = strlen(key); argvlen[2] = len;
+	argvlen[3] = 2; argvlen[4] = numfmt_int64(ttl_text, ttl);
+	argvlen[5] = 2;
+	(void)redis_command_argv(NULL, NULL, 6, argv, argvlen);
 }
 
 size_t
