@@ -36,12 +36,12 @@
  * Such flights rest on the `resting` list for LOOKUP_RETRY_MS (the
  * connect gate's own hold-off, db/dbgate.c, so each retry meets a fresh
  * decision) and go out again, until LOOKUP_PATIENCE_MS after they began;
- * then they fail (503). A waiter that has somewhere better to ask (a
- * redirect whose Redis lookup was only over its budget may find the link
- * cached on a second look) is not patient: it hears of the failure at
- * once, and the flight rests for the others. So do they at once when more than
+ * then they fail (503). They fail at once, too, when more than
  * LOOKUP_PATIENT_MAX requests already wait here: an outage under a flood
- * of misses is answered quickly, not held in memory.
+ * of misses is answered quickly, not held in memory. A waiter that has
+ * somewhere better to ask (a redirect whose Redis lookup was only over its
+ * budget may find the link cached on a second look) is not patient: it
+ * hears of the failure at once, and the flight rests for the others.
  *
  * A batch runs on its own (db_start, not bound to a request), so a waiter
  * whose client goes away simply leaves, and the others still get their
