@@ -73,6 +73,7 @@ static int	st_wait_database(struct http_request *, struct api_ctx *);
 static int	lookup_database(struct http_request *, struct api_ctx *);
 static int	ask_cache_again(struct http_request *, struct api_ctx *);
 static int	may_ask_again(const struct redirect_state *);
+static int	lookup_patiently(struct http_request *, struct api_ctx *);
 static void	redirect_state_free(void *);
 static int	redirect_found(struct http_request *, struct api_ctx *,
 		    const struct cache_entry *);
@@ -182,6 +183,9 @@ st_wait_database(struct http_request *req, struct api_ctx *ctx)
 	case LOOKUP_FAILED:
 		if (ask_cache_again(req, ctx))
 			return (KORE_RESULT_RETRY);
+		/* Nowhere else to ask after all: wait for the database. */
+		if (!st->lookup.patient)
+			return (lookup_patiently(req, ctx));
 		metrics_redirect(METRICS_REDIRECT_UNAVAILABLE);
 		ctx->http.cache = st->cache;
 		http_response_header(req, "x-cache", st->cache);
@@ -287,6 +291,21 @@ ask_cache_again(struct http_request *req, struct api_ctx *ctx)
 
 	ctx->resume = st_wait_cache;
 	return (1);
+}
+
+/*
+ * The lookup was not patient because the cache might answer on a second
+ * look, and it cannot (Redis went down or is busy meanwhile): the same
+ * lookup again, patient this time.
+ */
+static int
+lookup_patiently(struct http_request *req, struct api_ctx *ctx)
+{
+	struct redirect_state	*st = ctx->state;
+
+	st->asked_again = 1;
+	code_lookup_release(&st->lookup);
+	return (lookup_database(req, ctx));
 }
 
 static int

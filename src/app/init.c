@@ -49,6 +49,7 @@
 #include "clicks/clickwriter.h"
 #include "clicks/retention.h"
 #include "core/urlhost.h"
+#include "db/codelookup.h"
 #include "db/db.h"
 #include "http/cors.h"
 #include "http/respond.h"
@@ -338,6 +339,7 @@ drain_requests(void)
 		worker->has_lock = 0;
 	}
 	http_keepalive_time = 0;
+	code_lookup_drain();
 
 	deadline = kore_time_ms() + DRAIN_MS;
 	while (http_request_count > 0 && kore_time_ms() < deadline) {

@@ -33,15 +33,17 @@
  * database restarting for a second, or an instance whose network was cut
  * while they waited (their answers reach nobody until it is back, and
  * then a 503 would be stale), is met with patience rather than a 503.
- * Such flights rest on the `resting` list for LOOKUP_RETRY_MS (the
- * connect gate's own hold-off, db/dbgate.c, so each retry meets a fresh
- * decision) and go out again, until LOOKUP_PATIENCE_MS after they began;
+ * Such flights rest on the `resting` list for up to LOOKUP_RETRY_MS (one
+ * timer for all: the connect gate's own hold-off, db/dbgate.c, so most
+ * retries meet a fresh decision) and go out again, until
+ * LOOKUP_PATIENCE_MS after they began;
  * then they fail (503). They fail at once, too, when more than
  * LOOKUP_PATIENT_MAX requests already wait here: an outage under a flood
  * of misses is answered quickly, not held in memory. A waiter that has
  * somewhere better to ask (a redirect whose Redis lookup was only over its
  * budget may find the link cached on a second look) is not patient: it
- * hears of the failure at once, and the flight rests for the others.
+ * hears of the failure at once, and the flight rests for the others. A
+ * worker that is stopping (code_lookup_drain) lets nothing rest.
  *
  * A batch runs on its own (db_start, not bound to a request), so a waiter
  * whose client goes away simply leaves, and the others still get their
@@ -131,6 +133,7 @@ static u_int64_t		hold_at;	/* when it fires */
 /* Owned by this worker: flights waiting out an unavailable database. */
 static struct flight_list	resting = TAILQ_HEAD_INITIALIZER(resting);
 static struct kore_timer	*rest_timer;	/* armed while any rests */
+static int			draining;	/* code_lookup_drain() ran */
 
 void
 code_lookup(struct lookup_waiter *w, struct http_request *req,
@@ -307,7 +310,7 @@ flight_rest(struct lookup_flight *f, struct lookup_batch *lb)
 {
 	struct lookup_waiter	*w, *next;
 
-	if (nwaiting > LOOKUP_PATIENT_MAX ||
+	if (draining || nwaiting > LOOKUP_PATIENT_MAX ||
 	    kore_time_ms() - f->born + LOOKUP_RETRY_MS > LOOKUP_PATIENCE_MS)
 		return (0);
 	/* Those with a better place to ask (code_lookup) hear it now. */
@@ -327,6 +330,25 @@ flight_rest(struct lookup_flight *f, struct lookup_batch *lb)
 		    NULL, KORE_TIMER_ONESHOT);
 	}
 	return (1);
+}
+
+void
+code_lookup_drain(void)
+{
+	struct lookup_flight	*f;
+	struct lookup_waiter	*w;
+
+	draining = 1;
+	if (rest_timer != NULL) {
+		kore_timer_remove(rest_timer);
+		rest_timer = NULL;
+	}
+	while ((f = TAILQ_FIRST(&resting)) != NULL) {
+		TAILQ_REMOVE(&resting, f, queue);
+		while ((w = TAILQ_FIRST(&f->waiters)) != NULL)
+			waiter_answer(w, NULL, -1);
+		flight_free(f);
+	}
 }
 
 /* The rest is over: flights still waited for are pending again. */

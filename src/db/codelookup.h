@@ -37,10 +37,16 @@ struct lookup_waiter {
 /*
  * Puts req to sleep until w->status is no longer LOOKUP_PENDING. A patient
  * waiter is answered LOOKUP_FAILED only after the database stayed
- * unavailable for a few seconds (codelookup.c), any other at once.
+ * unavailable for a few seconds (codelookup.c), any other when the next
+ * attempt of its flight fails.
  */
 void	code_lookup(struct lookup_waiter *w, struct http_request *req,
 	    const char *code, int patient);
+/*
+ * A stopping worker's: lookups waiting out an unavailable database fail
+ * now, and none waits from here on (the drain must not outlast them).
+ */
+void	code_lookup_drain(void);
 /* Leaves the flight (the request is going away) and frees w's result. */
 void	code_lookup_release(struct lookup_waiter *w);
 

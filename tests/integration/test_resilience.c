@@ -896,17 +896,29 @@ Test(resilience, lookups_answer_after_database_restart, .fini = restore_all)
 #define RESTART_DOWN_S		1.0
 #define LOOKUP_PATIENCE_S	5.0
 
-Test(resilience, uncached_redirect_waits_out_a_database_restart,
-    .fini = restore_all)
+/*
+ * A GET of url's short link sent with PostgreSQL stopped (and Redis paused
+ * for a while, when pause_redis), PostgreSQL started RESTART_DOWN_S later
+ * in the background: asserts a 302 that waited out the restart and returns
+ * it for the caller's X-Cache check.
+ */
+static struct http_resp *
+redirect_across_restart(json_t *url, int pause_redis, const char *what)
 {
 	const char		*stop = need_cmd("SHORTENER_PG_STOP");
 	const char		*start = need_cmd("SHORTENER_PG_START");
-	json_t			*url = make_user_url(NULL);
 	struct http_resp	*r;
 	char			*cmd;
 
+	if (pause_redis)
+		need_cmd("SHORTENER_REDIS_CLI");
 	pg_stopped = 1;
 	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	if (pause_redis) {
+		redis_paused = 1;
+		cr_assert_eq(redis_cli(NULL, 0, "CLIENT PAUSE %d", 4000), 0,
+		    "CLIENT PAUSE failed");
+	}
 	if (asprintf(&cmd, "sleep %.1f && %s", RESTART_DOWN_S, start) < 0)
 		cr_assert_fail("asprintf");
 	pg_starter = start_in_background(cmd);
@@ -916,14 +928,43 @@ Test(resilience, uncached_redirect_waits_out_a_database_restart,
 	cr_assert_eq(wait_background(&pg_starter), 0, "\"%s\" failed",
 	    start);
 	pg_stopped = 0;
-	fprintf(stderr, "resilience: an uncached redirect sent with "
-	    "PostgreSQL stopped for %.1f s: %ld after %.2f s\n",
-	    RESTART_DOWN_S, r->status, r->elapsed);
+	fprintf(stderr, "resilience: %s, PostgreSQL stopped for %.1f s: %ld "
+	    "(X-Cache %s) after %.2f s\n", what, RESTART_DOWN_S, r->status,
+	    http_header(r, "x-cache"), r->elapsed);
 	expect_302(r, jstr(url, "original_url"));
-	cr_expect(!xcache_is(r, "HIT"), "the link must not have been "
-	    "cached: X-Cache %s", http_header(r, "x-cache"));
 	cr_expect_geq(r->elapsed, RESTART_DOWN_S * 0.8, "answered after "
 	    "%.2f s: sent after PostgreSQL was up again?", r->elapsed);
+	return (r);
+}
+
+Test(resilience, uncached_redirect_waits_out_a_database_restart,
+    .fini = restore_all)
+{
+	json_t			*url = make_user_url(NULL);
+	struct http_resp	*r;
+
+	r = redirect_across_restart(url, 0, "an uncached redirect");
+	cr_expect(!xcache_is(r, "HIT"), "the link must not have been "
+	    "cached: X-Cache %s", http_header(r, "x-cache"));
+	http_free(r);
+	json_decref(url);
+}
+
+/*
+ * Redis over its budget (CLIENT PAUSE: up, but silent) as well: the
+ * redirect's first lookup is not patient (a second look in the cache
+ * might answer), the second look is over budget too, and only then does
+ * it wait for the database. A 302 with X-Cache BYPASS.
+ */
+Test(resilience, redirect_waits_when_neither_cache_nor_database_answers,
+    .fini = restore_all)
+{
+	json_t			*url = make_user_url(NULL);
+	struct http_resp	*r;
+
+	r = redirect_across_restart(url, 1, "a redirect with Redis paused");
+	cr_expect(xcache_is(r, "BYPASS"), "X-Cache %s, not BYPASS: was Redis "
+	    "paused?", http_header(r, "x-cache"));
 	http_free(r);
 	json_decref(url);
 }
