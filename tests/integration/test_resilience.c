@@ -999,6 +999,51 @@ Test(resilience, uncached_redirect_gives_up_after_its_patience,
 	json_decref(url);
 }
 
+/*
+ * A worker told to stop while a redirect waits out a database outage
+ * answers it (503) as its drain begins, instead of letting the wait
+ * outlast the drain: the app is stopped STOP_AFTER_S after the request
+ * went out, and the 503 must come well before the patience (5 s) ends.
+ */
+#define STOP_AFTER_S		0.5
+
+Test(resilience, stopping_worker_answers_waiting_redirects,
+    .fini = restore_all)
+{
+	const char		*stop = need_cmd("SHORTENER_PG_STOP");
+	const char		*app_stop = need_cmd("SHORTENER_APP_STOP");
+	const char		*app_start = need_cmd("SHORTENER_APP_START");
+	json_t			*url = make_user_url(NULL);
+	struct http_resp	*r;
+	pid_t			 stopper;
+	char			*cmd;
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	if (asprintf(&cmd, "sleep %.1f && %s", STOP_AFTER_S, app_stop) < 0)
+		cr_assert_fail("asprintf");
+	app_stopped = 1;
+	stopper = start_in_background(cmd);
+	free(cmd);
+
+	r = http_get(pathf("/%s", jstr(url, "short_code")));
+	cr_assert_eq(wait_background(&stopper), 0, "\"%s\" failed",
+	    app_stop);
+	fprintf(stderr, "resilience: a redirect waiting for PostgreSQL, its "
+	    "app stopped %.1f s later: %ld after %.2f s\n", STOP_AFTER_S,
+	    r->status, r->elapsed);
+	cr_expect_eq(r->status, 503, "%ld %.300s", r->status, r->body);
+	if (r->status == 503)
+		expect_error(r, 503, NULL);
+	cr_expect_lt(r->elapsed, STOP_AFTER_S + 2.0, "answered %.2f s after "
+	    "it was sent: the drain waited for its patience", r->elapsed);
+	http_free(r);
+
+	cr_assert_eq(run_cmd(app_start), 0, "\"%s\" failed", app_start);
+	app_stopped = 0;
+	json_decref(url);
+}
+
 /* ---- PostgreSQL paused ----------------------------------------------- */
 
 #define PG_PAUSE_S		10.0	/* PostgreSQL stays paused this long */
