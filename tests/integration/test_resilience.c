@@ -1044,6 +1044,147 @@ Test(resilience, stopping_worker_answers_waiting_redirects,
 	json_decref(url);
 }
 
+/*
+ * A flood of misses while the database is down is not held in memory: a
+ * worker lets at most LOOKUP_PATIENT_MAX requests wait out the outage
+ * (src/db/codelookup.c) and answers the rest at once. FLOOD_N requests
+ * for codes nobody asked for before, all on connections of their own and
+ * all in flight together, reach the workers however Kore spreads them;
+ * whatever the spread, at most workers x (LOOKUP_PATIENT_MAX + 1) of them
+ * can be waiting, so at least the rest must be answered quickly. Some
+ * must still wait (the cap is not "fail everything"), and every answer is
+ * the usual 503 JSON.
+ */
+#define FLOOD_N			1600
+#define LOOKUP_PATIENT_MAX	512	/* src/db/codelookup.c */
+#define FLOOD_FAST_S		2.5	/* answered without waiting */
+#define FLOOD_WAITED_S		(LOOKUP_PATIENCE_S - 1.0)
+
+struct flood_req {
+	char	body[256];
+	size_t	len;
+};
+
+static size_t
+flood_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct flood_req	*fr = arg;
+	size_t			 k = size * n;
+
+	if (k > sizeof(fr->body) - 1 - fr->len)
+		k = sizeof(fr->body) - 1 - fr->len;
+	memcpy(fr->body + fr->len, p, k);
+	fr->len += k;
+	fr->body[fr->len] = '\0';
+	return (size * n);
+}
+
+Test(resilience, miss_flood_in_an_outage_waits_only_up_to_the_cap,
+    .fini = restore_all)
+{
+	const char		*stop = need_cmd("SHORTENER_PG_STOP");
+	struct flood_req	*reqs, *fr;
+	CURLM			*m;
+	CURLMsg			*msg;
+	CURL			*easy;
+	pid_t			 parent, pids[64];
+	size_t			 nworkers;
+	double			 el, slowest = 0;
+	long			 status, fast = 0, waited = 0, other = 0, s;
+	long			 bound;
+	char			*url;
+	int			 i, running, left;
+
+	if ((parent = app_parent_pid()) <= 0)
+		cr_skip_test("SHORTENER_APP_PIDFILE not set");
+	/* Every child counts as a worker: the bound can only get weaker. */
+	nworkers = app_worker_pids(parent, pids, 64);
+	cr_assert_geq(nworkers, 1, "no workers under pid %d", (int)parent);
+	bound = FLOOD_N - (long)nworkers * (LOOKUP_PATIENT_MAX + 1);
+	cr_assert_gt(bound, 0, "%zu workers: raise FLOOD_N", nworkers);
+
+	reqs = calloc(FLOOD_N, sizeof(*reqs));
+	cr_assert_not_null(reqs);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	m = curl_multi_init();
+	cr_assert_not_null(m);
+
+	pg_stopped = 1;
+	cr_assert_eq(run_cmd(stop), 0, "\"%s\" failed", stop);
+	for (i = 0; i < FLOOD_N; i++) {
+		if (asprintf(&url, "%s/%s", client_base_url(),
+		    uniq("fl")) < 0)
+			cr_assert_fail("asprintf");
+		easy = curl_easy_init();
+		cr_assert_not_null(easy);
+		curl_easy_setopt(easy, CURLOPT_URL, url);
+		curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+		    (long)((LOOKUP_PATIENCE_S + 5.0) * 1000));
+		curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, flood_body);
+		curl_easy_setopt(easy, CURLOPT_WRITEDATA, &reqs[i]);
+		curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)&reqs[i]);
+		cr_assert_eq(curl_multi_add_handle(m, easy), CURLM_OK);
+		free(url);
+	}
+
+	do {
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			status = 0;
+			el = 0;
+			curl_easy_getinfo(msg->easy_handle,
+			    CURLINFO_RESPONSE_CODE, &status);
+			curl_easy_getinfo(msg->easy_handle,
+			    CURLINFO_TOTAL_TIME, &el);
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&fr);
+			if (msg->data.result != CURLE_OK || status != 503 ||
+			    strstr(fr->body, "\"error\"") == NULL) {
+				if (other++ < 5) {
+					cr_log_error("flood: curl %s, status "
+					    "%ld: %.200s", curl_easy_strerror(
+					    msg->data.result), status,
+					    fr->body);
+				}
+			} else if (el < FLOOD_FAST_S)
+				fast++;
+			else if (el >= FLOOD_WAITED_S)
+				waited++;
+			if (el > slowest)
+				slowest = el;
+			curl_multi_remove_handle(m, msg->easy_handle);
+			curl_easy_cleanup(msg->easy_handle);
+		}
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	} while (running > 0);
+	curl_multi_cleanup(m);
+	free(reqs);
+
+	fprintf(stderr, "resilience: %d uncached redirects at once, "
+	    "PostgreSQL down, %zu workers: %ld answered 503 within %.1f s "
+	    "(at least %ld must be), %ld after waiting %.0f s or more, %ld "
+	    "otherwise; slowest %.2f s\n", FLOOD_N, nworkers, fast,
+	    FLOOD_FAST_S, bound, waited, FLOOD_WAITED_S, other, slowest);
+	cr_expect_eq(other, 0, "%ld of %d were not a 503 JSON error", other,
+	    FLOOD_N);
+	cr_expect_geq(fast, bound, "only %ld of %d answered at once: more "
+	    "than %d requests per worker waited", fast, FLOOD_N,
+	    LOOKUP_PATIENT_MAX + 1);
+	cr_expect_gt(waited, 0, "none waited: the cap failed them all");
+	cr_expect_leq(slowest, LOOKUP_PATIENCE_S + 3.0, "slowest %.2f s",
+	    slowest);
+
+	/* The workers are still there and still answer. */
+	s = status_of(http_get("/health"));
+	cr_expect_eq(s, 200, "/health after the flood: %ld", s);
+}
+
 /* ---- PostgreSQL paused ----------------------------------------------- */
 
 #define PG_PAUSE_S		10.0	/* PostgreSQL stays paused this long */
